@@ -1,0 +1,204 @@
+//! The irregularity mechanisms of ../shared/MODEL.md, applied to one precinct's protocol.
+//!
+//! `votes` is a precinct's count per category, the last category being spoiled ballots. Order
+//! in an irregular precinct: a rewritten protocol replaces everything; otherwise invalidation,
+//! transfer, stuffing and miscount act in that order, each independently with its probability.
+//! Transfer, invalidation and miscount conserve ballots; stuffing adds at most the registered
+//! non-voters.
+
+use crate::model::{MAX_CATEGORIES, Model, RewriteModel};
+use crate::rng::Rng;
+use crate::sampler::{self, binomial, uniform};
+use crate::trial::Draw;
+
+/// A directed mechanism as it acts in one election: probability, mean intensity, dispersion.
+#[derive(Debug, Clone, Copy)]
+struct Act {
+    probability: f64,
+    mean: f64,
+    dispersion: Option<f64>,
+    targets: [bool; MAX_CATEGORIES],
+}
+
+impl Act {
+    fn new(mm: &Option<crate::model::MechanismModel>, pair: [f64; 2]) -> Option<Act> {
+        let mm = mm.as_ref()?;
+        let mut targets = [false; MAX_CATEGORIES];
+        targets[..mm.targets.len()].copy_from_slice(&mm.targets);
+        (pair[0] > 0.0 && pair[1] > 0.0).then_some(Act {
+            probability: pair[0],
+            mean: pair[1],
+            dispersion: mm.dispersion,
+            targets,
+        })
+    }
+
+    /// Whether it acts in this precinct, and if so its intensity there.
+    #[inline]
+    fn intensity(&self, rng: &mut Rng) -> Option<f64> {
+        if uniform(rng) >= self.probability {
+            return None;
+        }
+        Some(match self.dispersion {
+            Some(c) if self.mean < 1.0 => sampler::beta_mean(rng, self.mean, c),
+            _ => self.mean,
+        })
+    }
+}
+
+/// The mechanisms of one simulated election, ready to apply.
+pub struct Acting<'a> {
+    beneficiary: usize,
+    transfer: Option<Act>,
+    stuffing: Option<Act>,
+    invalidation: Option<Act>,
+    rewrite: Option<(f64, &'a RewriteModel)>,
+    miscount: Option<(f64, f64)>,
+    regular_miscount: f64,
+}
+
+impl<'a> Acting<'a> {
+    pub fn new(m: &'a Model, d: &Draw) -> Acting<'a> {
+        let ir = &m.irregular;
+        Acting {
+            beneficiary: ir.beneficiary,
+            transfer: Act::new(&ir.transfer, d.transfer),
+            stuffing: Act::new(&ir.stuffing, d.stuffing),
+            invalidation: Act::new(&ir.invalidation, d.invalidation),
+            rewrite: ir.rewrite.as_ref().filter(|_| d.rewrite > 0.0).map(|r| (d.rewrite, r)),
+            miscount: (d.miscount[1] > 0.0).then_some((d.miscount[0], d.miscount[1])),
+            regular_miscount: ir.miscount.as_ref().map_or(0.0, |x| x.regular_probability),
+        }
+    }
+
+    /// A regular count: only honest miscounts, at their (usually low) regular rate.
+    #[inline]
+    pub fn regular(&self, rng: &mut Rng, votes: &mut [u64]) {
+        if let Some((_, rate)) = self.miscount
+            && self.regular_miscount > 0.0
+            && uniform(rng) < self.regular_miscount
+        {
+            miscount(rng, votes, rate);
+        }
+    }
+
+    /// An irregular count: the mechanisms act on `votes` in place.
+    pub fn irregular(&self, rng: &mut Rng, registered: u64, votes: &mut [u64]) {
+        if let Some((p, r)) = self.rewrite
+            && uniform(rng) < p
+        {
+            let t = r.turnout.sample(rng);
+            let s = r.share.sample(rng);
+            rewrite(votes, self.beneficiary, registered, t, s);
+            return;
+        }
+        if let Some(a) = &self.invalidation
+            && let Some(x) = a.intensity(rng)
+        {
+            invalidate(rng, votes, &a.targets, x);
+        }
+        if let Some(a) = &self.transfer
+            && let Some(x) = a.intensity(rng)
+        {
+            transfer(rng, votes, &a.targets, self.beneficiary, x);
+        }
+        if let Some(a) = &self.stuffing
+            && let Some(x) = a.intensity(rng)
+        {
+            stuff(rng, votes, self.beneficiary, registered, x);
+        }
+        if let Some((p, rate)) = self.miscount
+            && uniform(rng) < p
+        {
+            miscount(rng, votes, rate);
+        }
+    }
+}
+
+/// Each ballot of a target party is counted for the beneficiary with probability `phi`.
+#[inline]
+pub fn transfer(rng: &mut Rng, votes: &mut [u64], targets: &[bool], beneficiary: usize, phi: f64) {
+    let parties = votes.len() - 1;
+    for j in 0..parties {
+        if targets[j] && votes[j] > 0 {
+            let moved = binomial(rng, votes[j], phi);
+            votes[j] -= moved;
+            votes[beneficiary] += moved;
+        }
+    }
+}
+
+/// Each ballot of a target party is declared spoiled with probability `iota`.
+#[inline]
+pub fn invalidate(rng: &mut Rng, votes: &mut [u64], targets: &[bool], iota: f64) {
+    let spoiled = votes.len() - 1;
+    for j in 0..spoiled {
+        if targets[j] && votes[j] > 0 {
+            let k = binomial(rng, votes[j], iota);
+            votes[j] -= k;
+            votes[spoiled] += k;
+        }
+    }
+}
+
+/// Each registered non-voter gets a ballot for the beneficiary with probability `sigma`.
+#[inline]
+pub fn stuff(rng: &mut Rng, votes: &mut [u64], beneficiary: usize, registered: u64, sigma: f64) {
+    let cast: u64 = votes.iter().sum();
+    let added = binomial(rng, registered.saturating_sub(cast), sigma);
+    votes[beneficiary] += added;
+}
+
+/// Binomial(valid, rate) valid ballots each land on a party other than their own, chosen
+/// uniformly; the ballot moved is drawn uniformly among the valid ballots.
+pub fn miscount(rng: &mut Rng, votes: &mut [u64], rate: f64) {
+    let parties = votes.len() - 1;
+    if parties < 2 {
+        return;
+    }
+    let valid: u64 = votes[..parties].iter().sum();
+    let errors = binomial(rng, valid, rate);
+    for _ in 0..errors {
+        // Pick a ballot uniformly among the valid ones (counts change as ballots move).
+        let mut pick = (uniform(rng) * valid as f64) as u64;
+        let mut from = 0;
+        while from < parties - 1 && pick >= votes[from] {
+            pick -= votes[from];
+            from += 1;
+        }
+        let mut to = (uniform(rng) * (parties - 1) as f64) as usize;
+        to = to.min(parties - 2);
+        if to >= from {
+            to += 1;
+        }
+        votes[from] -= 1;
+        votes[to] += 1;
+    }
+}
+
+/// Replaces the protocol by invented figures: ballots cast = turnout x registered, of which the
+/// beneficiary gets `share`; the rest is split among the other categories in proportion to their
+/// true counts (all to spoiled if they had none).
+pub fn rewrite(votes: &mut [u64], beneficiary: usize, registered: u64, turnout: f64, share: f64) {
+    let cast = (registered as f64 * turnout).round() as u64;
+    let to_b = (cast as f64 * share).round() as u64;
+    let rest = cast - to_b;
+    let others: u64 = votes.iter().enumerate().filter(|(k, _)| *k != beneficiary).map(|(_, v)| v).sum();
+    let spoiled = votes.len() - 1;
+    if others == 0 {
+        votes.iter_mut().for_each(|v| *v = 0);
+        votes[spoiled] = rest;
+    } else {
+        let mut given = 0;
+        for k in 0..votes.len() {
+            if k != beneficiary {
+                votes[k] = votes[k] * rest / others;
+                given += votes[k];
+            }
+        }
+        // Integer division leaves at most one ballot per category; give them to spoiled.
+        votes[spoiled] += rest - given;
+    }
+    votes[beneficiary] = to_b;
+}
+

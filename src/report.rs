@@ -1,0 +1,211 @@
+//! Turning a run's results into what people read: a text table, JSON and CSV.
+//!
+//! Exporters are pure (results in, text out); writing files is `output`'s job. Only the `timing`
+//! block varies between runs of the same seed and trial count; it is left out of `--json` on
+//! stdout so that output can be compared byte for byte.
+
+use crate::load::Loaded;
+use crate::stats::Estimate;
+use crate::summary::Results;
+use serde::Serialize;
+
+/// Provenance of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    /// SHA-256 (16 hex digits) of the scenario's canonical JSON.
+    pub hash: String,
+    pub title: String,
+    pub question: String,
+}
+
+/// How long the run took (varies from run to run).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Timing {
+    pub elapsed_seconds: f64,
+    pub threads: usize,
+    pub trials_per_second: f64,
+    pub precinct_trials_per_second: f64,
+}
+
+/// Everything a run reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub recount_version: String,
+    pub sampler_version: u32,
+    pub generator: String,
+    pub scenario: ScenarioInfo,
+    pub mode: String,
+    pub seed: u64,
+    pub trials: u64,
+    pub precincts: u64,
+    pub threshold: f64,
+    pub seats: u32,
+    #[serde(flatten)]
+    pub results: Results,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+}
+
+impl RunReport {
+    pub fn new(loaded: &Loaded, seed: u64, trials: u64, results: Results) -> RunReport {
+        let m = &loaded.model;
+        RunReport {
+            recount_version: crate::VERSION.to_string(),
+            sampler_version: crate::SAMPLER_VERSION,
+            generator: crate::rng::GENERATOR.to_string(),
+            scenario: ScenarioInfo {
+                name: loaded.name.clone(),
+                hash: loaded.hash.clone(),
+                title: loaded.scenario.title.clone(),
+                question: loaded.scenario.question.clone(),
+            },
+            mode: "forward".to_string(),
+            seed,
+            trials,
+            precincts: m.n_precincts(),
+            threshold: m.threshold,
+            seats: m.seats,
+            results,
+            timing: None,
+        }
+    }
+}
+
+/// Pretty JSON, with or without the timing block.
+pub fn to_json(report: &RunReport, with_timing: bool) -> String {
+    let mut r = report.clone();
+    if !with_timing {
+        r.timing = None;
+    }
+    let mut s = serde_json::to_string_pretty(&r).expect("a report always serialises");
+    s.push('\n');
+    s
+}
+
+/// The per-party table as CSV: one row per party, one column per figure.
+pub fn to_csv(report: &RunReport) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let est = |e: &Estimate| [e.estimate, e.ci95[0], e.ci95[1]];
+    w.write_record([
+        "party_id",
+        "party_name",
+        "official_share",
+        "true_share_mean",
+        "true_share_q05",
+        "true_share_q50",
+        "true_share_q95",
+        "reported_share_mean",
+        "reported_share_q05",
+        "reported_share_q50",
+        "reported_share_q95",
+        "p_true_cross",
+        "p_true_cross_ci_low",
+        "p_true_cross_ci_high",
+        "p_reported_cross",
+        "p_reported_cross_ci_low",
+        "p_reported_cross_ci_high",
+        "p_flipped",
+        "p_flipped_ci_low",
+        "p_flipped_ci_high",
+        "expected_seats_true",
+        "expected_seats_reported",
+    ])
+    .expect("writing to memory cannot fail");
+    for p in &report.results.parties {
+        let mut row = vec![p.id.clone(), p.name.clone()];
+        row.push(p.official_share.map(|x| x.to_string()).unwrap_or_default());
+        for s in [&p.true_share, &p.reported_share] {
+            row.extend([s.mean, s.q05, s.q50, s.q95].map(|x| x.to_string()));
+        }
+        for e in [&p.p_true_cross, &p.p_reported_cross, &p.p_flipped] {
+            row.extend(est(e).map(|x| x.to_string()));
+        }
+        row.push(p.expected_seats_true.to_string());
+        row.push(p.expected_seats_reported.to_string());
+        w.write_record(&row).expect("writing to memory cannot fail");
+    }
+    String::from_utf8(w.into_inner().expect("flushing memory cannot fail")).expect("CSV is UTF-8")
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", 100.0 * x)
+}
+
+fn prob(e: &Estimate) -> String {
+    format!("{:.3} [{:.3}, {:.3}]", e.estimate, e.ci95[0], e.ci95[1])
+}
+
+/// A readable summary for the terminal.
+pub fn to_table(report: &RunReport) -> String {
+    let r = &report.results;
+    let th = pct(report.threshold);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{} ({})\n{}\n{} trials x {} precincts, seed {}, scenario hash {}\n\n",
+        report.scenario.name,
+        report.scenario.title,
+        report.scenario.question,
+        report.trials,
+        report.precincts,
+        report.seed,
+        report.scenario.hash
+    ));
+    out.push_str(&format!(
+        "{:<12} {:>8} {:>22} {:>22} {:>21} {:>21} {:>21} {:>13}\n",
+        "party",
+        "official",
+        "true share [5%, 95%]",
+        "reported [5%, 95%]",
+        format!("P(true >= {th})"),
+        format!("P(reported >= {th})"),
+        "P(flipped)",
+        "seats t/r"
+    ));
+    for p in &r.parties {
+        out.push_str(&format!(
+            "{:<12} {:>8} {:>22} {:>22} {:>21} {:>21} {:>21} {:>13}\n",
+            p.id,
+            p.official_share.map(pct).unwrap_or_default(),
+            format!(
+                "{} [{}, {}]",
+                pct(p.true_share.mean),
+                pct(p.true_share.q05),
+                pct(p.true_share.q95)
+            ),
+            format!(
+                "{} [{}, {}]",
+                pct(p.reported_share.mean),
+                pct(p.reported_share.q05),
+                pct(p.reported_share.q95)
+            ),
+            prob(&p.p_true_cross),
+            prob(&p.p_reported_cross),
+            prob(&p.p_flipped),
+            format!("{:.1}/{:.1}", p.expected_seats_true, p.expected_seats_reported)
+        ));
+    }
+    let focus = r.focus.join(" or ");
+    out.push_str(&format!(
+        "\nP({focus} truly >= {th}):        {}\nP({} truly >= {th}):       {}\nP({focus} reported >= {th}):  {}\nP({focus} truly over, reported under): {}\n",
+        prob(&r.p_any_true_cross),
+        r.focus.join(" and "),
+        prob(&r.p_all_true_cross),
+        prob(&r.p_any_reported_cross),
+        prob(&r.p_any_flipped),
+    ));
+    out.push_str(&format!(
+        "Turnout true {} / reported {}; irregular counts {} of precincts (means).\n",
+        pct(r.true_turnout.mean),
+        pct(r.reported_turnout.mean),
+        pct(r.irregular_fraction.mean)
+    ));
+    out.push_str("Probabilities: estimate [95% Wilson interval].\n");
+    if let Some(t) = &report.timing {
+        out.push_str(&format!(
+            "{:.1} s on {} threads ({:.3e} precinct-trials/s).\n",
+            t.elapsed_seconds, t.threads, t.precinct_trials_per_second
+        ));
+    }
+    out
+}

@@ -1,0 +1,214 @@
+//! The scenario file format: what a user writes in scenarios/<name>.json.
+//!
+//! These types mirror the JSON one to one and only parse; `model::Model::build` checks every
+//! number and turns a scenario into something the engine can run. Unknown fields are errors
+//! everywhere, so a typo never silently becomes a default.
+
+use crate::prior::{Number, Prior};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A complete scenario: the country, true behaviour, irregularities and run defaults.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short title.
+    pub title: String,
+    /// The question this scenario answers, in one sentence.
+    pub question: String,
+    /// One paragraph on what the scenario assumes, for a general reader.
+    pub description: String,
+    /// The parties on the ballot, in ballot order.
+    pub parties: Vec<Party>,
+    /// The parties whose fate the scenario asks about (e.g. ["nsdp", "ak_zhol"]): the result
+    /// reports P(any of them crosses) and P(all of them cross).
+    pub focus: Vec<String>,
+    /// Share of ballots cast that are truly spoiled (invalid).
+    pub spoiled: Prior,
+    /// Share of valid votes a party needs to win seats (0.07 in Kazakhstan 2007).
+    pub threshold: Number,
+    /// Seats allocated by party list (98 in 2007).
+    pub seats: Number,
+    /// Seat allocation method among parties over the threshold.
+    #[serde(default)]
+    pub allocation: Allocation,
+    /// The distribution of precinct sizes within a region.
+    pub precinct_sizes: PrecinctSizes,
+    /// Precinct-level heterogeneity of behaviour.
+    pub behaviour: Behaviour,
+    /// The regions: 14 oblasts and the cities of Astana and Almaty.
+    pub regions: Vec<Region>,
+    /// How often counts are irregular and what irregular counts do.
+    pub irregularities: Irregularities,
+    /// Defaults for `recount run`.
+    pub run: RunDefaults,
+}
+
+/// A party on the ballot.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    /// Stable identifier used in outputs (e.g. "nsdp").
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The official (reported) vote count, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub official_votes: Option<Number>,
+    /// Prior on the party's true national share of valid votes. Exactly one party omits it and
+    /// sets `remainder: true` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<Prior>,
+    /// This party's true share is whatever the others leave (1 - their sum).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remainder: bool,
+}
+
+/// Seat allocation method.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Allocation {
+    /// Largest remainder with the Hare quota (Kazakhstan's method).
+    #[default]
+    Hare,
+    /// D'Hondt highest averages.
+    Dhondt,
+    /// Sainte-Laguë highest averages.
+    SainteLague,
+}
+
+/// Precinct sizes: registered voters split across a region's precincts in proportion to
+/// Gamma(shape) weights on top of a minimum, summing exactly to the region's electorate.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrecinctSizes {
+    /// Gamma shape of the size weights: the coefficient of variation is 1/sqrt(shape).
+    pub shape: Number,
+    /// Smallest precinct (registered voters).
+    pub minimum: Number,
+}
+
+/// Precinct-level heterogeneity.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Behaviour {
+    /// Concentration (a + b) of the Beta of precinct turnout around its regional mean.
+    pub turnout_concentration: Number,
+    /// Concentration of the Dirichlet of precinct vote shares around the regional means.
+    pub share_concentration: Number,
+}
+
+/// One region.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Region name.
+    pub name: String,
+    /// Number of polling stations.
+    pub precincts: f64,
+    /// Registered voters.
+    pub registered: f64,
+    /// Fraction of the region's precincts that are urban (1 for Astana and Almaty city).
+    pub urban_fraction: f64,
+    /// Precincts using the Saylau electronic voting system.
+    pub evoting_precincts: f64,
+    /// Source of `precincts`, `registered`, `urban_fraction` and `evoting_precincts`.
+    pub source: String,
+    /// Mean true turnout.
+    pub turnout: Number,
+    /// Multipliers on a party's national share in this region (party id -> factor); parties not
+    /// named have factor 1. National means are re-balanced so they still match the prior.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub support_factors: BTreeMap<String, Number>,
+}
+
+/// Irregular counts.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Irregularities {
+    /// Probability that a precinct's count is irregular (drawn once per simulated election).
+    pub prevalence: Prior,
+    /// Multiplier on the prevalence in urban precincts (result capped at 1).
+    pub urban_multiplier: Number,
+    /// Multiplier on the prevalence in electronic-voting precincts (result capped at 1).
+    pub evoting_multiplier: Number,
+    /// The party irregular counts favour.
+    pub beneficiary: String,
+    /// Ballots for target parties counted for the beneficiary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<Mechanism>,
+    /// Ballots added for the beneficiary out of the registered non-voters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stuffing: Option<Mechanism>,
+    /// Valid ballots of target parties declared spoiled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalidation: Option<Mechanism>,
+    /// The protocol replaced by invented figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<Rewrite>,
+    /// Honest, undirected error: ballots land on a wrong party at random.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miscount: Option<Miscount>,
+}
+
+/// A directed mechanism (transfer, stuffing, invalidation).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mechanism {
+    /// Probability that the mechanism acts in an irregular precinct (drawn once per election).
+    pub probability: Prior,
+    /// Mean intensity (drawn once per election): the probability that each affected ballot is
+    /// moved (transfer), invalidated (invalidation), or that each registered non-voter gets a
+    /// ballot stuffed (stuffing).
+    pub intensity: Prior,
+    /// Concentration of the Beta of a precinct's intensity around the election's mean; absent
+    /// means every acting precinct uses the mean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispersion: Option<Number>,
+    /// Parties whose ballots are affected (transfer, invalidation); default: every party but the
+    /// beneficiary. Not used by stuffing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
+}
+
+/// The protocol replaced by invented figures.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rewrite {
+    /// Probability that the protocol is rewritten in an irregular precinct.
+    pub probability: Prior,
+    /// Invented turnout, drawn per rewritten precinct.
+    pub turnout: Prior,
+    /// Invented beneficiary share of ballots, drawn per rewritten precinct.
+    pub share: Prior,
+}
+
+/// Undirected counting error.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Miscount {
+    /// Probability that an irregular precinct's count has undirected errors.
+    pub probability: Prior,
+    /// Probability that a regular precinct's count has them too.
+    pub regular_probability: Number,
+    /// Fraction of valid ballots landing on a wrong party, per affected precinct (mean, drawn
+    /// once per election).
+    pub intensity: Prior,
+}
+
+/// Defaults for `recount run`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunDefaults {
+    /// Simulated elections.
+    pub trials: u64,
+    /// Master seed.
+    pub seed: u64,
+}
+
+/// The JSON Schema of scenario files, pretty-printed.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Scenario);
+    serde_json::to_string_pretty(&schema).expect("a schema always serialises")
+}

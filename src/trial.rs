@@ -1,0 +1,203 @@
+//! One simulated election, precinct by precinct (../shared/MODEL.md, "One trial").
+//!
+//! A trial draws the election-level unknowns (true national support, prevalence, mechanism
+//! intensities) from their priors, then for every precinct its true turnout and votes, whether
+//! its count is irregular and what the irregularities did to its protocol. It returns the true
+//! and the reported national totals. Buffers live in `Simulator` so the hot loop never allocates.
+
+use crate::country::Layout;
+use crate::mechanism;
+use crate::model::{MAX_CATEGORIES, MAX_PARTIES, Model};
+use crate::rng::Rng;
+use crate::sampler;
+
+/// The election-level unknowns of one trial.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Draw {
+    /// True national share of valid votes per party.
+    pub support: [f64; MAX_PARTIES],
+    /// True share of spoiled ballots among ballots cast.
+    pub spoiled: f64,
+    /// Probability that a precinct's count is irregular (before urban/e-voting multipliers).
+    pub prevalence: f64,
+    /// Per mechanism: probability of acting in an irregular precinct and mean intensity.
+    pub transfer: [f64; 2],
+    pub stuffing: [f64; 2],
+    pub invalidation: [f64; 2],
+    pub miscount: [f64; 2],
+    pub rewrite: f64,
+}
+
+/// National totals of one simulated election. Category `n_parties` is spoiled ballots.
+#[derive(Debug, Clone, Copy)]
+pub struct Totals {
+    pub true_votes: [u64; MAX_CATEGORIES],
+    pub reported_votes: [u64; MAX_CATEGORIES],
+    pub registered: u64,
+    pub irregular_precincts: u64,
+}
+
+/// Runs trials for one model and layout, reusing its buffers.
+pub struct Simulator<'a> {
+    pub model: &'a Model,
+    pub layout: &'a Layout,
+    n_cat: usize,
+    /// Per region: Dirichlet parameters and the multinomial draw order (largest category last).
+    alpha: Vec<[f64; MAX_CATEGORIES]>,
+    order: Vec<[usize; MAX_CATEGORIES]>,
+    /// Whether each precinct's count was irregular in the last trial.
+    pub irregular: Vec<bool>,
+}
+
+impl<'a> Simulator<'a> {
+    pub fn new(model: &'a Model, layout: &'a Layout) -> Simulator<'a> {
+        Simulator {
+            model,
+            layout,
+            n_cat: model.n_parties() + 1,
+            alpha: vec![[0.0; MAX_CATEGORIES]; model.regions.len()],
+            order: vec![[0; MAX_CATEGORIES]; model.regions.len()],
+            irregular: vec![false; layout.len()],
+        }
+    }
+
+    /// Draws the election-level unknowns from their priors.
+    pub fn draw(&self, rng: &mut Rng) -> Draw {
+        let m = self.model;
+        let mut d = Draw::default();
+        let mut others = 0.0;
+        for (j, prior) in m.support.iter().enumerate() {
+            if let Some(p) = prior {
+                d.support[j] = p.sample(rng);
+                others += d.support[j];
+            }
+        }
+        // The remainder party takes what is left. If the other priors overshoot 1 together, all
+        // are scaled down so the shares still sum to 1 with the remainder at zero.
+        if others > 1.0 {
+            d.support.iter_mut().for_each(|s| *s /= others);
+        } else {
+            d.support[m.remainder] = 1.0 - others;
+        }
+        d.spoiled = m.spoiled.sample(rng);
+        let ir = &m.irregular;
+        d.prevalence = ir.prevalence.sample(rng);
+        let pair = |mm: &Option<crate::model::MechanismModel>, rng: &mut Rng| match mm {
+            Some(x) => [x.probability.sample(rng), x.intensity.sample(rng)],
+            None => [0.0, 0.0],
+        };
+        d.transfer = pair(&ir.transfer, rng);
+        d.stuffing = pair(&ir.stuffing, rng);
+        d.invalidation = pair(&ir.invalidation, rng);
+        d.miscount = match &ir.miscount {
+            Some(x) => [x.probability.sample(rng), x.intensity.sample(rng)],
+            None => [0.0, 0.0],
+        };
+        d.rewrite = ir.rewrite.as_ref().map_or(0.0, |r| r.probability.sample(rng));
+        d
+    }
+
+    /// Regional mean category shares for a draw: national means times the regional factors,
+    /// re-balanced (iterative proportional fitting) so the electorate-weighted national mean of
+    /// each party still equals its drawn support.
+    fn set_regional_means(&mut self, d: &Draw) {
+        let m = self.model;
+        let np = m.n_parties();
+        let any_factor = m.regions.iter().any(|r| r.factors.iter().any(|&f| f != 1.0));
+        let weights: Vec<f64> = m.regions.iter().map(|r| r.registered as f64 * r.turnout).collect();
+        let wsum: f64 = weights.iter().sum();
+        let mut scale = [1.0; MAX_PARTIES];
+        let rounds = if any_factor { 30 } else { 1 };
+        for round in 0..rounds {
+            let mut national = [0.0; MAX_PARTIES];
+            for (r, reg) in m.regions.iter().enumerate() {
+                let mut row = [0.0; MAX_PARTIES];
+                let mut sum = 0.0;
+                for j in 0..np {
+                    row[j] = d.support[j] * reg.factors[j] * scale[j];
+                    sum += row[j];
+                }
+                for j in 0..np {
+                    row[j] = if sum > 0.0 { row[j] / sum } else { 0.0 };
+                    national[j] += weights[r] / wsum * row[j];
+                    let a = &mut self.alpha[r];
+                    a[j] = row[j];
+                }
+            }
+            if round + 1 < rounds {
+                for j in 0..np {
+                    if national[j] > 0.0 {
+                        scale[j] *= d.support[j] / national[j];
+                    }
+                }
+            }
+        }
+        let c = m.share_concentration;
+        for r in 0..m.regions.len() {
+            let a = &mut self.alpha[r];
+            for x in a.iter_mut().take(np) {
+                *x *= (1.0 - d.spoiled) * c;
+            }
+            a[np] = d.spoiled * c;
+            let o = &mut self.order[r];
+            for (k, x) in o.iter_mut().enumerate().take(self.n_cat) {
+                *x = k;
+            }
+            // Smallest first, largest last: the largest is the remainder and is never drawn.
+            o[..self.n_cat].sort_by(|&x, &y| a[x].total_cmp(&a[y]).then(x.cmp(&y)));
+        }
+    }
+
+    /// Simulates one whole election for `d`.
+    pub fn run(&mut self, rng: &mut Rng, d: &Draw) -> Totals {
+        self.set_regional_means(d);
+        let m = self.model;
+        let l = self.layout;
+        let n_cat = self.n_cat;
+        let ir = &m.irregular;
+        let mut t = Totals {
+            true_votes: [0; MAX_CATEGORIES],
+            reported_votes: [0; MAX_CATEGORIES],
+            registered: 0,
+            irregular_precincts: 0,
+        };
+        let acts = mechanism::Acting::new(m, d);
+        let mut shares = [0.0; MAX_CATEGORIES];
+        let mut votes = [0u64; MAX_CATEGORIES];
+        for (r, reg) in m.regions.iter().enumerate() {
+            let alpha = &self.alpha[r][..n_cat];
+            let order = &self.order[r][..n_cat];
+            let tc = m.turnout_concentration;
+            for i in l.region_range[r].clone() {
+                let registered = l.registered[i] as u64;
+                let turnout = sampler::beta_mean(rng, reg.turnout, tc);
+                let voters = ((registered as f64) * turnout).round() as u64;
+                sampler::dirichlet(rng, alpha, &mut shares[..n_cat]);
+                sampler::multinomial(rng, voters, &shares[..n_cat], order, &mut votes[..n_cat]);
+                for k in 0..n_cat {
+                    t.true_votes[k] += votes[k];
+                }
+                t.registered += registered;
+                let mut p_irr = d.prevalence;
+                if l.urban[i] {
+                    p_irr *= ir.urban_multiplier;
+                }
+                if l.evoting[i] {
+                    p_irr *= ir.evoting_multiplier;
+                }
+                let irregular = sampler::uniform(rng) < p_irr;
+                self.irregular[i] = irregular;
+                if irregular {
+                    t.irregular_precincts += 1;
+                    acts.irregular(rng, registered, &mut votes[..n_cat]);
+                } else {
+                    acts.regular(rng, &mut votes[..n_cat]);
+                }
+                for k in 0..n_cat {
+                    t.reported_votes[k] += votes[k];
+                }
+            }
+        }
+        t
+    }
+}
