@@ -71,26 +71,35 @@ pub fn resolve(arg: &str) -> Result<PathBuf> {
 pub fn load(arg: &str) -> Result<Loaded> {
     let path = resolve(arg)?;
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let file = path.display().to_string();
     let scenario = parse(&text).map_err(|message| Error::Scenario {
-        file: file.clone(),
+        file: path.display().to_string(),
         message,
     })?;
-    let model = Model::build(&scenario).map_err(|message| Error::Scenario { file, message })?;
-    let canonical = serde_json::to_vec(&scenario).expect("a parsed scenario serialises");
-    let digest = Sha256::digest(&canonical);
-    let hash = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| arg.to_string());
-    Ok(Loaded {
-        name,
-        path,
-        scenario,
-        model,
-        hash,
-    })
+    Loaded::new(name, path, scenario)
+}
+
+impl Loaded {
+    /// Validates an already parsed (possibly modified, e.g. by a sweep) scenario.
+    pub fn new(name: String, path: PathBuf, scenario: Scenario) -> Result<Loaded> {
+        let model = Model::build(&scenario).map_err(|message| Error::Scenario {
+            file: path.display().to_string(),
+            message,
+        })?;
+        let canonical = serde_json::to_vec(&scenario).expect("a parsed scenario serialises");
+        let digest = Sha256::digest(&canonical);
+        let hash = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        Ok(Loaded {
+            name,
+            path,
+            scenario,
+            model,
+            hash,
+        })
+    }
 }
 
 /// Parses scenario JSON; errors give line:column and the field path.
