@@ -148,11 +148,12 @@ fn run(args: &RunArgs) -> Result<()> {
 
 /// Runs the engine with a progress bar and returns the report.
 pub fn simulate(loaded: &Loaded, trials: u64, seed: u64, threads: usize, quiet: bool) -> Result<RunReport> {
+    let total = trials;
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
         // indicatif hides the bar by itself when stderr is not a terminal.
-        let b = ProgressBar::with_draw_target(Some(trials), ProgressDrawTarget::stderr());
+        let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         b.set_style(
             ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} trials ({per_sec}, ETA {eta})",
@@ -163,15 +164,21 @@ pub fn simulate(loaded: &Loaded, trials: u64, seed: u64, threads: usize, quiet: 
     };
     let started = Instant::now();
     let plan = Plan { trials, seed, threads };
-    let acc = engine::run(&loaded.model, &plan, |done| bar.set_position(done));
+    let est = engine::estimate(&loaded.model, &plan, |done| bar.set_position(done));
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
-    let mut report = RunReport::new(loaded, seed, trials, acc.results(&loaded.model));
+    let results = est.acc.results(&loaded.model);
+    let mut report = RunReport::new(loaded, seed, trials, results, est.inverse);
     report.timing = Some(Timing {
         elapsed_seconds: elapsed,
         threads,
         trials_per_second: trials as f64 / elapsed,
         precinct_trials_per_second: (trials * loaded.model.n_precincts()) as f64 / elapsed,
     });
+    if let Some(w) = report.inverse.as_ref().and_then(|i| i.warning.as_ref())
+        && !quiet
+    {
+        eprintln!("warning: {w}");
+    }
     Ok(report)
 }

@@ -38,36 +38,79 @@ pub fn simulate_batch(model: &Model, layout: &Layout, seed: u64, b: u64, count: 
         .collect()
 }
 
-/// Runs `plan`, calling `progress(trials_done)` after each chunk, and returns the accumulator.
-pub fn run(model: &Model, plan: &Plan, mut progress: impl FnMut(u64)) -> Accumulator {
-    let layout = Layout::draw(model, plan.seed);
+/// Runs `trials` trials in batches of `BATCH` on `threads` threads: `simulate(b, count)` gives the
+/// items of batch `b` in trial order, and `fold` receives every item in batch order, so the
+/// result never depends on the thread count. `progress(done)` is called after each chunk.
+pub fn run_batches<T: Send>(
+    threads: usize,
+    trials: u64,
+    simulate: impl Fn(u64, u64) -> Vec<T> + Sync,
+    mut fold: impl FnMut(T),
+    mut progress: impl FnMut(u64),
+) {
+    let threads = threads.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(plan.threads.max(1))
+        .num_threads(threads)
         .build()
         .expect("a thread pool can be built");
-    let mut acc = Accumulator::new(model);
-    let batches = plan.trials.div_ceil(BATCH);
-    // A few batches per thread per chunk keeps threads busy and progress fresh.
-    let chunk = (plan.threads.max(1) as u64) * 4;
+    let batches = trials.div_ceil(BATCH);
+    // A few batches per thread per chunk keeps threads busy and progress fresh while bounding
+    // memory to one chunk of items.
+    let chunk = threads as u64 * 4;
     let mut done = 0;
     let mut b = 0;
     while b < batches {
         let end = (b + chunk).min(batches);
-        let records: Vec<Vec<Record>> = pool.install(|| {
+        let items: Vec<Vec<T>> = pool.install(|| {
             (b..end)
                 .into_par_iter()
-                .map(|k| {
-                    let count = BATCH.min(plan.trials - k * BATCH);
-                    simulate_batch(model, &layout, plan.seed, k, count)
-                })
+                .map(|k| simulate(k, BATCH.min(trials - k * BATCH)))
                 .collect()
         });
-        for r in records.iter().flatten() {
-            acc.add(r);
+        for item in items.into_iter().flatten() {
+            fold(item);
             done += 1;
         }
         progress(done);
         b = end;
     }
+}
+
+/// Runs the forward question for `plan` and returns the accumulator.
+pub fn run(model: &Model, plan: &Plan, progress: impl FnMut(u64)) -> Accumulator {
+    let layout = Layout::draw(model, plan.seed);
+    let mut acc = Accumulator::new(model);
+    run_batches(
+        plan.threads,
+        plan.trials,
+        |b, count| simulate_batch(model, &layout, plan.seed, b, count),
+        |r| acc.add(&r),
+        progress,
+    );
     acc
+}
+
+/// What a run estimated: the per-party results, and for the inverse question the posterior of
+/// the unknowns and its diagnostics.
+pub struct Estimated {
+    pub acc: Accumulator,
+    pub inverse: Option<crate::inverse::InverseSummary>,
+}
+
+/// Answers the scenario's question: the inverse one if it has observations, else the forward
+/// one. `progress(done)` counts trials.
+pub fn estimate(model: &Model, plan: &Plan, progress: impl FnMut(u64)) -> Estimated {
+    match &model.inverse {
+        None => {
+            let acc = run(model, plan, progress);
+            Estimated { acc, inverse: None }
+        }
+        Some(_) => {
+            let (acc, summary) = crate::inverse::run(model, plan, progress);
+            Estimated {
+                acc,
+                inverse: Some(summary),
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! re-checks anything.
 
 use crate::prior::{Dist, Number, Prior};
-use crate::scenario::{Allocation, Mechanism, Scenario};
+use crate::scenario::{Allocation, Kernel, Mechanism, ProposalKind, Scenario, Selection};
 
 /// Most parties a scenario may have (keeps per-precinct vectors on the stack).
 pub const MAX_PARTIES: usize = 15;
@@ -74,6 +74,34 @@ pub struct IrregularModel {
     pub miscount: Option<MiscountModel>,
 }
 
+/// Exit polls, validated.
+#[derive(Debug, Clone)]
+pub struct ExitPollModel {
+    /// (party index, poll share).
+    pub shares: Vec<(usize, f64)>,
+    pub standard_error: f64,
+    pub bias: Dist,
+}
+
+/// What was observed and how trials are weighted against it (the inverse question).
+#[derive(Debug, Clone)]
+pub struct InverseModel {
+    /// Counts observed (n) and assessed negatively (k).
+    pub observed: u32,
+    pub negative: u32,
+    pub selection: Selection,
+    pub urban_weight: f64,
+    pub sensitivity: Dist,
+    pub false_positive: Dist,
+    pub exit_poll: Option<ExitPollModel>,
+    pub kernel: Kernel,
+    /// Kernel bandwidth as a share (the file gives percentage points).
+    pub tolerance: f64,
+    /// (party index, official share of valid votes) compared with the reported shares.
+    pub compare: Vec<(usize, f64)>,
+    pub proposal: ProposalKind,
+}
+
 /// Everything the engine needs.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -92,6 +120,8 @@ pub struct Model {
     pub share_concentration: f64,
     pub regions: Vec<RegionModel>,
     pub irregular: IrregularModel,
+    /// Present when the scenario asks the inverse question.
+    pub inverse: Option<InverseModel>,
     pub trials: u64,
     pub seed: u64,
 }
@@ -194,7 +224,9 @@ impl Model {
             .map(|(i, r)| {
                 let f = |name: &str| format!("regions[{i}].{name}");
                 let precincts = count_in(&f("precincts"), r.precincts, 1.0, 1e6)?;
-                let registered = count_in(&f("registered"), r.registered, 0.0, 1e10)? as u64;
+                // Precinct sizes are stored as u32: a region of at most 4e9 voters keeps every precinct,
+                // however unequal, within range.
+                let registered = count_in(&f("registered"), r.registered, 0.0, 4e9)? as u64;
                 let evoting =
                     count_in(&f("evoting_precincts"), r.evoting_precincts, 0.0, precincts as f64)?;
                 if !(0.0..=1.0).contains(&r.urban_fraction) {
@@ -234,7 +266,13 @@ impl Model {
 
         let size_shape = number_in("precinct_sizes.shape", &s.precinct_sizes.shape, (0.01, 1e4))?;
         let size_minimum =
-            number_in("precinct_sizes.minimum", &s.precinct_sizes.minimum, (0.0, 1e6))? as u64;
+            number_in("precinct_sizes.minimum", &s.precinct_sizes.minimum, (0.0, 1e6))?;
+        if size_minimum.fract() != 0.0 {
+            return Err(format!(
+                "field `precinct_sizes.minimum.value`: {size_minimum} is not a whole number of voters"
+            ));
+        }
+        let size_minimum = size_minimum as u64;
         for (i, r) in regions.iter().enumerate() {
             if r.registered < size_minimum * r.precincts as u64 {
                 return Err(format!(
@@ -251,6 +289,18 @@ impl Model {
             let f = |field: &str| format!("irregularities.{name}.{field}");
             let targets = match &m.targets {
                 None => (0..ids.len()).map(|j| j != beneficiary).collect(),
+                Some(_) if name == "stuffing" => {
+                    return Err(format!(
+                        "field `{}`: stuffing adds ballots for the beneficiary and takes none away; remove `targets`",
+                        f("targets")
+                    ));
+                }
+                Some(list) if list.is_empty() => {
+                    return Err(format!(
+                        "field `{}`: empty; name at least one party, or omit it to target every party but the beneficiary",
+                        f("targets")
+                    ));
+                }
                 Some(list) => {
                     let mut t = vec![false; ids.len()];
                     for (k, id) in list.iter().enumerate() {
@@ -337,6 +387,16 @@ impl Model {
         if seats.fract() != 0.0 {
             return Err(format!("field `seats.value`: {seats} is not a whole number"));
         }
+        let inverse = build_inverse(s, &find)?;
+        let precincts: u64 = regions.iter().map(|r| r.precincts as u64).sum();
+        if let Some(inv) = &inverse
+            && inv.observed as u64 > precincts
+        {
+            return Err(format!(
+                "field `observations.observers.counts_observed.value`: {} is more than the {precincts} precincts",
+                inv.observed
+            ));
+        }
         if s.run.trials == 0 {
             return Err("field `run.trials`: must be at least 1".into());
         }
@@ -371,10 +431,107 @@ impl Model {
             )?,
             regions,
             irregular,
+            inverse,
             trials: s.run.trials,
             seed: s.run.seed,
         })
     }
+}
+
+/// Validates `observations` and `inference` (both or neither).
+fn build_inverse(
+    s: &Scenario,
+    find: &dyn Fn(&str, &str) -> Result<usize, String>,
+) -> Result<Option<InverseModel>, String> {
+    let (obs, inf) = match (&s.observations, &s.inference) {
+        (None, None) => return Ok(None),
+        (Some(o), Some(i)) => (o, i),
+        (Some(_), None) => {
+            return Err("field `inference`: missing; a scenario with `observations` needs `inference` (kernel and tolerance)".into());
+        }
+        (None, Some(_)) => {
+            return Err("field `observations`: missing; `inference` is only used with `observations`".into());
+        }
+    };
+    let total: f64 = s.parties.iter().filter_map(|p| p.official_votes.as_ref()).map(|v| v.value).sum();
+    if let Some(i) = s.parties.iter().position(|p| p.official_votes.is_none()) {
+        return Err(format!(
+            "field `parties[{i}].official_votes`: missing; the inverse question compares every party with its official votes"
+        ));
+    }
+    if total <= 0.0 {
+        return Err("field `parties[].official_votes`: the official votes sum to 0".into());
+    }
+    let o = &obs.observers;
+    let n = number_in("observations.observers.counts_observed", &o.counts_observed, (1.0, 1e5))?;
+    if n.fract() != 0.0 {
+        return Err(format!("field `observations.observers.counts_observed.value`: {n} is not a whole number"));
+    }
+    let share = number_in("observations.observers.negative_share", &o.negative_share, (0.0, 1.0))?;
+    let urban_weight = match (o.selection, &o.urban_weight) {
+        (Selection::Urban, Some(w)) => number_in("observations.observers.urban_weight", w, (0.0, 1e3))?,
+        (Selection::Urban, None) => {
+            return Err("field `observations.observers.urban_weight`: missing; `selection: \"urban\"` needs it (how many times likelier an urban precinct is observed)".into());
+        }
+        (Selection::Uniform, _) => 1.0,
+    };
+    let exit_poll = obs
+        .exit_poll
+        .as_ref()
+        .map(|e| {
+            let shares = e
+                .shares
+                .iter()
+                .map(|(id, v)| {
+                    let field = format!("observations.exit_poll.shares.{id}");
+                    Ok((find(&field, id)?, number_in(&field, v, (0.0, 1.0))?))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            let se = number_in("observations.exit_poll.standard_error", &e.standard_error, (1e-6, 1.0))?;
+            Ok::<_, String>(ExitPollModel {
+                shares,
+                standard_error: se,
+                bias: prior_in("observations.exit_poll.bias", &e.bias, (-0.5, 0.5))?,
+            })
+        })
+        .transpose()?;
+    let compare_ids: Vec<String> = match &inf.parties {
+        Some(list) => list.clone(),
+        // The remainder's share is implied by the others': comparing it too would count the
+        // same discrepancy twice.
+        None => s
+            .parties
+            .iter()
+            .filter(|p| !p.remainder)
+            .map(|p| p.id.clone())
+            .collect(),
+    };
+    if compare_ids.is_empty() {
+        return Err("field `inference.parties`: name at least one party".into());
+    }
+    let compare = compare_ids
+        .iter()
+        .enumerate()
+        .map(|(k, id)| {
+            let j = find(&format!("inference.parties[{k}]"), id)?;
+            let votes = s.parties[j].official_votes.as_ref().map_or(0.0, |v| v.value);
+            Ok((j, votes / total))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let tolerance = number_in("inference.tolerance", &inf.tolerance, (1e-4, 100.0))? / 100.0;
+    Ok(Some(InverseModel {
+        observed: n as u32,
+        negative: (share * n).round() as u32,
+        selection: o.selection,
+        urban_weight,
+        sensitivity: prior_in("observations.observers.p_negative_if_irregular", &o.p_negative_if_irregular, (0.0, 1.0))?,
+        false_positive: prior_in("observations.observers.p_negative_if_regular", &o.p_negative_if_regular, (0.0, 1.0))?,
+        exit_poll,
+        kernel: inf.kernel,
+        tolerance,
+        compare,
+        proposal: inf.proposal,
+    }))
 }
 
 /// Checks a fixed number against [lo, hi].

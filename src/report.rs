@@ -4,6 +4,7 @@
 //! block varies between runs of the same seed and trial count; it is left out of `--json` on
 //! stdout so that output can be compared byte for byte.
 
+use crate::inverse::InverseSummary;
 use crate::load::Loaded;
 use crate::stats::Estimate;
 use crate::summary::Results;
@@ -43,12 +44,27 @@ pub struct RunReport {
     pub seats: u32,
     #[serde(flatten)]
     pub results: Results,
+    /// Inverse question: effective sample size of the weighted trials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ess: Option<f64>,
+    /// Inverse question: share of trials within the tolerance of the official result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acceptance_rate: Option<f64>,
+    /// Inverse question: posteriors of the unknowns beside their priors, and diagnostics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inverse: Option<InverseSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timing: Option<Timing>,
 }
 
 impl RunReport {
-    pub fn new(loaded: &Loaded, seed: u64, trials: u64, results: Results) -> RunReport {
+    pub fn new(
+        loaded: &Loaded,
+        seed: u64,
+        trials: u64,
+        results: Results,
+        inverse: Option<InverseSummary>,
+    ) -> RunReport {
         let m = &loaded.model;
         RunReport {
             recount_version: crate::VERSION.to_string(),
@@ -60,13 +76,16 @@ impl RunReport {
                 title: loaded.scenario.title.clone(),
                 question: loaded.scenario.question.clone(),
             },
-            mode: "forward".to_string(),
+            mode: if inverse.is_some() { "inverse" } else { "forward" }.to_string(),
             seed,
             trials,
             precincts: m.n_precincts(),
             threshold: m.threshold,
             seats: m.seats,
             results,
+            ess: inverse.as_ref().map(|i| i.ess),
+            acceptance_rate: inverse.as_ref().map(|i| i.acceptance_rate),
+            inverse,
             timing: None,
         }
     }
@@ -186,11 +205,19 @@ pub fn to_table(report: &RunReport) -> String {
         ));
     }
     let focus = r.focus.join(" or ");
+    if report.inverse.is_some() {
+        out.push_str("\nPosterior: given the official result and what observers saw.");
+    }
+    out.push_str(&format!("\nP({focus} truly >= {th}): {}\n", prob(&r.p_any_true_cross)));
+    if r.focus.len() > 1 {
+        out.push_str(&format!(
+            "P({} truly >= {th}): {}\n",
+            r.focus.join(" and "),
+            prob(&r.p_all_true_cross)
+        ));
+    }
     out.push_str(&format!(
-        "\nP({focus} truly >= {th}):        {}\nP({} truly >= {th}):       {}\nP({focus} reported >= {th}):  {}\nP({focus} truly over, reported under): {}\n",
-        prob(&r.p_any_true_cross),
-        r.focus.join(" and "),
-        prob(&r.p_all_true_cross),
+        "P({focus} reported >= {th}): {}\nP({focus} truly over, reported under): {}\n",
         prob(&r.p_any_reported_cross),
         prob(&r.p_any_flipped),
     ));
@@ -200,12 +227,51 @@ pub fn to_table(report: &RunReport) -> String {
         pct(r.reported_turnout.mean),
         pct(r.irregular_fraction.mean)
     ));
-    out.push_str("Probabilities: estimate [95% Wilson interval].\n");
+    if let Some(inv) = &report.inverse {
+        out.push_str(&inverse_table(inv));
+        out.push_str(
+            "Probabilities: posterior estimate [95% Wilson interval with the effective sample size].\n",
+        );
+    } else {
+        out.push_str("Probabilities: estimate [95% Wilson interval].\n");
+    }
     if let Some(t) = &report.timing {
         out.push_str(&format!(
             "{:.1} s on {} threads ({:.3e} precinct-trials/s).\n",
             t.elapsed_seconds, t.threads, t.precinct_trials_per_second
         ));
+    }
+    out
+}
+
+/// The inverse question's diagnostics and posteriors, for the terminal.
+fn inverse_table(inv: &InverseSummary) -> String {
+    let mut out = format!(
+        "\nInverse question: {} of {} observed counts assessed negatively; tolerance {:.2} points.\n",
+        inv.observed_negative, inv.observed_counts, inv.tolerance_pp
+    );
+    out.push_str(&format!(
+        "Effective sample size {:.0}; {:.2}% of trials within the tolerance of every official share.\n",
+        inv.ess,
+        100.0 * inv.acceptance_rate
+    ));
+    out.push_str(&format!(
+        "\n{:<36} {:>26} {:>30}\n",
+        "unknown", "prior mean [5%, 95%]", "posterior mean [5%, 95%]"
+    ));
+    for p in &inv.parameters {
+        out.push_str(&format!(
+            "{:<36} {:>26} {:>30}\n",
+            p.name,
+            format!("{:.4} [{:.4}, {:.4}]", p.prior_mean, p.prior_q05, p.prior_q95),
+            format!(
+                "{:.4} [{:.4}, {:.4}]",
+                p.posterior.mean, p.posterior.q05, p.posterior.q95
+            ),
+        ));
+    }
+    if let Some(w) = &inv.warning {
+        out.push_str(&format!("\nWARNING: {w}\n"));
     }
     out
 }

@@ -43,6 +43,13 @@ pub struct Scenario {
     pub irregularities: Irregularities,
     /// Defaults for `recount run`.
     pub run: RunDefaults,
+    /// What was observed; when present, `recount run` answers the inverse question
+    /// ("given what was observed, how likely is it that ... truly crossed?").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observations: Option<Observations>,
+    /// How simulated elections are weighted against the observations (inverse question only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference: Option<Inference>,
 }
 
 /// A party on the ballot.
@@ -205,6 +212,103 @@ pub struct RunDefaults {
     pub trials: u64,
     /// Master seed.
     pub seed: u64,
+}
+
+/// What was observed (the official totals are the parties' `official_votes`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Observations {
+    /// The observers' sample of counts.
+    pub observers: Observers,
+    /// Exit polls, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_poll: Option<ExitPoll>,
+}
+
+/// How observers chose precincts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Selection {
+    /// Every precinct equally likely.
+    #[default]
+    Uniform,
+    /// Urban precincts `urban_weight` times as likely as rural ones.
+    Urban,
+}
+
+/// The observers' sample: n counts observed, a share of them assessed negatively.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Observers {
+    /// Number of counts observed (n).
+    pub counts_observed: Number,
+    /// Share of observed counts assessed negatively (k = round(share x n)).
+    pub negative_share: Number,
+    /// How observers chose precincts.
+    #[serde(default)]
+    pub selection: Selection,
+    /// With `selection: "urban"`: how many times likelier an urban precinct is to be observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urban_weight: Option<Number>,
+    /// P(assessed negatively | the count was irregular): the assessment's sensitivity.
+    pub p_negative_if_irregular: Prior,
+    /// P(assessed negatively | the count was regular): procedural faults without altered
+    /// figures were assessed negatively too.
+    pub p_negative_if_regular: Prior,
+}
+
+/// Exit polls: shares per party, with a standard error and a common bias.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExitPoll {
+    /// Poll share of valid votes per party id.
+    pub shares: BTreeMap<String, Number>,
+    /// Standard error of each poll share (as a share, e.g. 0.01 = one point).
+    pub standard_error: Number,
+    /// Common bias of the polls (poll = truth + bias + error), drawn per simulated election.
+    pub bias: Prior,
+}
+
+/// Kernel used on the distance between simulated and official shares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kernel {
+    /// exp(-d^2 / 2) with d the distance in tolerances.
+    #[default]
+    Gaussian,
+    /// 1 if every party is within the tolerance, else 0 (plain rejection ABC).
+    Uniform,
+}
+
+/// Approximate Bayesian computation settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Inference {
+    /// Kernel on the distance to the official shares.
+    #[serde(default)]
+    pub kernel: Kernel,
+    /// Tolerance (kernel bandwidth) in percentage points of share, per party.
+    pub tolerance: Number,
+    /// Parties whose reported shares are compared with the official ones (default: all but the
+    /// remainder party, whose share the others imply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parties: Option<Vec<String>>,
+    /// How the unknowns are proposed: "guided" (default) centres the true support of compared
+    /// parties on the values that reproduce the official result on average; "prior" draws
+    /// everything from the priors (plain ABC importance sampling, slower, for checking).
+    #[serde(default)]
+    pub proposal: ProposalKind,
+}
+
+/// How the inverse question proposes unknowns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalKind {
+    /// Guided by the expected effect of the irregularities (see `inverse`).
+    #[default]
+    Guided,
+    /// The priors themselves.
+    Prior,
 }
 
 /// The JSON Schema of scenario files, pretty-printed.

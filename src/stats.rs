@@ -89,30 +89,40 @@ pub fn wilson(p: f64, n: f64, z: f64) -> [f64; 2] {
     [(centre - half).max(0.0), (centre + half).min(1.0)]
 }
 
-/// A weighted histogram on [0, 1] with fixed bins, for quantiles without storing draws.
-/// 20,000 bins: quantiles are exact to 0.005 percentage points.
+/// A weighted histogram on [lo, hi] (default [0, 1]) with fixed bins, for quantiles without
+/// storing draws. 20,000 bins: on [0, 1] quantiles are exact to 0.005 percentage points.
 #[derive(Debug, Clone)]
 pub struct Histogram {
     bins: Vec<f64>,
     total: f64,
+    lo: f64,
+    hi: f64,
 }
 
 impl Default for Histogram {
     fn default() -> Self {
-        Histogram {
-            bins: vec![0.0; Self::BINS],
-            total: 0.0,
-        }
+        Histogram::with_range(0.0, 1.0)
     }
 }
 
 impl Histogram {
     pub const BINS: usize = 20_000;
 
+    /// An empty histogram on [lo, hi]; values outside are clamped into the end bins.
+    pub fn with_range(lo: f64, hi: f64) -> Histogram {
+        Histogram {
+            bins: vec![0.0; Self::BINS],
+            total: 0.0,
+            lo,
+            hi: if hi > lo { hi } else { lo + 1.0 },
+        }
+    }
+
     #[inline]
     pub fn add(&mut self, x: f64, weight: f64) {
         if weight > 0.0 {
-            let b = ((x.clamp(0.0, 1.0) * Self::BINS as f64) as usize).min(Self::BINS - 1);
+            let u = ((x - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0);
+            let b = ((u * Self::BINS as f64) as usize).min(Self::BINS - 1);
             self.bins[b] += weight;
             self.total += weight;
         }
@@ -128,11 +138,11 @@ impl Histogram {
         for (b, &w) in self.bins.iter().enumerate() {
             if w > 0.0 && acc + w >= target {
                 let frac = ((target - acc) / w).clamp(0.0, 1.0);
-                return (b as f64 + frac) / Self::BINS as f64;
+                return self.lo + (self.hi - self.lo) * (b as f64 + frac) / Self::BINS as f64;
             }
             acc += w;
         }
-        1.0
+        self.hi
     }
 }
 
@@ -154,6 +164,15 @@ pub struct Summary {
 }
 
 impl Distribution {
+    /// An empty distribution whose quantiles are resolved on [lo, hi].
+    pub fn with_range(lo: f64, hi: f64) -> Distribution {
+        Distribution {
+            sum: 0.0,
+            weight: 0.0,
+            hist: Histogram::with_range(lo, hi),
+        }
+    }
+
     #[inline]
     pub fn add(&mut self, x: f64, weight: f64) {
         self.sum += x * weight;

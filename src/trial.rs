@@ -97,48 +97,13 @@ impl<'a> Simulator<'a> {
         d
     }
 
-    /// Regional mean category shares for a draw: national means times the regional factors,
-    /// re-balanced (iterative proportional fitting) so the electorate-weighted national mean of
-    /// each party still equals its drawn support.
+    /// Sets the per-region Dirichlet parameters and multinomial draw order for a draw.
     fn set_regional_means(&mut self, d: &Draw) {
-        let m = self.model;
-        let np = m.n_parties();
-        let any_factor = m.regions.iter().any(|r| r.factors.iter().any(|&f| f != 1.0));
-        let weights: Vec<f64> = m.regions.iter().map(|r| r.registered as f64 * r.turnout).collect();
-        let wsum: f64 = weights.iter().sum();
-        let mut scale = [1.0; MAX_PARTIES];
-        let rounds = if any_factor { 30 } else { 1 };
-        for round in 0..rounds {
-            let mut national = [0.0; MAX_PARTIES];
-            for (r, reg) in m.regions.iter().enumerate() {
-                let mut row = [0.0; MAX_PARTIES];
-                let mut sum = 0.0;
-                for j in 0..np {
-                    row[j] = d.support[j] * reg.factors[j] * scale[j];
-                    sum += row[j];
-                }
-                for j in 0..np {
-                    row[j] = if sum > 0.0 { row[j] / sum } else { 0.0 };
-                    national[j] += weights[r] / wsum * row[j];
-                    let a = &mut self.alpha[r];
-                    a[j] = row[j];
-                }
-            }
-            if round + 1 < rounds {
-                for j in 0..np {
-                    if national[j] > 0.0 {
-                        scale[j] *= d.support[j] / national[j];
-                    }
-                }
-            }
-        }
-        let c = m.share_concentration;
-        for r in 0..m.regions.len() {
+        regional_means(self.model, d, &mut self.alpha);
+        let c = self.model.share_concentration;
+        for r in 0..self.model.regions.len() {
             let a = &mut self.alpha[r];
-            for x in a.iter_mut().take(np) {
-                *x *= (1.0 - d.spoiled) * c;
-            }
-            a[np] = d.spoiled * c;
+            a.iter_mut().take(self.n_cat).for_each(|x| *x *= c);
             let o = &mut self.order[r];
             for (k, x) in o.iter_mut().enumerate().take(self.n_cat) {
                 *x = k;
@@ -199,5 +164,45 @@ impl<'a> Simulator<'a> {
             }
         }
         t
+    }
+}
+
+/// Regional mean category shares (parties, then spoiled) for a draw: national means times the
+/// regional factors, re-balanced (iterative proportional fitting) so the electorate-weighted
+/// national mean of each party still equals its drawn support.
+pub fn regional_means(m: &Model, d: &Draw, out: &mut [[f64; MAX_CATEGORIES]]) {
+    let np = m.n_parties();
+    let any_factor = m.regions.iter().any(|r| r.factors.iter().any(|&f| f != 1.0));
+    let wsum: f64 = m.regions.iter().map(|r| r.registered as f64 * r.turnout).sum();
+    let mut scale = [1.0; MAX_PARTIES];
+    let rounds = if any_factor { 30 } else { 1 };
+    for round in 0..rounds {
+        let mut national = [0.0; MAX_PARTIES];
+        for (r, reg) in m.regions.iter().enumerate() {
+            let w = reg.registered as f64 * reg.turnout / wsum;
+            let row = &mut out[r];
+            let mut sum = 0.0;
+            for j in 0..np {
+                row[j] = d.support[j] * reg.factors[j] * scale[j];
+                sum += row[j];
+            }
+            for j in 0..np {
+                row[j] = if sum > 0.0 { row[j] / sum } else { 0.0 };
+                national[j] += w * row[j];
+            }
+        }
+        if round + 1 < rounds {
+            for j in 0..np {
+                if national[j] > 0.0 {
+                    scale[j] *= d.support[j] / national[j];
+                }
+            }
+        }
+    }
+    for row in out.iter_mut().take(m.regions.len()) {
+        for x in row.iter_mut().take(np) {
+            *x *= 1.0 - d.spoiled;
+        }
+        row[np] = d.spoiled;
     }
 }

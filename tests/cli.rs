@@ -1,0 +1,770 @@
+//! The `recount` binary as a user runs it: every subcommand, its exit codes, what it prints and
+//! the files it writes. Each test works in its own temporary directory.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{num, set};
+use predicates::prelude::*;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+/// The binary, with no scenario directory from the environment, run from `dir`.
+fn recount(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recount"));
+    cmd.current_dir(dir).env_remove("RECOUNT_SCENARIOS");
+    cmd
+}
+
+/// The named scenarios shipped in the source tree.
+fn shipped_scenarios() -> Vec<(String, PathBuf)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    v.sort();
+    v
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(out).expect("UTF-8 output")
+}
+
+#[test]
+fn list_shows_every_named_scenario_with_its_question() {
+    let tmp = TempDir::new().unwrap();
+    // Run from an empty directory: the scenarios are found in the source tree recount was
+    // built from.
+    let out = stdout_of(recount(tmp.path()).arg("list"));
+    let lines: Vec<&str> = out.lines().collect();
+    let shipped = shipped_scenarios();
+    assert_eq!(lines.len(), shipped.len(), "{out}");
+    for ((name, path), line) in shipped.iter().zip(&lines) {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert!(line.starts_with(&format!("{name} ")), "{line}");
+        assert!(line.ends_with(v["question"].as_str().unwrap()), "{line}");
+        assert!(!line.contains("INVALID"), "{line}");
+    }
+    assert!(shipped.iter().any(|(n, _)| n == "odihr-43"));
+}
+
+#[test]
+fn list_reads_recount_scenarios_and_flags_invalid_files() {
+    let tmp = TempDir::new().unwrap();
+    common::write(tmp.path(), "good", &common::base());
+    let mut bad = common::base();
+    set(&mut bad, "/irregularities/prevalence", num(1.5));
+    common::write(tmp.path(), "bad", &bad);
+    std::fs::write(tmp.path().join("notes.txt"), "not a scenario").unwrap();
+    let out = stdout_of(
+        recount(tmp.path())
+            .arg("list")
+            .env("RECOUNT_SCENARIOS", tmp.path()),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("bad ") && lines[0].contains("INVALID"),
+        "{out}"
+    );
+    assert!(lines[0].contains("irregularities.prevalence"), "{out}");
+    assert!(
+        lines[1].starts_with("good ") && lines[1].contains("Does the engine behave"),
+        "{out}"
+    );
+}
+
+#[test]
+fn show_lists_every_number_with_its_source() {
+    let tmp = TempDir::new().unwrap();
+    let out = stdout_of(recount(tmp.path()).args(["show", "odihr-43"]));
+    assert!(
+        out.starts_with("odihr-43 — Irregular counts at the level ODIHR observed (43%)\n"),
+        "{out}"
+    );
+    assert!(out.contains("hash: "));
+    assert!(out.contains("Every number and its source:"));
+    // A prior, its form and its source.
+    assert!(out.contains("irregularities.prevalence: observed"), "{out}");
+    assert!(out.contains("source: seed 004 para 7-10"), "{out}");
+    // A plain region number inherits the region's source.
+    let at = out
+        .find("regions[0].precincts: 489")
+        .expect("region numbers are listed");
+    assert!(
+        out[at..]
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim_start()
+            .starts_with("source: assumption")
+    );
+    // Every number but the run defaults (seed and trials, not claims about the election) is
+    // followed by its source.
+    let lines: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("Every number"))
+        .skip(1)
+        .filter(|l| !l.starts_with("  run."))
+        .collect();
+    assert!(lines.len() > 50);
+    for pair in lines.chunks(2) {
+        assert!(
+            pair[0].starts_with("  ") && !pair[0].starts_with("   "),
+            "{pair:?}"
+        );
+        assert!(pair[1].starts_with("      source: "), "{pair:?}");
+    }
+}
+
+#[test]
+fn show_json_round_trips_to_the_same_scenario() {
+    let tmp = TempDir::new().unwrap();
+    let json = stdout_of(recount(tmp.path()).args(["show", "odihr-43", "--json"]));
+    let copy = tmp.path().join("copy.json");
+    std::fs::write(&copy, &json).unwrap();
+    let original = stdout_of(recount(tmp.path()).args(["validate", "odihr-43"]));
+    let again = stdout_of(recount(tmp.path()).arg("validate").arg(&copy));
+    let hash = |s: &str| {
+        s.trim_end()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .trim_end_matches(')')
+            .to_string()
+    };
+    assert_eq!(hash(&original), hash(&again), "{original}\n{again}");
+    assert_eq!(hash(&original).len(), 16);
+}
+
+#[test]
+fn validate_accepts_good_files() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let out = stdout_of(
+        recount(tmp.path())
+            .args(["validate", "official"])
+            .arg(&path),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].contains("official.json: valid (7 parties, 16 regions, 9728 precincts, hash "),
+        "{out}"
+    );
+    assert!(lines[1].starts_with(&format!(
+        "{}: valid (3 parties, 2 regions, 10 precincts",
+        path.display()
+    )));
+}
+
+/// An edit that breaks the synthetic scenario.
+type Edit = Box<dyn Fn(&mut Value)>;
+
+/// Broken scenarios: (what is broken, the edit, text stderr must contain).
+fn broken_cases() -> Vec<(&'static str, Edit, Vec<&'static str>)> {
+    vec![
+        (
+            "prevalence out of range",
+            Box::new(|v| set(v, "/irregularities/prevalence", num(1.5))),
+            vec![
+                "field `irregularities.prevalence`",
+                "value 1.5 is outside the allowed range [0, 1]",
+            ],
+        ),
+        (
+            "unknown field (typo)",
+            Box::new(|v| {
+                let p = v["irregularities"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("prevalence")
+                    .unwrap();
+                set(v, "/irregularities/prevalance", p);
+            }),
+            vec![
+                "field `irregularities.prevalance`",
+                "unknown field `prevalance`",
+                "expected one of `prevalence`",
+            ],
+        ),
+        (
+            "target party that does not exist",
+            Box::new(|v| {
+                let mut t = common::mechanism(0.5, 0.5);
+                t["targets"] = json!(["b", "xyz"]);
+                set(v, "/irregularities/transfer", t);
+            }),
+            vec![
+                "field `irregularities.transfer.targets[1]`",
+                "no party \"xyz\"; valid options: a, b, c",
+            ],
+        ),
+        (
+            "beneficiary as a target",
+            Box::new(|v| {
+                let mut t = common::mechanism(0.5, 0.5);
+                t["targets"] = json!(["a"]);
+                set(v, "/irregularities/invalidation", t);
+            }),
+            vec![
+                "field `irregularities.invalidation.targets[0]`",
+                "cannot be a target",
+            ],
+        ),
+        (
+            "unknown beneficiary",
+            Box::new(|v| set(v, "/irregularities/beneficiary", json!("zz"))),
+            vec![
+                "field `irregularities.beneficiary`",
+                "valid options: a, b, c",
+            ],
+        ),
+        (
+            "mechanism intensity above 1",
+            Box::new(|v| set(v, "/irregularities/stuffing", common::mechanism(0.5, 1.2))),
+            vec!["field `irregularities.stuffing.intensity`", "[0, 1]"],
+        ),
+        (
+            "a Beta prior where only [0, 0.5] is allowed",
+            Box::new(|v| set(v, "/spoiled", common::beta(1.0, 20.0))),
+            vec!["field `spoiled`", "allows only [0, 0.5]"],
+        ),
+        (
+            "uniform bounds reversed",
+            Box::new(|v| set(v, "/parties/1/support", common::uniform(0.3, 0.1))),
+            vec!["field `parties[1].support`", "0 <= low <= high <= 1"],
+        ),
+        (
+            "two forms in one prior",
+            Box::new(|v| {
+                set(
+                    v,
+                    "/parties/1/support",
+                    json!({ "value": 0.2, "uniform": [0.1, 0.3], "source": "x" }),
+                )
+            }),
+            vec![
+                "field `parties[1].support`",
+                "give exactly one of `value`, `uniform`, `beta`, `observed`",
+            ],
+        ),
+        (
+            "observed count above its total",
+            Box::new(|v| {
+                set(
+                    v,
+                    "/irregularities/prevalence",
+                    json!({ "observed": { "negative": 9, "of": 5 }, "source": "x" }),
+                )
+            }),
+            vec!["field `irregularities.prevalence`", "0 <= negative <= of"],
+        ),
+        (
+            "empty source",
+            Box::new(|v| set(v, "/threshold", json!({ "value": 0.07, "source": " " }))),
+            vec!["field `threshold.source`", "cite a source"],
+        ),
+        (
+            "turnout of exactly 1",
+            Box::new(|v| set(v, "/regions/0/turnout", num(1.0))),
+            vec![
+                "field `regions[0].turnout.value`",
+                "strictly between 0 and 1",
+            ],
+        ),
+        (
+            "fractional precinct count",
+            Box::new(|v| set(v, "/regions/0/precincts", json!(2.5))),
+            vec![
+                "field `regions[0].precincts`",
+                "whole number",
+                "[1, 1000000]",
+            ],
+        ),
+        (
+            "more e-voting precincts than precincts",
+            Box::new(|v| set(v, "/regions/0/evoting_precincts", json!(7))),
+            vec!["field `regions[0].evoting_precincts`", "[0, 6]"],
+        ),
+        (
+            "urban fraction above 1",
+            Box::new(|v| set(v, "/regions/1/urban_fraction", json!(1.1))),
+            vec!["field `regions[1].urban_fraction`", "[0, 1]"],
+        ),
+        (
+            "electorate too small for the minimum precinct size",
+            Box::new(|v| set(v, "/regions/1/registered", json!(150))),
+            vec!["field `regions[1].registered`", "precinct_sizes.minimum"],
+        ),
+        (
+            "support factor for an unknown party",
+            Box::new(|v| set(v, "/regions/1/support_factors", json!({ "zz": num(2.0) }))),
+            vec!["field `regions[1].support_factors.zz`", "no party \"zz\""],
+        ),
+        (
+            "no remainder party",
+            Box::new(|v| {
+                set(
+                    v,
+                    "/parties/0",
+                    json!({ "id": "a", "name": "A", "support": num(0.7) }),
+                )
+            }),
+            vec![
+                "field `parties`",
+                "exactly one party needs `remainder: true`",
+            ],
+        ),
+        (
+            "support and remainder both given",
+            Box::new(|v| set(v, "/parties/0/support", num(0.7))),
+            vec!["field `parties[0]`", "not both or neither"],
+        ),
+        (
+            "repeated party id",
+            Box::new(|v| set(v, "/parties/2/id", json!("b"))),
+            vec!["field `parties[2].id`", "unique"],
+        ),
+        (
+            "other parties' shares already over 1",
+            Box::new(|v| set(v, "/parties/1/support", common::uniform(0.95, 1.0))),
+            vec!["field `parties`", "must be < 1"],
+        ),
+        (
+            "unknown focus party",
+            Box::new(|v| set(v, "/focus", json!(["b", "nobody"]))),
+            vec!["field `focus[1]`", "no party \"nobody\""],
+        ),
+        (
+            "fractional seat count",
+            Box::new(|v| set(v, "/seats", num(10.5))),
+            vec!["field `seats.value`", "not a whole number"],
+        ),
+        (
+            "share concentration below its range",
+            Box::new(|v| set(v, "/behaviour/share_concentration", num(0.0))),
+            vec![
+                "field `behaviour.share_concentration.value`",
+                "[0.1, 1000000]",
+            ],
+        ),
+        (
+            "zero trials by default",
+            Box::new(|v| set(v, "/run/trials", json!(0))),
+            vec!["field `run.trials`", "at least 1"],
+        ),
+        (
+            "unknown allocation method",
+            Box::new(|v| set(v, "/allocation", json!("dhont"))),
+            vec!["field `allocation`", "unknown variant `dhont`", "`dhondt`"],
+        ),
+        (
+            "too many parties",
+            Box::new(|v| {
+                let parties = v["parties"].as_array_mut().unwrap();
+                for i in 0..13 {
+                    parties
+                        .push(json!({ "id": format!("p{i}"), "name": "P", "support": num(0.001) }));
+                }
+            }),
+            vec!["field `parties`", "16 parties given, allowed 1 to 15"],
+        ),
+        (
+            "missing field",
+            Box::new(|v| common::remove(v, "/threshold")),
+            vec!["missing field `threshold`"],
+        ),
+    ]
+}
+
+#[test]
+fn validate_rejects_broken_scenarios_naming_file_field_and_range() {
+    let tmp = TempDir::new().unwrap();
+    for (i, (what, edit, expected)) in broken_cases().into_iter().enumerate() {
+        let mut v = common::base();
+        edit(&mut v);
+        let path = common::write(tmp.path(), &format!("broken-{i}"), &v);
+        let assert = recount(tmp.path())
+            .arg("validate")
+            .arg(&path)
+            .assert()
+            .code(2)
+            .stdout("");
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(
+            stderr.starts_with(&format!("error: {}: ", path.display())),
+            "{what}: {stderr}"
+        );
+        for text in expected {
+            assert!(
+                stderr.contains(text),
+                "{what}: stderr lacks {text:?}:\n{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn validate_reports_json_syntax_errors_with_line_and_column() {
+    let tmp = TempDir::new().unwrap();
+    let path = tmp.path().join("syntax.json");
+    std::fs::write(&path, "{\n  \"title\": \"x\",\n  \"question\": \n}\n").unwrap();
+    recount(tmp.path())
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "{}: 4:1: field `question`",
+            path.display()
+        )));
+}
+
+#[test]
+fn validate_stops_at_the_first_broken_file_and_unknown_names() {
+    let tmp = TempDir::new().unwrap();
+    let good = common::write(tmp.path(), "good", &common::base());
+    let mut v = common::base();
+    set(&mut v, "/threshold", num(2.0));
+    let bad = common::write(tmp.path(), "bad", &v);
+    recount(tmp.path())
+        .arg("validate")
+        .arg(&good)
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "bad.json: field `threshold.value`: 2 is outside the allowed range [0, 1]",
+        ));
+    recount(tmp.path())
+        .args(["validate", "no-such-scenario"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no scenario file or named scenario \"no-such-scenario\"",
+        ))
+        .stderr(predicate::str::contains("odihr-43"));
+    // clap's own usage errors exit with 2 too.
+    recount(tmp.path()).arg("validate").assert().code(2);
+}
+
+#[test]
+fn schema_is_a_json_schema_of_the_format() {
+    let tmp = TempDir::new().unwrap();
+    let out = stdout_of(recount(tmp.path()).arg("schema"));
+    let schema: Value = serde_json::from_str(&out).expect("schema is JSON");
+    assert!(
+        schema["$schema"]
+            .as_str()
+            .unwrap()
+            .contains("json-schema.org")
+    );
+    assert_eq!(schema["title"], "Scenario");
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "unknown fields are errors"
+    );
+    let props = schema["properties"].as_object().unwrap();
+    for key in common::base().as_object().unwrap().keys() {
+        assert!(props.contains_key(key), "schema lacks {key}");
+    }
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(required.contains(&"irregularities") && !required.contains(&"allocation"));
+    let prior = &schema["$defs"]["Prior"]["properties"];
+    for form in ["value", "uniform", "beta", "observed", "source"] {
+        assert!(prior.get(form).is_some(), "Prior lacks {form}");
+    }
+    for def in ["Irregularities", "Mechanism", "Region", "Prior", "Number"] {
+        assert_eq!(schema["$defs"][def]["additionalProperties"], false, "{def}");
+    }
+}
+
+/// Runs `recount run <scenario> ...` and returns stdout.
+fn run(dir: &Path, scenario: &Path, args: &[&str], out: &Path) -> String {
+    stdout_of(
+        recount(dir)
+            .arg("run")
+            .arg(scenario)
+            .args(args)
+            .arg("--out")
+            .arg(out),
+    )
+}
+
+#[test]
+fn run_prints_a_table_and_writes_json_and_csv() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let out_dir = tmp.path().join("results");
+    let table = run(
+        tmp.path(),
+        &path,
+        &["--trials", "150", "--seed", "3", "--quiet"],
+        &out_dir,
+    );
+    assert!(
+        table.starts_with("tiny (Synthetic test scenario)\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("150 trials x 10 precincts, seed 3"),
+        "{table}"
+    );
+    assert!(
+        table.contains("P(true >= 7.00%)") && table.contains("P(flipped)"),
+        "{table}"
+    );
+    for id in ["a ", "b ", "c "] {
+        assert!(
+            table.lines().any(|l| l.starts_with(id)),
+            "no row for {id}: {table}"
+        );
+    }
+    assert!(table.contains("P(b or c truly >= 7.00%)"), "{table}");
+    let json_path = out_dir.join("tiny/run-3-150.json");
+    let csv_path = out_dir.join("tiny/run-3-150.csv");
+    assert!(table.contains(&format!(
+        "Results written to {}/run-3-150.json and .csv",
+        out_dir.join("tiny").display()
+    )));
+
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(report["trials"], 150);
+    assert_eq!(report["seed"], 3);
+    assert_eq!(report["precincts"], 10);
+    assert_eq!(report["scenario"]["name"], "tiny");
+    assert!(report["timing"]["elapsed_seconds"].as_f64().unwrap() >= 0.0);
+    let parties = report["parties"].as_array().unwrap();
+    let ids: Vec<&str> = parties.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+    for p in parties {
+        let e = &p["p_true_cross"];
+        let (est, lo, hi) = (
+            e["estimate"].as_f64().unwrap(),
+            e["ci95"][0].as_f64().unwrap(),
+            e["ci95"][1].as_f64().unwrap(),
+        );
+        assert!(0.0 <= lo && lo <= est && est <= hi && hi <= 1.0, "{e}");
+    }
+    // "a" has about 70% of the vote: it always crosses, and "b" (about 20%) too.
+    assert_eq!(parties[0]["p_true_cross"]["estimate"], 1.0);
+    assert_eq!(report["p_any_true_cross"]["estimate"], 1.0);
+    assert!(report["p_any_true_cross"]["ci95"].as_array().unwrap().len() == 2);
+
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 4, "{csv}");
+    let header: Vec<&str> = rows[0].split(',').collect();
+    assert_eq!(&header[..3], &["party_id", "party_name", "official_share"]);
+    let col = header.iter().position(|h| *h == "p_true_cross").unwrap();
+    for (row, p) in rows[1..].iter().zip(parties) {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells.len(), header.len());
+        assert_eq!(cells[0], p["id"].as_str().unwrap());
+        // serde_json (without its float_roundtrip feature) may parse the last digit 1 ulp off.
+        let v: f64 = cells[col].parse().unwrap();
+        assert!((v - p["p_true_cross"]["estimate"].as_f64().unwrap()).abs() < 1e-15);
+    }
+}
+
+#[test]
+fn run_json_on_stdout_is_the_file_without_timing() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let out_dir = tmp.path().join("out");
+    let stdout = run(
+        tmp.path(),
+        &path,
+        &["-n", "70", "-s", "5", "-j", "2", "--json", "-q"],
+        &out_dir,
+    );
+    let printed: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(printed.get("timing").is_none());
+    let mut file: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("tiny/run-5-70.json")).unwrap())
+            .unwrap();
+    assert!(file.as_object_mut().unwrap().remove("timing").is_some());
+    assert_eq!(printed, file);
+}
+
+#[test]
+fn run_is_reproducible_whatever_the_thread_count() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let go = |seed: &str, threads: &str| {
+        let out = tmp.path().join(format!("out-{seed}-{threads}"));
+        let args = [
+            "--trials",
+            "200",
+            "--seed",
+            seed,
+            "--threads",
+            threads,
+            "--json",
+            "--quiet",
+        ];
+        let stdout = run(tmp.path(), &path, &args, &out);
+        let csv = std::fs::read(out.join(format!("tiny/run-{seed}-200.csv"))).unwrap();
+        (stdout, csv)
+    };
+    let one = go("7", "1");
+    let two = go("7", "2");
+    let three = go("7", "3");
+    assert_eq!(one.0, two.0, "stdout differs between 1 and 2 threads");
+    assert_eq!(one.0, three.0, "stdout differs between 1 and 3 threads");
+    assert_eq!(one.1, two.1, "CSV differs between 1 and 2 threads");
+    let other = go("8", "2");
+    assert_ne!(one.0, other.0, "another seed gives the same output");
+    assert_ne!(one.1, other.1);
+}
+
+#[test]
+fn run_finds_named_scenarios_and_writes_under_their_name() {
+    let tmp = TempDir::new().unwrap();
+    let out = tmp.path().join("out");
+    let stdout = stdout_of(
+        recount(tmp.path())
+            .args([
+                "run", "official", "--trials", "64", "--seed", "2", "-q", "--out",
+            ])
+            .arg(&out),
+    );
+    assert!(
+        stdout.starts_with("official (The official result at face value)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("64 trials x 9728 precincts"));
+    assert!(out.join("official/run-2-64.json").is_file());
+    assert!(out.join("official/run-2-64.csv").is_file());
+}
+
+#[test]
+fn run_rejects_bad_arguments_with_exit_code_2() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::base());
+    let out = tmp.path().join("out");
+    for (args, message) in [
+        (vec!["--trials", "0"], "--trials must be at least 1"),
+        (vec!["--threads", "0"], "--threads must be at least 1"),
+        (vec!["--trials", "-5"], "unexpected argument '-5'"),
+        (vec!["--bogus"], "--bogus"),
+    ] {
+        recount(tmp.path())
+            .arg("run")
+            .arg(&path)
+            .args(&args)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
+    recount(tmp.path())
+        .args(["run", "nowhere", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no scenario file or named scenario \"nowhere\"",
+        ));
+    assert!(!out.exists(), "nothing is written for a rejected run");
+}
+
+#[test]
+fn run_exits_with_1_when_results_cannot_be_written() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::base());
+    let blocker = tmp.path().join("a-file");
+    std::fs::write(&blocker, "in the way").unwrap();
+    recount(tmp.path())
+        .arg("run")
+        .arg(&path)
+        .args(["--trials", "10", "-q", "--out"])
+        .arg(&blocker)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(blocker.display().to_string()));
+}
+
+#[test]
+fn help_and_version() {
+    let tmp = TempDir::new().unwrap();
+    let help = stdout_of(recount(tmp.path()).arg("--help"));
+    for cmd in ["run", "list", "show", "validate", "schema"] {
+        assert!(help.contains(cmd), "{help}");
+    }
+    let version = stdout_of(recount(tmp.path()).arg("--version"));
+    assert_eq!(version.trim(), format!("recount {}", recount::VERSION));
+}
+
+/// docs/scenario-format.md stays true to the format: its complete example validates and runs,
+/// and it explains every field the JSON Schema knows.
+#[test]
+fn scenario_format_doc_matches_the_format() {
+    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario-format.md");
+    let doc = std::fs::read_to_string(&doc_path).unwrap();
+    let after = &doc[doc
+        .find("## A complete example")
+        .expect("the doc has a complete example")..];
+    let start = after.find("```json\n").unwrap() + "```json\n".len();
+    let example = &after[start..start + after[start..].find("```").unwrap()];
+    let tmp = TempDir::new().unwrap();
+    let path = tmp.path().join("example.json");
+    std::fs::write(&path, example).unwrap();
+    let out = stdout_of(recount(tmp.path()).arg("validate").arg(&path));
+    assert!(
+        out.contains("valid (3 parties, 2 regions, 100 precincts"),
+        "{out}"
+    );
+    let table = run(
+        tmp.path(),
+        &path,
+        &["--trials", "64", "-q"],
+        &tmp.path().join("out"),
+    );
+    assert!(
+        table.contains("64 trials x 100 precincts, seed 1"),
+        "{table}"
+    );
+
+    let schema: Value =
+        serde_json::from_str(&stdout_of(recount(tmp.path()).arg("schema"))).unwrap();
+    let mut fields: Vec<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    for def in schema["$defs"].as_object().unwrap().values() {
+        if let Some(props) = def["properties"].as_object() {
+            fields.extend(props.keys().map(|k| k.as_str()));
+        }
+        // Enumerations (allocation, kernel, selection) list their values.
+        for variant in def["oneOf"].as_array().into_iter().flatten() {
+            if let Some(c) = variant["const"].as_str().or(variant["enum"][0].as_str()) {
+                assert!(
+                    doc.contains(&format!("\"{c}\"")),
+                    "docs/scenario-format.md does not mention \"{c}\""
+                );
+            }
+        }
+    }
+    for f in fields {
+        assert!(
+            doc.contains(&format!("`{f}`")),
+            "docs/scenario-format.md does not explain `{f}`"
+        );
+    }
+}
