@@ -8,7 +8,9 @@
 
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod country;
+pub mod curve;
 pub mod engine;
 pub mod error;
 pub mod load;
@@ -16,6 +18,7 @@ pub mod mechanism;
 pub mod model;
 pub mod outcome;
 pub mod output;
+pub mod plot;
 pub mod prior;
 pub mod report;
 pub mod rng;
@@ -24,6 +27,7 @@ pub mod scenario;
 pub mod seats;
 pub mod stats;
 pub mod summary;
+pub mod sweep;
 pub mod trial;
 
 /// recount's version, recorded in every output.

@@ -194,7 +194,7 @@ mod tests {
     #[test]
     fn beta_moments() {
         let mut rng = stream(2, 0);
-        let (a, b) = (13.6, 6.4);
+        let (a, b): (f64, f64) = (13.6, 6.4);
         let n = 200_000;
         let mean = a / (a + b);
         let var = a * b / ((a + b).powi(2) * (a + b + 1.0));
