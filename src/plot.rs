@@ -153,7 +153,7 @@ fn curve_panel(
             BLACK.mix(0.6).stroke_width(1),
         ))
         .map_err(err)?
-        .label("0.5")
+        .label("P = 0.5")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.6)));
     chart
         .configure_series_labels()

@@ -183,7 +183,7 @@ fn svg_is_well_formed_with_every_series() {
     let texts: Vec<String> = doc
         .descendants()
         .filter(|n| n.has_tag_name("text"))
-        .map(|n| n.text().unwrap_or("").to_string())
+        .map(|n| n.text().unwrap_or("").trim().to_string())
         .collect();
     let title = texts
         .iter()
@@ -194,7 +194,7 @@ fn svg_is_well_formed_with_every_series() {
         "NSDP",
         "Ak Zhol",
         "NSDP or Ak Zhol",
-        "0.5",
+        "P = 0.5",
         "irregularities.transfer.intensity",
         "probability",
     ] {
