@@ -478,3 +478,39 @@ fn unknown_path_lists_sweepable_paths() {
         "prevalence   = irregularities.prevalence",
     ));
 }
+
+#[test]
+fn precincts_table_and_fingerprint() {
+    let out = tempfile::tempdir().unwrap();
+    cargo_bin_cmd!("recount")
+        .arg("precincts")
+        .arg(tiny())
+        .args(["--trial", "65", "--seed", "4", "--bins", "20", "--out"])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "trial 65 of seed 4: 120 precincts",
+        ));
+    let mut r = csv::Reader::from_path(dir(out.path(), "precincts-4-65.csv")).unwrap();
+    let header = r.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (reg, tn, rn) = (
+        col("registered"),
+        col("true_turnout"),
+        col("reported_turnout"),
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 120);
+    for row in &rows {
+        assert!(row[reg].parse::<u64>().unwrap() > 0);
+        let (t, rep): (f64, f64) = (row[tn].parse().unwrap(), row[rn].parse().unwrap());
+        assert!(
+            (0.0..=1.0).contains(&t) && (0.0..=1.0).contains(&rep),
+            "{row:?}"
+        );
+    }
+    let svg = read(dir(out.path(), "precincts-4-65.svg"));
+    roxmltree::Document::parse(&svg).expect("well-formed XML");
+    assert!(svg.contains("True count") && svg.contains("Reported count"));
+}
