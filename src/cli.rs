@@ -50,7 +50,7 @@ pub enum Command {
     /// curves (CSV, JSON, SVG).
     #[command(
         long_about = "Run a scenario at many values of one (or two) of its numbers and export probability curves.\n\n\
-Every point uses the same seed: common random numbers. Batch b of every point draws from the same random stream \
+Every point uses the same seed: common random numbers. Trial t of every point draws from the same random stream \
 (and the precinct layout is the same), so differences between points come from the parameter, not from fresh \
 Monte Carlo noise, and curves are smooth. A one-point sweep gives exactly what `recount run` gives with the \
 scenario changed at that value. See docs/sweeps.md.",

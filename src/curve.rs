@@ -8,7 +8,7 @@ use crate::sweep::{self, Measure, Point, Spec, Tipping};
 use serde::Serialize;
 
 /// How common random numbers work, recorded in curve.json and shown in `--help`.
-pub const CRN_NOTE: &str = "common random numbers: every point runs with the same seed, so batch b of every point draws from the same stream rng::stream(seed, b) and the precinct layout is the same; differences between points come from the parameter, not from fresh noise";
+pub const CRN_NOTE: &str = "common random numbers: every point runs with the same seed, so trial t of every point draws from the same stream rng::stream(seed, t) and the precinct layout is the same; differences between points come from the parameter, not from fresh noise";
 
 /// A swept parameter as recorded in outputs.
 #[derive(Debug, Clone, Serialize)]
