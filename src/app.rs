@@ -19,11 +19,14 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Show { scenario, json } => show(&scenario, json),
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Schema => emit(&crate::scenario::json_schema()),
+        Command::Sweep(args) => crate::commands::sweep(&args),
+        Command::Precincts(args) => crate::commands::precincts(&args),
+        Command::Report(args) => crate::commands::report(&args),
     }
 }
 
 /// Writes to stdout; a closed pipe (`recount list | head`) is not an error.
-fn emit(text: &str) -> Result<()> {
+pub(crate) fn emit(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),

@@ -1,7 +1,7 @@
 //! The parallel Monte Carlo engine.
 //!
-//! Trials are cut into fixed-size batches whose count does not depend on the thread count; batch
-//! `b` draws from its own stream `rng::stream(seed, b)`. Rayon simulates a chunk of batches at a
+//! Trials are cut into fixed-size batches whose count does not depend on the thread count; trial
+//! `t` draws from its own stream `rng::stream(seed, t)` (`trial_rng`). Rayon simulates a chunk of batches at a
 //! time and the records are folded into the accumulator in batch order, so the same seed and
 //! trial count give byte-identical results on 1 thread or 64. Memory is bounded by one chunk.
 
@@ -25,12 +25,19 @@ pub struct Plan {
     pub threads: usize,
 }
 
+/// The generator of trial `t`: every trial has its own stream, so trial t of two runs with the
+/// same seed starts from the same random numbers even when the scenarios differ (common random
+/// numbers for sweeps: how many numbers trial t - 1 consumed does not shift trial t).
+pub fn trial_rng(seed: u64, t: u64) -> rng::Rng {
+    rng::stream(seed, t)
+}
+
 /// Simulates trials [first, first + count) of batch `b`: the records in trial order.
 pub fn simulate_batch(model: &Model, layout: &Layout, seed: u64, b: u64, count: u64) -> Vec<Record> {
-    let mut rng = rng::stream(seed, b);
     let mut sim = Simulator::new(model, layout);
     (0..count)
-        .map(|_| {
+        .map(|i| {
+            let mut rng = trial_rng(seed, b * BATCH + i);
             let draw = sim.draw(&mut rng);
             let totals = sim.run(&mut rng, &draw);
             outcome::record(model, layout.len(), &draw, &totals)

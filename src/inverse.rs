@@ -21,7 +21,7 @@ use crate::model::{InverseModel, Model};
 use crate::observe::{self, Observer};
 use crate::outcome::{self, Record};
 use crate::params::{ObsDraw, Space, log_density};
-use crate::rng::{self, Rng};
+use crate::rng::Rng;
 use crate::scenario::ProposalKind;
 use crate::stats::{Distribution, Summary};
 use crate::summary::Accumulator;
@@ -193,13 +193,14 @@ fn observed_multiplier(model: &Model, inv: &InverseModel, layout: &Layout) -> f6
 }
 
 impl Context<'_> {
-    /// Simulates and weights `count` trials from stream `stream`.
-    fn batch(&self, seed: u64, stream: u64, count: u64) -> Vec<Weighted> {
-        let mut rng = rng::stream(seed, stream);
+    /// Simulates and weights the `count` trials of batch `b`, each from its own stream (as in
+    /// the forward question, so sweeps share random numbers between points).
+    fn batch(&self, seed: u64, b: u64, count: u64) -> Vec<Weighted> {
         let mut sim = Simulator::new(self.model, self.layout);
         let mut observer = Observer::new(self.inv, self.layout);
         (0..count)
-            .map(|_| {
+            .map(|i| {
+                let mut rng = engine::trial_rng(seed, b * engine::BATCH + i);
                 let mut draw = sim.draw(&mut rng);
                 let obs = draw_obs(self.inv, &mut rng);
                 let log_ratio = self.guide_prevalence(&mut rng, &mut draw, &obs)

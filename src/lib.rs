@@ -8,10 +8,13 @@
 
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod country;
+pub mod curve;
 pub mod engine;
 pub mod error;
 pub mod expect;
+pub mod html;
 pub mod inverse;
 pub mod load;
 pub mod mechanism;
@@ -20,6 +23,8 @@ pub mod observe;
 pub mod outcome;
 pub mod output;
 pub mod params;
+pub mod plot;
+pub mod precincts;
 pub mod prior;
 pub mod report;
 pub mod rng;
@@ -28,6 +33,7 @@ pub mod scenario;
 pub mod seats;
 pub mod stats;
 pub mod summary;
+pub mod sweep;
 pub mod trial;
 
 /// recount's version, recorded in every output.
@@ -35,4 +41,4 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Version of the sampling algorithms: bumped whenever a change makes a seed produce different
 /// numbers (recorded in outputs; see CHANGELOG.md).
-pub const SAMPLER_VERSION: u32 = 1;
+pub const SAMPLER_VERSION: u32 = 2;

@@ -115,6 +115,12 @@ impl<'a> Simulator<'a> {
 
     /// Simulates one whole election for `d`.
     pub fn run(&mut self, rng: &mut Rng, d: &Draw) -> Totals {
+        self.run_observed(rng, d, |_, _, _| {})
+    }
+
+    /// `run`, calling `observe(precinct, true_votes, reported_votes)` for every precinct (used by
+    /// `recount precincts`; the no-op observer of `run` compiles away).
+    pub fn run_observed<F: FnMut(usize, &[u64], &[u64])>(&mut self, rng: &mut Rng, d: &Draw, mut observe: F) -> Totals {
         self.set_regional_means(d);
         let m = self.model;
         let l = self.layout;
@@ -150,6 +156,7 @@ impl<'a> Simulator<'a> {
                 if l.evoting[i] {
                     p_irr *= ir.evoting_multiplier;
                 }
+                let true_votes = votes;
                 let irregular = sampler::uniform(rng) < p_irr;
                 self.irregular[i] = irregular;
                 if irregular {
@@ -161,6 +168,7 @@ impl<'a> Simulator<'a> {
                 for k in 0..n_cat {
                     t.reported_votes[k] += votes[k];
                 }
+                observe(i, &true_votes[..n_cat], &votes[..n_cat]);
             }
         }
         t

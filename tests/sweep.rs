@@ -1,0 +1,516 @@
+//! `recount sweep`, `precincts` and `report` driven as a user would, on a tiny synthetic country
+//! (tests/data/tiny.json: odihr-43's parties and irregularities, 3 regions x 40 precincts) so
+//! the tests stay fast in debug builds.
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn tiny() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/tiny.json")
+        .display()
+        .to_string()
+}
+
+/// `recount sweep tiny ...` writing into `out`, one thread.
+fn sweep(out: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    let mut cmd = cargo_bin_cmd!("recount");
+    cmd.arg("sweep").arg(tiny()).args(args);
+    cmd.args(["--threads", "1", "--quiet", "--out"]).arg(out);
+    cmd.assert()
+}
+
+fn read(p: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(p.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", p.as_ref().display()))
+}
+
+fn dir(out: &Path, name: &str) -> PathBuf {
+    out.join("tiny").join(name)
+}
+
+/// (value, estimate) of one series and measure from curve.csv.
+fn series(csv_text: &str, party: &str, measure: &str) -> Vec<(f64, f64)> {
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    r.records()
+        .map(|rec| rec.unwrap())
+        .filter(|rec| &rec[1] == party && &rec[2] == measure)
+        .map(|rec| (rec[0].parse().unwrap(), rec[3].parse().unwrap()))
+        .collect()
+}
+
+#[test]
+fn prevalence_up_means_flipped_up() {
+    let out = tempfile::tempdir().unwrap();
+    sweep(
+        out.path(),
+        &[
+            "--param",
+            "prevalence",
+            "--from",
+            "0",
+            "--to",
+            "1",
+            "--steps",
+            "4",
+            "--trials",
+            "192",
+        ],
+    )
+    .success();
+    let csv_text = read(dir(out.path(), "sweep-irregularities.prevalence").join("curve.csv"));
+    let flipped = series(&csv_text, "nsdp_or_ak_zhol", "p_flipped");
+    assert_eq!(
+        flipped.iter().map(|p| p.0).collect::<Vec<_>>(),
+        [0.0, 0.25, 0.5, 0.75, 1.0]
+    );
+    assert_eq!(flipped[0].1, 0.0, "no irregular counts, nothing flipped");
+    for w in flipped.windows(2) {
+        assert!(
+            w[1].1 >= w[0].1,
+            "P(flipped) fell from {:?} to {:?}: {flipped:?}",
+            w[0],
+            w[1]
+        );
+    }
+    assert!(flipped[4].1 > 0.2, "{flipped:?}");
+    // Reported crossings can only fall as more counts favour Nur Otan.
+    let reported = series(&csv_text, "nsdp_or_ak_zhol", "p_reported_cross");
+    for w in reported.windows(2) {
+        assert!(w[1].1 <= w[0].1, "{reported:?}");
+    }
+}
+
+#[test]
+fn csv_reads_back_and_matches_json() {
+    let out = tempfile::tempdir().unwrap();
+    sweep(
+        out.path(),
+        &[
+            "--param",
+            "threshold",
+            "--values",
+            "0.06,0.05",
+            "--trials",
+            "64",
+        ],
+    )
+    .success();
+    let d = dir(out.path(), "sweep-threshold.value");
+    let json: Value = serde_json::from_str(&read(d.join("curve.json"))).unwrap();
+    assert_eq!(json["param"]["path"], "threshold.value");
+    assert_eq!(json["param"]["values"], serde_json::json!([0.05, 0.06]));
+    assert_eq!(json["trials"], 64);
+    assert!(
+        json["common_random_numbers"]
+            .as_str()
+            .unwrap()
+            .contains("same seed")
+    );
+    let mut r = csv::Reader::from_path(d.join("curve.csv")).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "threshold.value",
+            "party",
+            "measure",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "mcse",
+            "ess"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    // 2 points x (7 parties + the focus parties together) x 3 measures.
+    assert_eq!(rows.len(), 2 * 8 * 3);
+    for row in &rows {
+        let x: f64 = row[0].parse().unwrap();
+        let (est, lo, hi): (f64, f64, f64) = (
+            row[3].parse().unwrap(),
+            row[4].parse().unwrap(),
+            row[5].parse().unwrap(),
+        );
+        assert!(lo <= est && est <= hi, "{row:?}");
+        assert_eq!(
+            row[7].parse::<f64>().unwrap(),
+            64.0,
+            "forward mode: ESS = trials"
+        );
+        let point = json["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["value"] == x)
+            .unwrap();
+        let party = &row[1];
+        let field = &row[2];
+        let from_json = if party == "nsdp_or_ak_zhol" {
+            point["results"][field.replacen("p_", "p_any_", 1)]["estimate"].clone()
+        } else {
+            let p = point["results"]["parties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["id"] == party)
+                .unwrap();
+            p[field]["estimate"].clone()
+        };
+        assert_eq!(from_json.as_f64().unwrap(), est, "{row:?}");
+    }
+}
+
+#[test]
+fn svg_is_well_formed_with_every_series() {
+    let out = tempfile::tempdir().unwrap();
+    sweep(
+        out.path(),
+        &[
+            "--param",
+            "transfer.intensity",
+            "--values",
+            "0.1,0.3",
+            "--trials",
+            "64",
+        ],
+    )
+    .success();
+    let svg = read(dir(out.path(), "sweep-irregularities.transfer.intensity").join("curve.svg"));
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let texts: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_string())
+        .collect();
+    let title = texts
+        .iter()
+        .find(|t| t.starts_with("tiny: sweep of"))
+        .expect("a title");
+    assert!(title.contains("64 trials per point"), "{title}");
+    for label in [
+        "NSDP",
+        "Ak Zhol",
+        "NSDP or Ak Zhol",
+        "P = 0.5",
+        "irregularities.transfer.intensity",
+        "probability",
+    ] {
+        // Three panels, each with its legend and axis labels.
+        assert_eq!(
+            texts.iter().filter(|t| *t == label).count(),
+            3,
+            "{label}: {texts:?}"
+        );
+    }
+    for caption in [
+        "P(truly >= 7%)",
+        "P(reported >= 7%)",
+        "P(truly >= 7% and reported under)",
+    ] {
+        assert!(texts.iter().any(|t| t == caption), "{caption}");
+    }
+    // A line per series and panel, plus the 0.5 lines and legend marks.
+    let lines = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .count();
+    assert!(lines >= 3 * 4, "{lines} polylines");
+}
+
+#[test]
+fn one_point_sweep_equals_run() {
+    let out = tempfile::tempdir().unwrap();
+    sweep(
+        out.path(),
+        &[
+            "--param",
+            "prevalence",
+            "--values",
+            "0.3",
+            "--trials",
+            "100",
+            "--seed",
+            "5",
+        ],
+    )
+    .success();
+    let curve: Value = serde_json::from_str(&read(
+        dir(out.path(), "sweep-irregularities.prevalence").join("curve.json"),
+    ))
+    .unwrap();
+    // The same scenario with the prevalence fixed at 0.3, run directly.
+    let mut s: Value = serde_json::from_str(&read(tiny())).unwrap();
+    s["irregularities"]["prevalence"] = serde_json::json!({"value": 0.3, "source": "test"});
+    let file = out.path().join("tiny.json");
+    std::fs::write(&file, serde_json::to_string(&s).unwrap()).unwrap();
+    let run = cargo_bin_cmd!("recount")
+        .arg("run")
+        .arg(&file)
+        .args([
+            "--trials",
+            "100",
+            "--seed",
+            "5",
+            "--threads",
+            "1",
+            "--quiet",
+            "--json",
+            "--out",
+        ])
+        .arg(out.path().join("runs"))
+        .assert()
+        .success();
+    let run: Value = serde_json::from_slice(&run.get_output().stdout).unwrap();
+    let point = &curve["points"][0]["results"];
+    for key in [
+        "parties",
+        "p_any_true_cross",
+        "p_any_reported_cross",
+        "p_any_flipped",
+        "p_all_true_cross",
+        "reported_turnout",
+    ] {
+        assert_eq!(point[key], run[key], "{key}");
+    }
+}
+
+#[test]
+fn second_parameter_gives_a_heat_map() {
+    let out = tempfile::tempdir().unwrap();
+    sweep(
+        out.path(),
+        &[
+            "--param",
+            "prevalence",
+            "--from",
+            "0",
+            "--to",
+            "1",
+            "--steps",
+            "2",
+            "--param2",
+            "transfer.intensity",
+            "--values2",
+            "0.05,0.5",
+            "--trials",
+            "32",
+        ],
+    )
+    .success();
+    let d = dir(
+        out.path(),
+        "sweep-irregularities.prevalence-irregularities.transfer.intensity",
+    );
+    let mut r = csv::Reader::from_path(d.join("curve.csv")).unwrap();
+    let header: Vec<String> = r
+        .headers()
+        .unwrap()
+        .iter()
+        .take(2)
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "irregularities.prevalence",
+            "irregularities.transfer.intensity"
+        ]
+    );
+    assert_eq!(r.records().count(), 3 * 2 * 8 * 3);
+    let svg = read(d.join("curve.svg"));
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    assert!(doc.descendants().filter(|n| n.has_tag_name("rect")).count() >= 3 * 6);
+    assert!(svg.contains("irregularities.transfer.intensity"));
+}
+
+#[test]
+fn tipping_point_in_a_sentence() {
+    let out = tempfile::tempdir().unwrap();
+    sweep(
+        out.path(),
+        &[
+            "--param",
+            "prevalence",
+            "--from",
+            "0",
+            "--to",
+            "1",
+            "--steps",
+            "4",
+            "--trials",
+            "64",
+            "--tipping",
+            "--measure",
+            "reported",
+        ],
+    )
+    .success()
+    .stdout(predicate::str::contains(
+        "P(nsdp or ak_zhol reported >= 7%)",
+    ))
+    .stdout(
+        predicate::str::contains("reaches 0.05")
+            .or(predicate::str::contains("does not reach 0.05")),
+    );
+    let json: Value = serde_json::from_str(&read(
+        dir(out.path(), "sweep-irregularities.prevalence").join("curve.json"),
+    ))
+    .unwrap();
+    assert_eq!(json["tipping"][0]["crossings"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn bad_ranges_name_the_flag() {
+    let out = tempfile::tempdir().unwrap();
+    let fails = |args: &[&str], text: &str| {
+        sweep(out.path(), args)
+            .code(2)
+            .stderr(predicate::str::contains(text.to_string()));
+    };
+    fails(
+        &[
+            "--param",
+            "prevalence",
+            "--from",
+            "0.5",
+            "--to",
+            "0.1",
+            "--steps",
+            "3",
+        ],
+        "empty range: --from 0.5 is not below --to 0.1",
+    );
+    fails(
+        &[
+            "--param",
+            "prevalence",
+            "--from",
+            "0",
+            "--to",
+            "1",
+            "--step",
+            "0",
+        ],
+        "--step must be a positive number",
+    );
+    fails(
+        &[
+            "--param",
+            "prevalence",
+            "--from",
+            "0",
+            "--to",
+            "1",
+            "--steps",
+            "0",
+        ],
+        "--steps must be at least 1",
+    );
+    fails(
+        &[
+            "--param",
+            "prevalence",
+            "--from",
+            "0",
+            "--to",
+            "1",
+            "--steps",
+            "5000",
+        ],
+        "too many points",
+    );
+    fails(
+        &["--param", "prevalence", "--from", "0", "--to", "1"],
+        "a range needs --steps",
+    );
+    fails(
+        &[
+            "--param",
+            "prevalence",
+            "--values",
+            "0.1,0.2",
+            "--param2",
+            "threshold",
+            "--from2",
+            "0",
+            "--to2",
+            "0.1",
+            "--steps2",
+            "999",
+        ],
+        "too many points: 2 x 1000",
+    );
+    fails(
+        &["--param", "nonsense.path", "--values", "1"],
+        "Sweepable paths",
+    );
+    fails(
+        &["--param", "run.trials", "--values", "1"],
+        "use --trials or --seed",
+    );
+    // A value the scenario does not allow: the error names the field and its range.
+    fails(
+        &["--param", "threshold", "--values", "0.05,1.5"],
+        "threshold.value`: 1.5 is outside the allowed range [0, 1]",
+    );
+    assert!(
+        !out.path().join("tiny").exists(),
+        "nothing written after an error"
+    );
+}
+
+#[test]
+fn unknown_path_lists_sweepable_paths() {
+    let out = tempfile::tempdir().unwrap();
+    sweep(
+        out.path(),
+        &["--param", "transfer.intnsity", "--values", "1"],
+    )
+    .code(2)
+    .stderr(predicate::str::contains(
+        "irregularities.transfer.intensity (a prior: sweeping fixes it)",
+    ))
+    .stderr(predicate::str::contains("regions[i].turnout.value"))
+    .stderr(predicate::str::contains(
+        "prevalence   = irregularities.prevalence",
+    ));
+}
+
+#[test]
+fn precincts_table_and_fingerprint() {
+    let out = tempfile::tempdir().unwrap();
+    cargo_bin_cmd!("recount")
+        .arg("precincts")
+        .arg(tiny())
+        .args(["--trial", "65", "--seed", "4", "--bins", "20", "--out"])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "trial 65 of seed 4: 120 precincts",
+        ));
+    let mut r = csv::Reader::from_path(dir(out.path(), "precincts-4-65.csv")).unwrap();
+    let header = r.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (reg, tn, rn) = (
+        col("registered"),
+        col("true_turnout"),
+        col("reported_turnout"),
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 120);
+    for row in &rows {
+        assert!(row[reg].parse::<u64>().unwrap() > 0);
+        let (t, rep): (f64, f64) = (row[tn].parse().unwrap(), row[rn].parse().unwrap());
+        assert!(
+            (0.0..=1.0).contains(&t) && (0.0..=1.0).contains(&rep),
+            "{row:?}"
+        );
+    }
+    let svg = read(dir(out.path(), "precincts-4-65.svg"));
+    roxmltree::Document::parse(&svg).expect("well-formed XML");
+    assert!(svg.contains("True count") && svg.contains("Reported count"));
+}
