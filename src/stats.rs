@@ -128,6 +128,17 @@ impl Histogram {
         }
     }
 
+    /// The weighted share of values below `x` (linear within its bin). O(bins).
+    pub fn cdf(&self, x: f64) -> f64 {
+        if self.total <= 0.0 {
+            return f64::NAN;
+        }
+        let u = ((x - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0) * Self::BINS as f64;
+        let b = (u as usize).min(Self::BINS - 1);
+        let below: f64 = self.bins[..b].iter().sum();
+        (below + self.bins[b] * (u - b as f64).min(1.0)) / self.total
+    }
+
     /// The q-quantile, interpolated linearly within its bin. O(bins).
     pub fn quantile(&self, q: f64) -> f64 {
         if self.total <= 0.0 {
@@ -178,6 +189,11 @@ impl Distribution {
         self.sum += x * weight;
         self.weight += weight;
         self.hist.add(x, weight);
+    }
+
+    /// The weighted share of values below `x`.
+    pub fn cdf(&self, x: f64) -> f64 {
+        self.hist.cdf(x)
     }
 
     pub fn summary(&self) -> Summary {

@@ -94,6 +94,12 @@ impl Accumulator {
         }
     }
 
+    /// Posterior (or, forward, predictive) share of trials in which party `j`'s true share is
+    /// below `x`: the rank statistic of simulation-based calibration.
+    pub fn true_share_cdf(&self, j: usize, x: f64) -> f64 {
+        self.parties[j].true_share.cdf(x)
+    }
+
     /// Adds one trial.
     pub fn add(&mut self, r: &Record) {
         let w = r.weight;
