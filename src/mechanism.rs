@@ -16,7 +16,8 @@ use crate::trial::Draw;
 struct Act {
     probability: f64,
     mean: f64,
-    dispersion: Option<f64>,
+    /// The per-precinct intensity distribution, when the intensity varies between precincts.
+    spread: Option<sampler::Beta>,
     targets: [bool; MAX_CATEGORIES],
 }
 
@@ -28,7 +29,10 @@ impl Act {
         (pair[0] > 0.0 && pair[1] > 0.0).then_some(Act {
             probability: pair[0],
             mean: pair[1],
-            dispersion: mm.dispersion,
+            spread: match mm.dispersion {
+                Some(c) if pair[1] < 1.0 => Some(sampler::Beta::with_mean(pair[1], c)),
+                _ => None,
+            },
             targets,
         })
     }
@@ -39,9 +43,9 @@ impl Act {
         if uniform(rng) >= self.probability {
             return None;
         }
-        Some(match self.dispersion {
-            Some(c) if self.mean < 1.0 => sampler::beta_mean(rng, self.mean, c),
-            _ => self.mean,
+        Some(match &self.spread {
+            Some(b) => b.sample(rng),
+            None => self.mean,
         })
     }
 }
@@ -65,7 +69,11 @@ impl<'a> Acting<'a> {
             transfer: Act::new(&ir.transfer, d.transfer),
             stuffing: Act::new(&ir.stuffing, d.stuffing),
             invalidation: Act::new(&ir.invalidation, d.invalidation),
-            rewrite: ir.rewrite.as_ref().filter(|_| d.rewrite > 0.0).map(|r| (d.rewrite, r)),
+            rewrite: ir
+                .rewrite
+                .as_ref()
+                .filter(|_| d.rewrite > 0.0)
+                .map(|r| (d.rewrite, r)),
             miscount: (d.miscount[1] > 0.0).then_some((d.miscount[0], d.miscount[1])),
             regular_miscount: ir.miscount.as_ref().map_or(0.0, |x| x.regular_probability),
         }
@@ -179,21 +187,28 @@ pub fn miscount(rng: &mut Rng, votes: &mut [u64], rate: f64) {
 /// Replaces the protocol by invented figures: ballots cast = turnout x registered, of which the
 /// beneficiary gets `share`; the rest is split among the other categories in proportion to their
 /// true counts (all to spoiled if they had none).
+// `others` is checked for zero because the zero case has its own meaning (all to spoiled).
+#[allow(clippy::manual_checked_ops)]
 pub fn rewrite(votes: &mut [u64], beneficiary: usize, registered: u64, turnout: f64, share: f64) {
     let cast = (registered as f64 * turnout).round() as u64;
     let to_b = (cast as f64 * share).round() as u64;
     let rest = cast - to_b;
-    let others: u64 = votes.iter().enumerate().filter(|(k, _)| *k != beneficiary).map(|(_, v)| v).sum();
+    let others: u64 = votes
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| *k != beneficiary)
+        .map(|(_, v)| v)
+        .sum();
     let spoiled = votes.len() - 1;
     if others == 0 {
         votes.iter_mut().for_each(|v| *v = 0);
         votes[spoiled] = rest;
     } else {
         let mut given = 0;
-        for k in 0..votes.len() {
+        for (k, v) in votes.iter_mut().enumerate() {
             if k != beneficiary {
-                votes[k] = votes[k] * rest / others;
-                given += votes[k];
+                *v = *v * rest / others;
+                given += *v;
             }
         }
         // Integer division leaves at most one ballot per category; give them to spoiled.
@@ -201,4 +216,3 @@ pub fn rewrite(votes: &mut [u64], beneficiary: usize, registered: u64, turnout: 
     }
     votes[beneficiary] = to_b;
 }
-

@@ -45,6 +45,10 @@ pub struct Simulator<'a> {
     /// Per region: Dirichlet parameters and the multinomial draw order (largest category last).
     alpha: Vec<[f64; MAX_CATEGORIES]>,
     order: Vec<[usize; MAX_CATEGORIES]>,
+    /// Per region: the Dirichlet's gamma samplers (constants precomputed once per trial) and the
+    /// turnout Beta.
+    gammas: Vec<[sampler::Gamma; MAX_CATEGORIES]>,
+    turnout: Vec<sampler::Beta>,
     /// Whether each precinct's count was irregular in the last trial.
     pub irregular: Vec<bool>,
 }
@@ -57,6 +61,12 @@ impl<'a> Simulator<'a> {
             n_cat: model.n_parties() + 1,
             alpha: vec![[0.0; MAX_CATEGORIES]; model.regions.len()],
             order: vec![[0; MAX_CATEGORIES]; model.regions.len()],
+            gammas: vec![[sampler::Gamma::default(); MAX_CATEGORIES]; model.regions.len()],
+            turnout: model
+                .regions
+                .iter()
+                .map(|r| sampler::Beta::with_mean(r.turnout, model.turnout_concentration))
+                .collect(),
             irregular: vec![false; layout.len()],
         }
     }
@@ -93,7 +103,10 @@ impl<'a> Simulator<'a> {
             Some(x) => [x.probability.sample(rng), x.intensity.sample(rng)],
             None => [0.0, 0.0],
         };
-        d.rewrite = ir.rewrite.as_ref().map_or(0.0, |r| r.probability.sample(rng));
+        d.rewrite = ir
+            .rewrite
+            .as_ref()
+            .map_or(0.0, |r| r.probability.sample(rng));
         d
     }
 
@@ -110,6 +123,9 @@ impl<'a> Simulator<'a> {
             }
             // Smallest first, largest last: the largest is the remainder and is never drawn.
             o[..self.n_cat].sort_by(|&x, &y| a[x].total_cmp(&a[y]).then(x.cmp(&y)));
+            for (g, &x) in self.gammas[r].iter_mut().zip(a.iter()).take(self.n_cat) {
+                *g = sampler::Gamma::new(x);
+            }
         }
     }
 
@@ -133,20 +149,29 @@ impl<'a> Simulator<'a> {
             irregular_precincts: 0,
         };
         let acts = mechanism::Acting::new(m, d);
-        let mut shares = [0.0; MAX_CATEGORIES];
+        let mut weights = [0.0; MAX_CATEGORIES];
         let mut votes = [0u64; MAX_CATEGORIES];
-        for (r, reg) in m.regions.iter().enumerate() {
+        for r in 0..m.regions.len() {
             let alpha = &self.alpha[r][..n_cat];
             let order = &self.order[r][..n_cat];
-            let tc = m.turnout_concentration;
+            let gammas = &self.gammas[r][..n_cat];
+            let turnout_beta = self.turnout[r];
             for i in l.region_range[r].clone() {
                 let registered = l.registered[i] as u64;
-                let turnout = sampler::beta_mean(rng, reg.turnout, tc);
+                let turnout = turnout_beta.sample(rng);
                 let voters = ((registered as f64) * turnout).round() as u64;
-                sampler::dirichlet(rng, alpha, &mut shares[..n_cat]);
-                sampler::multinomial(rng, voters, &shares[..n_cat], order, &mut votes[..n_cat]);
-                for k in 0..n_cat {
-                    t.true_votes[k] += votes[k];
+                // Dirichlet shares as unnormalised gamma weights: the conditional binomials of
+                // the multinomial only use ratios of them.
+                let total = sampler::dirichlet_weights(rng, gammas, &mut weights[..n_cat]);
+                // All gammas underflowed (only possible with tiny shapes): use the mean shares.
+                let w = if total > 0.0 {
+                    &weights[..n_cat]
+                } else {
+                    alpha
+                };
+                sampler::multinomial(rng, voters, w, order, &mut votes[..n_cat]);
+                for (t, v) in t.true_votes.iter_mut().zip(&votes[..n_cat]) {
+                    *t += v;
                 }
                 t.registered += registered;
                 let mut p_irr = d.prevalence;
@@ -165,8 +190,8 @@ impl<'a> Simulator<'a> {
                 } else {
                     acts.regular(rng, &mut votes[..n_cat]);
                 }
-                for k in 0..n_cat {
-                    t.reported_votes[k] += votes[k];
+                for (t, v) in t.reported_votes.iter_mut().zip(&votes[..n_cat]) {
+                    *t += v;
                 }
                 observe(i, &true_votes[..n_cat], &votes[..n_cat]);
             }

@@ -1,0 +1,156 @@
+//! Criterion benches of the simulation engine: per-stage costs, whole trials, whole-run
+//! throughput on 1 and 2 threads, and scaling with the number of precincts.
+//!
+//! Run: `cargo bench --bench engine` (see docs/performance.md). Throughput is reported in
+//! precincts (criterion's "elements"), so "elem/s" reads as precinct-trials per second.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use recount::country::Layout;
+use recount::engine::{self, Plan};
+use recount::load::{self, Loaded};
+use recount::mechanism;
+use recount::rng::stream;
+use recount::sampler::{self, Beta, Gamma};
+use recount::trial::Simulator;
+use std::hint::black_box;
+use std::time::Duration;
+
+fn odihr() -> Loaded {
+    load::load("odihr-43").expect("the named scenario odihr-43 loads")
+}
+
+/// odihr-43 with `factor` times as many precincts (and registered voters) per region.
+fn scaled(factor: f64) -> Loaded {
+    let l = odihr();
+    let mut s = l.scenario.clone();
+    for r in s.regions.iter_mut() {
+        r.precincts *= factor;
+        r.registered *= factor;
+        r.evoting_precincts *= factor;
+    }
+    Loaded::new(l.name.clone(), l.path.clone(), s).expect("the scaled scenario validates")
+}
+
+/// Dirichlet parameters and draw order like odihr-43's (7 parties + spoiled, concentration 50).
+const ALPHA: [f64; 8] = [40.0, 3.2, 2.6, 0.74, 0.63, 0.38, 0.18, 1.2];
+const ORDER: [usize; 8] = [6, 5, 4, 3, 7, 2, 1, 0];
+
+fn stages(c: &mut Criterion) {
+    let mut g = c.benchmark_group("stage");
+    g.throughput(Throughput::Elements(1000));
+    let gammas: Vec<Gamma> = ALPHA.iter().map(|&a| Gamma::new(a)).collect();
+    let turnout = Beta::with_mean(0.684, 20.0);
+    g.bench_function("true_votes_1000_precincts", |b| {
+        let mut rng = stream(1, 0);
+        let (mut w, mut votes) = ([0.0; 8], [0u64; 8]);
+        b.iter(|| {
+            let mut sum = 0;
+            for _ in 0..1000 {
+                let t = turnout.sample(&mut rng);
+                let voters = (900.0 * t).round() as u64;
+                sampler::dirichlet_weights(&mut rng, &gammas, &mut w);
+                sampler::multinomial(&mut rng, voters, &w, &ORDER, &mut votes);
+                sum += votes[1];
+            }
+            black_box(sum)
+        })
+    });
+    let targets = [false, true, true, true, true, true, true, false];
+    g.bench_function("irregularities_1000_precincts", |b| {
+        let mut rng = stream(2, 0);
+        let base = [480u64, 40, 30, 9, 8, 5, 2, 15];
+        b.iter(|| {
+            let mut sum = 0;
+            for _ in 0..1000 {
+                let mut v = base;
+                mechanism::invalidate(&mut rng, &mut v, &targets, 0.1);
+                mechanism::transfer(&mut rng, &mut v, &targets, 0, 0.29);
+                mechanism::stuff(&mut rng, &mut v, 0, 900, 0.05);
+                mechanism::miscount(&mut rng, &mut v, 0.01);
+                sum += v[0];
+            }
+            black_box(sum)
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("sampler");
+    g.throughput(Throughput::Elements(1000));
+    for (n, p) in [
+        (600u64, 0.0037),
+        (600, 0.012),
+        (600, 0.07),
+        (40, 0.3),
+        (5, 0.1),
+    ] {
+        g.bench_with_input(
+            BenchmarkId::new("binomial", format!("{n}_{p}")),
+            &(n, p),
+            |b, &(n, p)| {
+                let mut rng = stream(3, 0);
+                b.iter(|| {
+                    (0..1000)
+                        .map(|_| sampler::binomial(&mut rng, n, p))
+                        .sum::<u64>()
+                })
+            },
+        );
+    }
+    for shape in [0.3, 2.0, 40.0] {
+        let gm = Gamma::new(shape);
+        g.bench_with_input(BenchmarkId::new("gamma", shape), &gm, |b, gm| {
+            let mut rng = stream(4, 0);
+            b.iter(|| (0..1000).map(|_| gm.sample(&mut rng)).sum::<f64>())
+        });
+    }
+    g.finish();
+}
+
+fn whole_trial(c: &mut Criterion) {
+    let mut g = c.benchmark_group("trial");
+    g.sample_size(10).measurement_time(Duration::from_secs(8));
+    for factor in [1.0, 10.0] {
+        let l = if factor == 1.0 {
+            odihr()
+        } else {
+            scaled(factor)
+        };
+        let layout = Layout::draw(&l.model, 1);
+        g.throughput(Throughput::Elements(layout.len() as u64));
+        g.bench_function(BenchmarkId::new("odihr-43_precincts_x", factor), |b| {
+            let mut rng = stream(5, 0);
+            let mut sim = Simulator::new(&l.model, &layout);
+            b.iter(|| {
+                let d = sim.draw(&mut rng);
+                black_box(sim.run(&mut rng, &d).reported_votes[0])
+            })
+        });
+    }
+    g.finish();
+}
+
+fn throughput(c: &mut Criterion) {
+    let l = odihr();
+    let layout = Layout::draw(&l.model, 1);
+    let trials = 128u64;
+    let mut g = c.benchmark_group("run");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    g.throughput(Throughput::Elements(trials * layout.len() as u64));
+    for threads in [1usize, 2] {
+        g.bench_function(
+            BenchmarkId::new("odihr-43_128_trials_threads", threads),
+            |b| {
+                let plan = Plan {
+                    trials,
+                    seed: 1,
+                    threads,
+                };
+                b.iter(|| black_box(engine::run(&l.model, &plan, |_| {})))
+            },
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, stages, whole_trial, throughput);
+criterion_main!(benches);
