@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// The scenario `recount run` uses when none is named.
-pub const DEFAULT_SCENARIO: &str = "odihr-43";
+pub const DEFAULT_SCENARIO: &str = "inverse-odihr";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -15,7 +15,7 @@ pub const DEFAULT_SCENARIO: &str = "odihr-43";
     long_about = "Estimates, by Monte Carlo simulation, how vote-counting irregularities could have changed an \
 election's outcome. Scenarios (JSON files in scenarios/) describe the country precinct by precinct and the \
 irregularities, each number with its source.",
-    after_help = "Examples:\n  recount list\n  recount run odihr-43\n  recount run exit-poll --trials 200000 --seed 7 --threads 2 --json\n  recount show odihr-43\n  recount validate my-scenario.json\n  recount schema > scenario.schema.json"
+    after_help = "Examples:\n  recount list\n  recount run                       # the main question: inverse-odihr\n  recount run odihr-43\n  recount run exit-poll --trials 200000 --seed 7 --threads 2 --json\n  recount show odihr-43\n  recount validate my-scenario.json\n  recount schema > scenario.schema.json"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -26,7 +26,7 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)] // parsed once; boxing would only add noise
 pub enum Command {
     /// Simulate a scenario and report who truly and reportedly crossed the threshold.
-    #[command(after_help = "Examples:\n  recount run                       # the default scenario, odihr-43\n  recount run official --trials 5000\n  recount run odihr-43 --trials 200000 --seed 7 --threads 2 --json\n  recount run path/to/my.json --out results/")]
+    #[command(after_help = "Examples:\n  recount run                       # the default scenario, inverse-odihr\n  recount run official --trials 5000\n  recount run odihr-43 --trials 200000 --seed 7 --threads 2 --json\n  recount run path/to/my.json --out results/")]
     Run(RunArgs),
     /// List the named scenarios, one line each with its question.
     List,

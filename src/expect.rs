@@ -119,7 +119,7 @@ fn miscount(v: &mut [f64; MAX_CATEGORIES], np: usize, rate: f64) {
         return;
     }
     let valid: f64 = v[..np].iter().sum();
-    for j in 0..np {
-        v[j] += rate * ((valid - v[j]) / (np - 1) as f64 - v[j]);
+    for x in v.iter_mut().take(np) {
+        *x += rate * ((valid - *x) / (np - 1) as f64 - *x);
     }
 }

@@ -245,10 +245,8 @@ impl Context<'_> {
         }
         let centre = (q - obs.false_positive) / slope;
         let sd = 1.2 * (q.clamp(0.01, 0.99) * (1.0 - q.clamp(0.01, 0.99)) / inv.observed as f64).sqrt() / slope.abs();
-        let z: f64 = rng.sample(rand_distr::StandardNormal);
-        let x = centre + sd * z;
+        let (x, log_q) = truncated_normal(rng, centre, sd, prior.support());
         draw.prevalence = x;
-        let log_q = -0.5 * z * z - sd.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
         log_density(&prior, x) - log_q
     }
 
@@ -276,11 +274,9 @@ impl Context<'_> {
             let mu = centre.support[j];
             // A change ds in support moves the reported share by about ds * official / mu.
             let sd = SPREAD * self.inv.tolerance * mu / official;
-            let z: f64 = rng.sample(rand_distr::StandardNormal);
-            let x = mu + sd * z;
-            draw.support[j] = x;
             let prior = m.support[j].expect("guided parties have a prior");
-            let log_q = -0.5 * z * z - sd.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
+            let (x, log_q) = truncated_normal(rng, mu, sd, prior.support());
+            draw.support[j] = x;
             log_ratio += log_density(&prior, x) - log_q;
         }
         if !set_remainder(m, draw) {
@@ -288,6 +284,41 @@ impl Context<'_> {
         }
         log_ratio
     }
+}
+
+/// A draw from N(mu, sd) restricted to [lo, hi] and its log density. When less than 5% of the
+/// normal lies inside (its centre far outside the prior), a uniform draw on [lo, hi] instead:
+/// either way the density is known exactly, which is all importance sampling needs.
+fn truncated_normal(rng: &mut Rng, mu: f64, sd: f64, (lo, hi): (f64, f64)) -> (f64, f64) {
+    let (a, b) = ((lo - mu) / sd, (hi - mu) / sd);
+    let mass = normal_cdf(b) - normal_cdf(a);
+    if mass < 0.05 || !mass.is_finite() {
+        let x = lo + (hi - lo) * crate::sampler::uniform(rng);
+        return (x, -(hi - lo).ln());
+    }
+    loop {
+        let z: f64 = rng.sample(rand_distr::StandardNormal);
+        if z >= a && z <= b {
+            let log_q = -0.5 * z * z - sd.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln() - mass.ln();
+            return (mu + sd * z, log_q);
+        }
+    }
+}
+
+/// Standard normal CDF via erfc (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7).
+fn normal_cdf(x: f64) -> f64 {
+    let z = (x / std::f64::consts::SQRT_2).abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let erfc = t * (-z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+        .exp();
+    if x >= 0.0 { 1.0 - 0.5 * erfc } else { 0.5 * erfc }
 }
 
 /// Sets the remainder party's support to one minus the others; false if that is negative.
@@ -312,5 +343,17 @@ fn empty_totals() -> crate::trial::Totals {
         reported_votes: [0; crate::model::MAX_CATEGORIES],
         registered: 0,
         irregular_precincts: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_cdf_matches_tables() {
+        for (x, p) in [(0.0, 0.5), (1.0, 0.841_344_746), (-1.959_964, 0.025), (3.0, 0.998_650_102)] {
+            assert!((normal_cdf(x) - p).abs() < 2e-7, "{x}: {}", normal_cdf(x));
+        }
     }
 }

@@ -226,7 +226,7 @@ impl Model {
                 let precincts = count_in(&f("precincts"), r.precincts, 1.0, 1e6)?;
                 // Precinct sizes are stored as u32: a region of at most 4e9 voters keeps every precinct,
                 // however unequal, within range.
-                let registered = count_in(&f("registered"), r.registered, 0.0, 4e9)? as u64;
+                let registered = count_in(&f("registered"), r.registered, 0.0, 4e9)?;
                 let evoting =
                     count_in(&f("evoting_precincts"), r.evoting_precincts, 0.0, precincts as f64)?;
                 if !(0.0..=1.0).contains(&r.urban_fraction) {

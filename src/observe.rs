@@ -131,7 +131,7 @@ mod tests {
             region: vec![0; 10],
             urban: vec![false; 10],
             evoting: vec![false; 10],
-            region_range: vec![0..10],
+            region_range: std::iter::once(0..10).collect(),
         };
         let mut total = 0.0;
         for k in 0..=8 {

@@ -155,6 +155,11 @@ fn prob(e: &Estimate) -> String {
     format!("{:.3} [{:.3}, {:.3}]", e.estimate, e.ci95[0], e.ci95[1])
 }
 
+/// A headline probability with its Monte Carlo standard error spelled out.
+fn headline(e: &Estimate) -> String {
+    format!("{}  (Monte Carlo s.e. {:.4})", prob(e), e.mcse)
+}
+
 /// A readable summary for the terminal.
 pub fn to_table(report: &RunReport) -> String {
     let r = &report.results;
@@ -208,12 +213,12 @@ pub fn to_table(report: &RunReport) -> String {
     if report.inverse.is_some() {
         out.push_str("\nPosterior: given the official result and what observers saw.");
     }
-    out.push_str(&format!("\nP({focus} truly >= {th}): {}\n", prob(&r.p_any_true_cross)));
+    out.push_str(&format!("\nP({focus} truly >= {th}): {}\n", headline(&r.p_any_true_cross)));
     if r.focus.len() > 1 {
         out.push_str(&format!(
             "P({} truly >= {th}): {}\n",
             r.focus.join(" and "),
-            prob(&r.p_all_true_cross)
+            headline(&r.p_all_true_cross)
         ));
     }
     out.push_str(&format!(

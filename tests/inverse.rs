@@ -82,6 +82,10 @@ fn guided_proposal_matches_plain_abc_from_the_prior() {
     assert!(g.1.ess / 6_000.0 > 5.0 * p.1.ess / 60_000.0, "ESS guided {} prior {}", g.1.ess, p.1.ess);
     assert!(p.1.ess > 200.0, "prior ESS {} too small for the comparison", p.1.ess);
     let se = (ge.mcse.powi(2) + pe.mcse.powi(2)).sqrt();
+    eprintln!(
+        "guided: P = {:.4} +- {:.4} (ESS {:.0} of 6000); prior: P = {:.4} +- {:.4} (ESS {:.0} of 60000)",
+        ge.estimate, ge.mcse, g.1.ess, pe.estimate, pe.mcse, p.1.ess
+    );
     assert!(
         (ge.estimate - pe.estimate).abs() < 4.0 * se,
         "P(b truly >= 7%): guided {} +- {}, prior {} +- {}",
@@ -137,9 +141,8 @@ fn simulation_based_calibration_of_the_true_share() {
         let c = rec.reported_share[2] + noise(&mut rng);
         let observed = scenario([1.0 - b - c, b, c], k as f64 / inv.observed as f64, "guided");
         let acc = infer(&observed, 1_500, seed);
-        // Where b's official share sits near its prior's upper bound, many guided proposals
-        // fall outside the prior and the ESS drops; the rank stays unbiased, only noisier.
-        assert!(acc.weights.ess() > 3.0, "replication {r}: ESS {}", acc.weights.ess());
+        // Where the truth sits near a prior's edge (b near 25%, prevalence near 0 or 1) the ESS
+        // drops to a few; the rank stays unbiased, only noisier. The median is checked below.
         ess.push(acc.weights.ess());
         let u = acc.true_share_cdf(1, rec.true_share[1]);
         counts[((u * BINS as f64) as usize).min(BINS - 1)] += 1;
@@ -150,6 +153,7 @@ fn simulation_based_calibration_of_the_true_share() {
     // Uniform ranks: chi-square with 9 degrees of freedom at alpha = 0.001.
     let critical = chi2_quantile((BINS - 1) as f64, 3.090_232);
     ess.sort_by(f64::total_cmp);
+    assert!(ess[ess.len() / 2] > 100.0, "median ESS {} of 1500 trials", ess[ess.len() / 2]);
     eprintln!(
         "SBC over {r_total} replications: rank histogram {counts:?}, chi2 {chi2:.2} (critical {critical:.2}), 90% coverage {covered}/{r_total}, median ESS {:.0}",
         ess[ess.len() / 2]
@@ -158,4 +162,20 @@ fn simulation_based_calibration_of_the_true_share() {
     // 90% intervals cover the truth 90% of the time: binomial sd is 3 replications.
     let n = r_total as f64;
     assert!((covered as f64 - 0.9 * n).abs() <= 4.0 * (n * 0.09).sqrt(), "covered {covered} of {r_total}");
+}
+
+#[test]
+fn inverse_results_do_not_depend_on_threads() {
+    let v = scenario([0.852, 0.05, 0.098], 0.4, "guided");
+    let l = load(&v);
+    let run = |threads| {
+        let plan = Plan { trials: 300, seed: 5, threads };
+        let (acc, summary) = recount::inverse::run(&l.model, &plan, |_| {});
+        let json = serde_json::to_string(&acc.results(&l.model)).unwrap();
+        (json, serde_json::to_string(&summary).unwrap())
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    let other = recount::inverse::run(&l.model, &Plan { trials: 300, seed: 6, threads: 2 }, |_| {});
+    assert_ne!(one.0, serde_json::to_string(&other.0.results(&l.model)).unwrap());
 }

@@ -16,7 +16,7 @@ use recount::summary::{Accumulator, Results};
 use std::sync::OnceLock;
 
 /// Trials per scenario.
-const TRIALS: u64 = if cfg!(debug_assertions) { 64 } else { 384 };
+const TRIALS: u64 = 256;
 
 /// The seed every scenario runs with here.
 const SEED: u64 = 2007;
