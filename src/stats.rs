@@ -86,7 +86,8 @@ pub fn wilson(p: f64, n: f64, z: f64) -> [f64; 2] {
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    [(centre - half).max(0.0), (centre + half).min(1.0)]
+    // Mathematically the interval contains p; rounding can leave p = 1 a hair above it.
+    [(centre - half).max(0.0).min(p), (centre + half).min(1.0).max(p)]
 }
 
 /// A weighted histogram on [lo, hi] (default [0, 1]) with fixed bins, for quantiles without
