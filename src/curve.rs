@@ -3,7 +3,7 @@
 //! Exporters are pure: a `SweepReport` in, text out. Writing is `output::write_atomic`'s job.
 
 use crate::load::Loaded;
-use crate::report::ScenarioInfo;
+use crate::report::Provenance;
 use crate::sweep::{self, Measure, Point, Spec, Tipping};
 use serde::Serialize;
 
@@ -25,15 +25,8 @@ pub struct ParamInfo {
 /// Everything a sweep reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct SweepReport {
-    pub recount_version: String,
-    pub sampler_version: u32,
-    pub generator: String,
-    pub scenario: ScenarioInfo,
-    pub mode: String,
-    pub seed: u64,
-    pub trials: u64,
-    pub precincts: u64,
-    pub threshold: f64,
+    #[serde(flatten)]
+    pub provenance: Provenance,
     pub common_random_numbers: String,
     pub param: ParamInfo,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,20 +45,7 @@ impl SweepReport {
             values: values.to_vec(),
         };
         SweepReport {
-            recount_version: crate::VERSION.to_string(),
-            sampler_version: crate::SAMPLER_VERSION,
-            generator: crate::rng::GENERATOR.to_string(),
-            scenario: ScenarioInfo {
-                name: base.name.clone(),
-                hash: base.hash.clone(),
-                title: base.scenario.title.clone(),
-                question: base.scenario.question.clone(),
-            },
-            mode: if base.model.inverse.is_some() { "inverse" } else { "forward" }.to_string(),
-            seed: spec.seed,
-            trials: spec.trials,
-            precincts: base.model.n_precincts(),
-            threshold: base.model.threshold,
+            provenance: Provenance::new(base, spec.seed, spec.trials),
             common_random_numbers: CRN_NOTE.to_string(),
             param: info(&spec.param, &spec.xs),
             param2: spec.param2.as_ref().map(|p| info(p, &spec.ys)),
@@ -142,20 +122,20 @@ pub fn to_table(report: &SweepReport) -> String {
         return String::new();
     };
     let focus = first.results.focus.join(" or ");
-    let th = report.threshold;
+    let th = report.provenance.threshold;
     let mut s = format!(
         "{} ({}): sweep of {}{}, {} trials per point, seed {} (common random numbers)\n\
          P({focus} ...): estimate [95% interval]\n",
-        report.scenario.name,
-        report.scenario.title,
+        report.provenance.scenario.name,
+        report.provenance.scenario.title,
         report.param.path,
         report
             .param2
             .as_ref()
             .map(|p| format!(" x {}", p.path))
             .unwrap_or_default(),
-        report.trials,
-        report.seed,
+        report.provenance.trials,
+        report.provenance.seed,
     );
     let col = |m: Measure| m.phrase(th);
     s.push_str(&format!("{:>12}", "value"));

@@ -52,14 +52,14 @@ fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
 fn sweep_title(r: &SweepReport) -> String {
     format!(
         "{}: sweep of {}{} ({} trials per point, seed {}, common random numbers)",
-        r.scenario.name,
+        r.provenance.scenario.name,
         r.param.path,
         r.param2
             .as_ref()
             .map(|p| format!(" x {}", p.path))
             .unwrap_or_default(),
-        r.trials,
-        r.seed
+        r.provenance.trials,
+        r.provenance.seed
     )
 }
 
@@ -108,7 +108,7 @@ fn curve_panel(
     let xs: Vec<f64> = r.points.iter().map(|p| p.value).collect();
     let (x0, x1) = (xs[0], xs[xs.len() - 1]);
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("P({})", m.phrase(r.threshold)), (FONT, 17))
+        .caption(format!("P({})", m.phrase(r.provenance.threshold)), (FONT, 17))
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(56)
@@ -269,7 +269,7 @@ pub fn sweep_heatmaps(r: &SweepReport) -> PlotResult<String> {
                 })
                 .collect();
             let mut chart = ChartBuilder::on(area)
-                .caption(format!("P({series} {})", m.phrase(r.threshold)), (FONT, 15))
+                .caption(format!("P({series} {})", m.phrase(r.provenance.threshold)), (FONT, 15))
                 .margin(10)
                 .x_label_area_size(42)
                 .y_label_area_size(56)

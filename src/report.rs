@@ -29,18 +29,48 @@ pub struct Timing {
     pub precinct_trials_per_second: f64,
 }
 
-/// Everything a run reports.
+/// Where a result comes from: what every output (run, sweep) records first.
 #[derive(Debug, Clone, Serialize)]
-pub struct RunReport {
+pub struct Provenance {
     pub recount_version: String,
     pub sampler_version: u32,
     pub generator: String,
     pub scenario: ScenarioInfo,
+    /// "forward" or "inverse".
     pub mode: String,
     pub seed: u64,
     pub trials: u64,
     pub precincts: u64,
     pub threshold: f64,
+}
+
+impl Provenance {
+    pub fn new(loaded: &Loaded, seed: u64, trials: u64) -> Provenance {
+        let m = &loaded.model;
+        Provenance {
+            recount_version: crate::VERSION.to_string(),
+            sampler_version: crate::SAMPLER_VERSION,
+            generator: crate::rng::GENERATOR.to_string(),
+            scenario: ScenarioInfo {
+                name: loaded.name.clone(),
+                hash: loaded.hash.clone(),
+                title: loaded.scenario.title.clone(),
+                question: loaded.scenario.question.clone(),
+            },
+            mode: if m.inverse.is_some() { "inverse" } else { "forward" }.to_string(),
+            seed,
+            trials,
+            precincts: m.n_precincts(),
+            threshold: m.threshold,
+        }
+    }
+}
+
+/// Everything a run reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    #[serde(flatten)]
+    pub provenance: Provenance,
     pub seats: u32,
     #[serde(flatten)]
     pub results: Results,
@@ -65,23 +95,9 @@ impl RunReport {
         results: Results,
         inverse: Option<InverseSummary>,
     ) -> RunReport {
-        let m = &loaded.model;
         RunReport {
-            recount_version: crate::VERSION.to_string(),
-            sampler_version: crate::SAMPLER_VERSION,
-            generator: crate::rng::GENERATOR.to_string(),
-            scenario: ScenarioInfo {
-                name: loaded.name.clone(),
-                hash: loaded.hash.clone(),
-                title: loaded.scenario.title.clone(),
-                question: loaded.scenario.question.clone(),
-            },
-            mode: if inverse.is_some() { "inverse" } else { "forward" }.to_string(),
-            seed,
-            trials,
-            precincts: m.n_precincts(),
-            threshold: m.threshold,
-            seats: m.seats,
+            provenance: Provenance::new(loaded, seed, trials),
+            seats: loaded.model.seats,
             results,
             ess: inverse.as_ref().map(|i| i.ess),
             acceptance_rate: inverse.as_ref().map(|i| i.acceptance_rate),
@@ -163,17 +179,17 @@ fn headline(e: &Estimate) -> String {
 /// A readable summary for the terminal.
 pub fn to_table(report: &RunReport) -> String {
     let r = &report.results;
-    let th = pct(report.threshold);
+    let th = pct(report.provenance.threshold);
     let mut out = String::new();
     out.push_str(&format!(
         "{} ({})\n{}\n{} trials x {} precincts, seed {}, scenario hash {}\n\n",
-        report.scenario.name,
-        report.scenario.title,
-        report.scenario.question,
-        report.trials,
-        report.precincts,
-        report.seed,
-        report.scenario.hash
+        report.provenance.scenario.name,
+        report.provenance.scenario.title,
+        report.provenance.scenario.question,
+        report.provenance.trials,
+        report.provenance.precincts,
+        report.provenance.seed,
+        report.provenance.scenario.hash
     ));
     out.push_str(&format!(
         "{:<12} {:>8} {:>22} {:>22} {:>21} {:>21} {:>21} {:>13}\n",
