@@ -17,6 +17,7 @@ pub mod expect;
 pub mod html;
 pub mod inverse;
 pub mod load;
+pub mod locate;
 pub mod mechanism;
 pub mod model;
 pub mod observe;

@@ -79,7 +79,26 @@ pub fn load(arg: &str) -> Result<Loaded> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| arg.to_string());
-    Loaded::new(name, path, scenario)
+    Loaded::new(name, path, scenario).map_err(|e| match e {
+        // Point validation errors at the offending field's line:column, as parse errors do.
+        Error::Scenario { file, message } => Error::Scenario {
+            message: with_position(&text, message),
+            file,
+        },
+        other => other,
+    })
+}
+
+/// Prefixes "line:col: " to a "field `path`: ..." message when the path can be found.
+fn with_position(text: &str, message: String) -> String {
+    let path = message
+        .strip_prefix("field `")
+        .and_then(|rest| rest.split('`').next())
+        .map(|p| p.trim_end_matches("[]"));
+    match path.and_then(|p| crate::locate::locate(text, p)) {
+        Some((line, col)) => format!("{line}:{col}: {message}"),
+        None => message,
+    }
 }
 
 impl Loaded {
