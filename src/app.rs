@@ -136,9 +136,10 @@ fn run(args: &RunArgs) -> Result<()> {
         Some(t) => t,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    check_size(&loaded, trials, threads, args.quiet)?;
     let report = simulate(&loaded, trials, seed, threads, args.quiet)?;
     let dir = args.out.join(&loaded.name);
-    let stem = format!("run-{seed}-{trials}");
+    let stem = output_stem(&dir, &format!("run-{seed}-{trials}"), &report, args.force);
     write_atomic(&dir.join(format!("{stem}.json")), report::to_json(&report, true).as_bytes())?;
     write_atomic(&dir.join(format!("{stem}.csv")), report::to_csv(&report).as_bytes())?;
     if args.json {
@@ -147,6 +148,49 @@ fn run(args: &RunArgs) -> Result<()> {
         emit(&report::to_table(&report))?;
         emit(&format!("Results written to {}/{stem}.json and .csv\n", dir.display()))
     }
+}
+
+/// Refuses absurd requests and warns about very long ones before anything runs.
+fn check_size(loaded: &Loaded, trials: u64, threads: usize, quiet: bool) -> Result<()> {
+    let work = trials as f64 * loaded.model.n_precincts() as f64;
+    if work > 1e16 {
+        return Err(Error::Usage(format!(
+            "--trials {trials} x {} precincts is {work:.1e} precinct-trials, beyond any machine (limit 1e16); \
+             use fewer trials or split the run",
+            loaded.model.n_precincts()
+        )));
+    }
+    // A conservative 1e6 precinct-trials per second per thread (docs/performance.md).
+    let hours = work / (1e6 * threads as f64) / 3600.0;
+    if hours > 1.0 && !quiet {
+        eprintln!(
+            "warning: {trials} trials may take about {hours:.0} hours on {threads} threads; memory stays flat, Ctrl-C stops it"
+        );
+    }
+    Ok(())
+}
+
+/// The file stem for a run's results. Rerunning the same scenario content, seed, trials and
+/// versions replaces its files (the figures are identical); anything else never overwrites an
+/// existing result silently: it gets the next free `.2`, `.3`, ... suffix unless `--force`.
+fn output_stem(dir: &std::path::Path, stem: &str, report: &RunReport, force: bool) -> String {
+    let same = |path: &std::path::Path| {
+        let Ok(text) = std::fs::read_to_string(path) else { return false };
+        let Ok(old) = serde_json::from_str::<serde_json::Value>(&text) else { return false };
+        let p = &report.provenance;
+        old["scenario"]["hash"] == p.scenario.hash.as_str()
+            && old["sampler_version"] == p.sampler_version
+            && old["recount_version"] == p.recount_version.as_str()
+    };
+    let mut candidate = stem.to_string();
+    for n in 2.. {
+        let path = dir.join(format!("{candidate}.json"));
+        if force || !path.exists() || same(&path) {
+            break;
+        }
+        candidate = format!("{stem}.{n}");
+    }
+    candidate
 }
 
 /// Runs the engine with a progress bar and returns the report.

@@ -106,6 +106,10 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Overwrite an existing result file even if it came from a different scenario content or
+    /// recount version (otherwise the new result gets a `.2`, `.3`, ... suffix).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Flags of `recount sweep`.

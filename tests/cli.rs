@@ -439,9 +439,9 @@ fn validate_stops_at_the_first_broken_file_and_unknown_names() {
         .arg(&bad)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "bad.json: field `threshold.value`: 2 is outside the allowed range [0, 1]",
-        ));
+        .stderr(predicate::str::is_match(
+            r"bad\.json: \d+:\d+: field `threshold\.value`: 2 is outside the allowed range \[0, 1\]",
+        ).unwrap());
     recount(tmp.path())
         .args(["validate", "no-such-scenario"])
         .assert()
@@ -767,4 +767,37 @@ fn scenario_format_doc_matches_the_format() {
             "docs/scenario-format.md does not explain `{f}`"
         );
     }
+}
+
+#[test]
+fn run_never_silently_overwrites_a_different_result() {
+    let tmp = TempDir::new().unwrap();
+    let out_dir = tmp.path().join("results");
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let args = ["--trials", "64", "--seed", "3", "--quiet"];
+    run(tmp.path(), &path, &args, &out_dir);
+    // The same scenario again replaces its own, identical result.
+    run(tmp.path(), &path, &args, &out_dir);
+    let files = |d: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let dir = out_dir.join("tiny");
+    assert_eq!(files(&dir), ["run-3-64.csv", "run-3-64.json"]);
+    let first = std::fs::read_to_string(dir.join("run-3-64.json")).unwrap();
+    // A changed scenario under the same name gets a new file; the first stays untouched.
+    let mut v = common::all_mechanisms();
+    set(&mut v, "/threshold", num(0.05));
+    common::write(tmp.path(), "tiny", &v);
+    let table = run(tmp.path(), &path, &args, &out_dir);
+    assert!(table.contains("run-3-64.2.json"), "{table}");
+    assert_eq!(files(&dir).len(), 4);
+    assert_eq!(std::fs::read_to_string(dir.join("run-3-64.json")).unwrap(), first);
+    // --force overwrites.
+    run(tmp.path(), &path, &["--trials", "64", "--seed", "3", "--quiet", "--force"], &out_dir);
+    assert_ne!(std::fs::read_to_string(dir.join("run-3-64.json")).unwrap(), first);
 }
