@@ -126,10 +126,31 @@ fn sourced_numbers(v: &serde_json::Value, path: String, inherited: Option<&str>,
 
 fn run(args: &RunArgs) -> Result<()> {
     let loaded = load::load(&args.scenario)?;
-    let trials = args.trials.unwrap_or(loaded.model.trials);
-    let seed = args.seed.unwrap_or(loaded.model.seed);
+    let resume = args.resume.as_deref().map(|p| read_partial(p, &loaded)).transpose()?;
+    let trials = args
+        .trials
+        .or(resume.as_ref().map(|r| r.trials))
+        .unwrap_or(loaded.model.trials);
+    let seed = match (&resume, args.seed) {
+        (Some(r), Some(s)) if s != r.seed => {
+            return Err(Error::Usage(format!(
+                "--seed {s} differs from the seed {} of the run being resumed",
+                r.seed
+            )));
+        }
+        (Some(r), _) => r.seed,
+        (None, s) => s.unwrap_or(loaded.model.seed),
+    };
     if trials == 0 {
         return Err(Error::Usage("--trials must be at least 1".into()));
+    }
+    if let Some(r) = &resume
+        && r.state.done > trials
+    {
+        return Err(Error::Usage(format!(
+            "--trials {trials} is fewer than the {} trials the resumed run already did",
+            r.state.done
+        )));
     }
     let threads = match args.threads {
         Some(0) => return Err(Error::Usage("--threads must be at least 1".into())),
@@ -137,17 +158,107 @@ fn run(args: &RunArgs) -> Result<()> {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     check_size(&loaded, trials, threads, args.quiet)?;
-    let report = simulate(&loaded, trials, seed, threads, args.quiet)?;
+    if let Some(n) = args.stop_after {
+        engine::STOP_AFTER.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+    // Ctrl-C stops the run at the next chunk and keeps what it has (see `write partial` below).
+    // Failing to install the handler (e.g. one is already set in tests) only loses that comfort.
+    let _ = ctrlc::set_handler(|| {
+        engine::STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+        eprintln!("\nstopping: finishing the current trials and writing a partial result...");
+    });
+    let (report, state) = simulate_from(
+        &loaded,
+        trials,
+        seed,
+        threads,
+        args.quiet,
+        resume.map(|r| r.state),
+    )?;
     let dir = args.out.join(&loaded.name);
-    let stem = output_stem(&dir, &format!("run-{seed}-{trials}"), &report, args.force);
+    let base = format!("run-{seed}-{trials}");
+    if report.partial.is_some() {
+        let path = dir.join(format!("{base}.partial.json"));
+        let text = partial_json(&report, &state);
+        write_atomic(&path, text.as_bytes())?;
+        if args.json {
+            emit(&report::to_json(&report, false))?;
+        } else {
+            emit(&report::to_table(&report))?;
+        }
+        eprintln!(
+            "Partial result ({} of {trials} trials) written to {}; continue with:\n  recount run {} --resume {}",
+            state.done,
+            path.display(),
+            args.scenario,
+            path.display()
+        );
+        return Err(Error::Interrupted);
+    }
+    let stem = output_stem(&dir, &base, &report, args.force);
     write_atomic(&dir.join(format!("{stem}.json")), report::to_json(&report, true).as_bytes())?;
     write_atomic(&dir.join(format!("{stem}.csv")), report::to_csv(&report).as_bytes())?;
+    // The complete result supersedes the partial one it was resumed from.
+    if let Some(p) = &args.resume
+        && p.starts_with(&dir)
+    {
+        let _ = std::fs::remove_file(p);
+    }
     if args.json {
         emit(&report::to_json(&report, false))
     } else {
         emit(&report::to_table(&report))?;
         emit(&format!("Results written to {}/{stem}.json and .csv\n", dir.display()))
     }
+}
+
+/// A partial result: the report of the trials done, plus the state to resume from.
+fn partial_json(report: &RunReport, state: &engine::State) -> String {
+    let mut v = serde_json::to_value(report).expect("a report serialises");
+    v["state"] = serde_json::to_value(state).expect("a state serialises");
+    let mut s = serde_json::to_string(&v).expect("a value serialises");
+    s.push('\n');
+    s
+}
+
+/// What `--resume` needs from a partial-result file.
+struct Partial {
+    trials: u64,
+    seed: u64,
+    state: engine::State,
+}
+
+/// Reads a partial result and checks it belongs to this scenario and this recount.
+fn read_partial(path: &std::path::Path, loaded: &Loaded) -> Result<Partial> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bad = |why: String| Error::Usage(format!("{}: cannot resume: {why}", path.display()));
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not a partial result ({e})")))?;
+    if v["scenario"]["hash"] != loaded.hash.as_str() {
+        return Err(bad(format!(
+            "it was made from scenario content {} but {} now has {}; results would mix two scenarios",
+            v["scenario"]["hash"], loaded.name, loaded.hash
+        )));
+    }
+    if v["sampler_version"] != crate::SAMPLER_VERSION || v["recount_version"] != crate::VERSION {
+        return Err(bad(format!(
+            "it was made by recount {} (sampler {}), this is recount {} (sampler {})",
+            v["recount_version"],
+            v["sampler_version"],
+            crate::VERSION,
+            crate::SAMPLER_VERSION
+        )));
+    }
+    let state: engine::State = serde_json::from_value(v["state"].clone())
+        .map_err(|e| bad(format!("no resumable state in it ({e})")))?;
+    if !state.done.is_multiple_of(engine::BATCH) {
+        return Err(bad(format!("{} trials done is not a whole number of batches", state.done)));
+    }
+    Ok(Partial {
+        trials: v["trials"].as_u64().ok_or_else(|| bad("no `trials`".into()))?,
+        seed: v["seed"].as_u64().ok_or_else(|| bad("no `seed`".into()))?,
+        state,
+    })
 }
 
 /// Refuses absurd requests and warns about very long ones before anything runs.
@@ -195,7 +306,21 @@ fn output_stem(dir: &std::path::Path, stem: &str, report: &RunReport, force: boo
 
 /// Runs the engine with a progress bar and returns the report.
 pub fn simulate(loaded: &Loaded, trials: u64, seed: u64, threads: usize, quiet: bool) -> Result<RunReport> {
+    simulate_from(loaded, trials, seed, threads, quiet, None).map(|(report, _)| report)
+}
+
+/// `simulate`, continuing from a saved state if given; also returns the final state. The report
+/// is marked partial if the run stopped before `trials`.
+pub fn simulate_from(
+    loaded: &Loaded,
+    trials: u64,
+    seed: u64,
+    threads: usize,
+    quiet: bool,
+    resume: Option<engine::State>,
+) -> Result<(RunReport, engine::State)> {
     let total = trials;
+    let first = resume.as_ref().map_or(0, |s| s.done);
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -211,21 +336,28 @@ pub fn simulate(loaded: &Loaded, trials: u64, seed: u64, threads: usize, quiet: 
     };
     let started = Instant::now();
     let plan = Plan { trials, seed, threads };
-    let est = engine::estimate(&loaded.model, &plan, |done| bar.set_position(done));
+    bar.set_position(first);
+    let est = engine::estimate(&loaded.model, &plan, resume, |done| bar.set_position(done));
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
+    let ran = est.state.done - first;
     let results = est.acc.results(&loaded.model);
     let mut report = RunReport::new(loaded, seed, trials, results, est.inverse);
+    if est.state.done < trials {
+        report.partial = Some(report::PartialInfo {
+            trials_done: est.state.done,
+        });
+    }
     report.timing = Some(Timing {
         elapsed_seconds: elapsed,
         threads,
-        trials_per_second: trials as f64 / elapsed,
-        precinct_trials_per_second: (trials * loaded.model.n_precincts()) as f64 / elapsed,
+        trials_per_second: ran as f64 / elapsed,
+        precinct_trials_per_second: (ran * loaded.model.n_precincts()) as f64 / elapsed,
     });
     if let Some(w) = report.inverse.as_ref().and_then(|i| i.warning.as_ref())
         && !quiet
     {
         eprintln!("warning: {w}");
     }
-    Ok(report)
+    Ok((report, est.state))
 }

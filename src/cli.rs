@@ -110,6 +110,14 @@ pub struct RunArgs {
     /// recount version (otherwise the new result gets a `.2`, `.3`, ... suffix).
     #[arg(long)]
     pub force: bool,
+    /// Continue a run stopped by Ctrl-C from its partial result
+    /// (<out>/<scenario>/run-<seed>-<trials>.partial.json); the result is identical to an
+    /// uninterrupted run with the same seed.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Stop after this many trials as if interrupted (for testing interrupted runs).
+    #[arg(long, hide = true)]
+    pub stop_after: Option<u64>,
 }
 
 /// Flags of `recount sweep`.

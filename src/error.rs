@@ -14,6 +14,9 @@ pub enum Error {
     /// A bad command-line value.
     #[error("{0}")]
     Usage(String),
+    /// The run was stopped (Ctrl-C) and a partial result written.
+    #[error("interrupted: partial result written")]
+    Interrupted,
     /// A file that could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -28,6 +31,8 @@ impl Error {
         match self {
             Error::Scenario { .. } | Error::Usage(_) => 2,
             Error::Io { .. } => 1,
+            // The shell's convention for a process stopped by SIGINT.
+            Error::Interrupted => 130,
         }
     }
 

@@ -27,7 +27,7 @@ use crate::stats::{Distribution, Summary};
 use crate::summary::Accumulator;
 use crate::trial::{Draw, Simulator};
 use rand::RngExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Proposal spread in kernel tolerances.
 const SPREAD: f64 = 1.1;
@@ -71,8 +71,29 @@ struct Weighted {
     within: bool,
 }
 
+/// The inverse question's running sums beyond the accumulator (saved to resume exactly).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InverseState {
+    /// Weighted posterior of each unknown, in `Space` order.
+    pub posteriors: Vec<Distribution>,
+    /// Trials within the tolerance of every compared party.
+    pub within: u64,
+}
+
 /// Runs the inverse question.
 pub fn run(model: &Model, plan: &Plan, progress: impl FnMut(u64)) -> (Accumulator, InverseSummary) {
+    let mut state = engine::State { done: 0, acc: Accumulator::new(model), inverse: None };
+    let summary = run_from(model, plan, &mut state, progress);
+    (state.acc, summary)
+}
+
+/// Continues the inverse question from `state` up to `plan.trials` (or until stopped).
+pub fn run_from(
+    model: &Model,
+    plan: &Plan,
+    state: &mut engine::State,
+    progress: impl FnMut(u64),
+) -> InverseSummary {
     let inv = model.inverse.as_ref().expect("inverse run of a model with observations");
     let layout = Layout::draw(model, plan.seed);
     let space = Space::new(model);
@@ -85,18 +106,23 @@ pub fn run(model: &Model, plan: &Plan, progress: impl FnMut(u64)) -> (Accumulato
         guided: guided_parties(model, inv),
         observed_multiplier: observed_multiplier(model, inv, &layout),
     };
-    let mut acc = Accumulator::new(model);
-    let mut posteriors: Vec<Distribution> = space
-        .params
-        .iter()
-        .map(|p| {
-            let (lo, hi) = p.prior.support();
-            Distribution::with_range(lo, hi)
-        })
-        .collect();
-    let mut within = 0u64;
-    engine::run_batches(
+    let inv_state = state.inverse.get_or_insert_with(|| InverseState {
+        posteriors: space
+            .params
+            .iter()
+            .map(|p| {
+                let (lo, hi) = p.prior.support();
+                Distribution::with_range(lo, hi)
+            })
+            .collect(),
+        within: 0,
+    });
+    let acc = &mut state.acc;
+    let posteriors = &mut inv_state.posteriors;
+    let within = &mut inv_state.within;
+    state.done = engine::run_batches(
         plan.threads,
+        state.done,
         plan.trials,
         |b, count| ctx.batch(plan.seed, b, count),
         |w| {
@@ -104,15 +130,18 @@ pub fn run(model: &Model, plan: &Plan, progress: impl FnMut(u64)) -> (Accumulato
             for (d, &x) in posteriors.iter_mut().zip(&w.theta) {
                 d.add(x, w.record.weight);
             }
-            within += w.within as u64;
+            *within += w.within as u64;
         },
         progress,
     );
+    let done = state.done.max(1);
+    let acc = &state.acc;
+    let inv_state = state.inverse.as_ref().expect("set above");
     let ess = acc.weights.ess();
     let parameters = space
         .params
         .iter()
-        .zip(&posteriors)
+        .zip(&inv_state.posteriors)
         .map(|(p, d)| ParamSummary {
             name: p.name.clone(),
             prior: p.prior.describe(),
@@ -127,17 +156,16 @@ pub fn run(model: &Model, plan: &Plan, progress: impl FnMut(u64)) -> (Accumulato
             "effective sample size {ess:.0} is below {MIN_ESS:.0}: the probabilities are uncertain; run more trials (--trials) or widen inference.tolerance"
         )
     });
-    let summary = InverseSummary {
+    InverseSummary {
         ess,
-        acceptance_rate: within as f64 / plan.trials as f64,
+        acceptance_rate: inv_state.within as f64 / done as f64,
         tolerance_pp: inv.tolerance * 100.0,
         proposal: inv.proposal,
         observed_counts: inv.observed,
         observed_negative: inv.negative,
         parameters,
         warning,
-    };
-    (acc, summary)
+    }
 }
 
 /// Compared parties whose support the guided proposal sets: not the remainder, not fixed.

@@ -20,6 +20,12 @@ pub struct ScenarioInfo {
     pub question: String,
 }
 
+/// A run stopped before all its trials (Ctrl-C): its figures cover `trials_done` trials.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PartialInfo {
+    pub trials_done: u64,
+}
+
 /// How long the run took (varies from run to run).
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Timing {
@@ -83,6 +89,9 @@ pub struct RunReport {
     /// Inverse question: posteriors of the unknowns beside their priors, and diagnostics.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inverse: Option<InverseSummary>,
+    /// Present when the run stopped early: the figures cover only the trials done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<PartialInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timing: Option<Timing>,
 }
@@ -102,6 +111,7 @@ impl RunReport {
             ess: inverse.as_ref().map(|i| i.ess),
             acceptance_rate: inverse.as_ref().map(|i| i.acceptance_rate),
             inverse,
+            partial: None,
             timing: None,
         }
     }
@@ -181,6 +191,12 @@ pub fn to_table(report: &RunReport) -> String {
     let r = &report.results;
     let th = pct(report.provenance.threshold);
     let mut out = String::new();
+    if let Some(p) = &report.partial {
+        out.push_str(&format!(
+            "PARTIAL RESULT: {} of {} trials (stopped early); the intervals reflect the trials done.\n",
+            p.trials_done, report.provenance.trials
+        ));
+    }
     out.push_str(&format!(
         "{} ({})\n{}\n{} trials x {} precincts, seed {}, scenario hash {}\n\n",
         report.provenance.scenario.name,

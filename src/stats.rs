@@ -4,10 +4,10 @@
 //! Everything here is deterministic given the order of updates, which the engine fixes (batch
 //! index order), so results are byte-identical whatever the thread count.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A probability estimated from weighted 0/1 outcomes.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Proportion {
     /// Sum of weights where the event happened.
     pub w: f64,
@@ -36,7 +36,7 @@ pub struct Estimate {
 }
 
 /// Weights seen so far: their sum, sum of squares and count.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Weights {
     pub n: u64,
     pub sum: f64,
@@ -92,8 +92,10 @@ pub fn wilson(p: f64, n: f64, z: f64) -> [f64; 2] {
 
 /// A weighted histogram on [lo, hi] (default [0, 1]) with fixed bins, for quantiles without
 /// storing draws. 20,000 bins: on [0, 1] quantiles are exact to 0.005 percentage points.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Histogram {
+    /// Saved sparsely (only non-empty bins) in partial-result files.
+    #[serde(with = "sparse")]
     bins: Vec<f64>,
     total: f64,
     lo: f64,
@@ -159,7 +161,7 @@ impl Histogram {
 }
 
 /// A weighted mean, and its 5/50/95% quantiles from a histogram.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Distribution {
     sum: f64,
     weight: f64,
@@ -204,6 +206,28 @@ impl Distribution {
             q50: self.hist.quantile(0.5),
             q95: self.hist.quantile(0.95),
         }
+    }
+}
+
+/// (index, value) pairs of the non-zero bins, so a saved histogram is small.
+mod sparse {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(bins: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let pairs: Vec<(usize, f64)> =
+            bins.iter().copied().enumerate().filter(|(_, w)| *w != 0.0).collect();
+        pairs.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        let pairs = Vec::<(usize, f64)>::deserialize(d)?;
+        let mut bins = vec![0.0; super::Histogram::BINS];
+        for (i, w) in pairs {
+            *bins
+                .get_mut(i)
+                .ok_or_else(|| serde::de::Error::custom(format!("bin {i} out of range")))? = w;
+        }
+        Ok(bins)
     }
 }
 

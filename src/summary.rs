@@ -7,10 +7,10 @@
 use crate::model::Model;
 use crate::outcome::Record;
 use crate::stats::{Distribution, Estimate, Proportion, Summary, Weights};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Per-party running sums.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct PartyAcc {
     true_share: Distribution,
     reported_share: Distribution,
@@ -21,8 +21,8 @@ struct PartyAcc {
     reported_seats: f64,
 }
 
-/// Running sums over all trials so far.
-#[derive(Debug, Clone)]
+/// Running sums over all trials so far (saved in partial-result files to resume exactly).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Accumulator {
     threshold: f64,
     focus: Vec<usize>,

@@ -584,7 +584,7 @@ pub fn run(spec: &Spec, base: &Loaded, mut progress: impl FnMut(u64)) -> Result<
     for (i, (x, y, loaded)) in prepared.into_iter().enumerate() {
         let offset = i as u64 * spec.trials;
         // `estimate` answers the inverse question for scenarios with observations.
-        let est = engine::estimate(&loaded.model, &plan, |done| progress(offset + done));
+        let est = engine::estimate(&loaded.model, &plan, None, |done| progress(offset + done));
         points.push(Point {
             value: x,
             value2: y,

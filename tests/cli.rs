@@ -801,3 +801,78 @@ fn run_never_silently_overwrites_a_different_result() {
     run(tmp.path(), &path, &["--trials", "64", "--seed", "3", "--quiet", "--force"], &out_dir);
     assert_ne!(std::fs::read_to_string(dir.join("run-3-64.json")).unwrap(), first);
 }
+
+/// Runs `recount run` and returns (exit code, stdout).
+fn run_code(dir: &Path, scenario: &Path, args: &[&str], out: &Path) -> (i32, String) {
+    let o = recount(dir).arg("run").arg(scenario).args(args).arg("--out").arg(out).output().unwrap();
+    (o.status.code().unwrap_or(-1), String::from_utf8(o.stdout).unwrap())
+}
+
+#[test]
+fn interrupted_runs_resume_to_the_uninterrupted_result() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let base = ["--trials", "1000", "--seed", "4", "--quiet", "--json"];
+    let (code, whole) = run_code(tmp.path(), &path, &base, &tmp.path().join("a"));
+    assert_eq!(code, 0);
+    // Stopped early (as by Ctrl-C): exit 130, a partial result marked as such.
+    let out = tmp.path().join("b");
+    let mut stopped = base.to_vec();
+    stopped.extend(["--threads", "2", "--stop-after", "300"]);
+    let (code, partial) = run_code(tmp.path(), &path, &stopped, &out);
+    assert_eq!(code, 130);
+    let p: Value = serde_json::from_str(&partial).unwrap();
+    let done = p["partial"]["trials_done"].as_u64().unwrap();
+    assert!((300..1000).contains(&done) && done.is_multiple_of(64), "{done}");
+    assert_ne!(partial, whole);
+    let file = out.join("tiny/run-4-1000.partial.json");
+    assert!(file.exists());
+    // Resumed on another thread count: byte-identical to the uninterrupted run.
+    let resume = ["--resume", file.to_str().unwrap(), "--threads", "1", "--quiet", "--json"];
+    let (code, resumed) = run_code(tmp.path(), &path, &resume, &out);
+    assert_eq!(code, 0);
+    assert_eq!(resumed, whole);
+    assert!(!file.exists(), "the partial result is superseded");
+    // A partial result of another scenario content is refused.
+    let (code, _) = run_code(tmp.path(), &path, &stopped, &out);
+    assert_eq!(code, 130);
+    let mut v = common::all_mechanisms();
+    set(&mut v, "/threshold", num(0.05));
+    common::write(tmp.path(), "tiny", &v);
+    recount(tmp.path())
+        .arg("run")
+        .arg(&path)
+        .args(["--resume", file.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot resume"));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_writes_a_partial_result() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let out = tmp.path().join("out");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_recount"))
+        .current_dir(tmp.path())
+        .args(["run", path.to_str().unwrap(), "--trials", "100000000", "--quiet", "--threads", "1", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", String::from_utf8_lossy(&o.stderr));
+    let file = out.join("tiny/run-1-100000000.partial.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(v["partial"]["trials_done"].as_u64().unwrap() > 0);
+    assert!(v["state"]["acc"].is_object());
+}

@@ -63,7 +63,7 @@ fn mutate(v: &mut Value, choice: u64, pick: u64) {
         }
         _ => {
             if let Value::Array(a) = node {
-                if pick % 2 == 0 {
+                if pick.is_multiple_of(2) {
                     a.clear();
                 } else if let Some(first) = a.first().cloned() {
                     a.push(first);

@@ -179,3 +179,30 @@ fn inverse_results_do_not_depend_on_threads() {
     let other = recount::inverse::run(&l.model, &Plan { trials: 300, seed: 6, threads: 2 }, |_| {});
     assert_ne!(one.0, serde_json::to_string(&other.0.results(&l.model)).unwrap());
 }
+
+#[test]
+fn interrupted_inverse_runs_resume_exactly() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let path = tmp.path().join("inv.json");
+    std::fs::write(&path, scenario([0.852, 0.05, 0.098], 0.4, "guided").to_string()).unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_recount"))
+            .arg("run")
+            .arg(&path)
+            .args(["--trials", "640", "--quiet", "--json", "--out"])
+            .arg(tmp.path().join("out"))
+            .args(args)
+            .output()
+            .unwrap();
+        (o.status.code(), String::from_utf8(o.stdout).unwrap())
+    };
+    let (code, whole) = run(&["--force"]);
+    assert_eq!(code, Some(0));
+    let (code, _) = run(&["--stop-after", "200", "--threads", "2"]);
+    assert_eq!(code, Some(130));
+    let file = tmp.path().join("out/inv/run-1-640.partial.json");
+    let (code, resumed) = run(&["--resume", file.to_str().unwrap(), "--threads", "1"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(resumed, whole);
+    assert!(whole.contains("\"ess\""));
+}
