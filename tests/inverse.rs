@@ -206,3 +206,47 @@ fn interrupted_inverse_runs_resume_exactly() {
     assert_eq!(resumed, whole);
     assert!(whole.contains("\"ess\""));
 }
+
+#[test]
+fn mean_field_matches_simulated_reported_shares() {
+    // The guided proposal aims with expect::reported_shares; check it against the average of
+    // simulated elections for the same unknowns, in scenarios that exercise every mechanism.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut cases: Vec<Loaded> = ["odihr-43", "stuffing", "honest-errors", "inverse-odihr"]
+        .iter()
+        .map(|n| recount::load::load(dir.join(format!("{n}.json")).to_str().unwrap()).unwrap())
+        .collect();
+    cases.push(common::load(&common::all_mechanisms()));
+    for l in &cases {
+        let m = &l.model;
+        let layout = Layout::draw(m, 3);
+        let groups = recount::expect::Groups::new(m, &layout);
+        let mut sim = Simulator::new(m, &layout);
+        for t in 0..3 {
+            let mut rng = rng::stream(3, t);
+            let draw = sim.draw(&mut rng);
+            let expected = recount::expect::reported_shares(m, &groups, &draw);
+            const K: usize = 6;
+            let runs: Vec<_> = (0..K)
+                .map(|_| {
+                    let totals = sim.run(&mut rng, &draw);
+                    outcome::record(m, layout.len(), &draw, &totals).reported_share
+                })
+                .collect();
+            for j in 0..m.n_parties() {
+                let xs: Vec<f64> = runs.iter().map(|r| r[j]).collect();
+                let mean = xs.iter().sum::<f64>() / K as f64;
+                let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (K - 1) as f64).sqrt();
+                // 5 standard errors of the simulated mean, plus 0.02 points for the mean field's
+                // own approximations (ratio of expectations, rounding of voters).
+                let tol = 5.0 * sd / (K as f64).sqrt() + 2e-4;
+                assert!(
+                    (mean - expected[j]).abs() < tol,
+                    "{} draw {t} party {j}: simulated {mean:.5} vs expected {:.5} (tol {tol:.5})",
+                    l.name,
+                    expected[j]
+                );
+            }
+        }
+    }
+}
