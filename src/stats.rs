@@ -86,7 +86,11 @@ pub fn wilson(p: f64, n: f64, z: f64) -> [f64; 2] {
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    [(centre - half).max(0.0), (centre + half).min(1.0)]
+    // The interval always contains p; rounding could put a bound a hair past p = 0 or 1.
+    [
+        (centre - half).max(0.0).min(p),
+        (centre + half).min(1.0).max(p),
+    ]
 }
 
 /// A weighted histogram on [lo, hi] (default [0, 1]) with fixed bins, for quantiles without
@@ -311,6 +315,10 @@ mod tests {
         let [lo, hi] = wilson(0.0, 100.0, 1.96);
         assert_eq!(lo, 0.0);
         assert!(hi > 0.03 && hi < 0.04);
+        // All successes: the upper bound is exactly 1 (rounding gave 0.9999999999999999).
+        let [lo, hi] = wilson(1.0, 387.0, 1.959_963_984_540_054);
+        assert_eq!(hi, 1.0);
+        assert!(lo > 0.98 && lo < 1.0);
     }
 
     #[test]
