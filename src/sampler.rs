@@ -184,7 +184,7 @@ fn powu(mut x: f64, mut n: u64) -> f64 {
 /// (1 - p)^n: by squaring for small n, through exp and log1p for large n.
 #[inline]
 fn q_pow_n(p: f64, n: u64) -> f64 {
-    if n <= 64 {
+    if n <= 255 {
         powu(1.0 - p, n)
     } else {
         (n as f64 * (-p).ln_1p()).exp()
@@ -374,14 +374,25 @@ pub fn dirichlet_weights(rng: &mut Rng, gammas: &[Gamma], out: &mut [f64]) -> f6
 }
 
 /// Multinomial(n, p) into `out` by conditional binomials. `order` lists the categories to draw,
-/// the largest last: the last one takes the remainder and is never drawn, and the loop stops as
-/// soon as no ballots are left.
+/// the largest last. The largest is drawn first against all the others together, so the small
+/// categories are then drawn from the few ballots left (small n: (1 - p)^n by squaring, no libm
+/// call); among the others, the last listed takes the remainder, and the loop stops as soon as no
+/// ballots are left.
 #[inline]
 pub fn multinomial(rng: &mut Rng, n: u64, p: &[f64], order: &[usize], out: &mut [u64]) {
     out.iter_mut().for_each(|o| *o = 0);
-    let mut left = n;
-    let mut mass: f64 = order.iter().map(|&i| p[i]).sum();
-    let (&last, rest) = order.split_last().expect("at least one category");
+    let (&largest, rest) = order.split_last().expect("at least one category");
+    let mut mass: f64 = rest.iter().map(|&i| p[i]).sum();
+    let total = mass + p[largest];
+    let mut left = if total > 0.0 {
+        binomial(rng, n, mass / total)
+    } else {
+        0
+    };
+    out[largest] = n - left;
+    let Some((&last, rest)) = rest.split_last() else {
+        return;
+    };
     for &i in rest {
         if left == 0 {
             return;
@@ -567,10 +578,10 @@ mod tests {
     #[test]
     fn binomial_matches_pmf_over_grid() {
         // Every branch: p > 0.5 by symmetry, inversion from zero with (1 - p)^n by squaring
-        // (n <= 64) and by exp/log1p (n > 64), BTRD from mean 12.
+        // (n <= 255) and by exp/log1p (n > 255), BTRD from mean 12.
         let draws = 60_000usize;
         let mut seed = 100;
-        for n in [1u64, 7, 30, 64, 65, 200, 600, 1500, 3000, 5000] {
+        for n in [1u64, 7, 30, 64, 200, 255, 256, 600, 1500, 5000] {
             for p in [0.001, 0.01, 0.05, 0.2, 0.5, 0.7] {
                 seed += 1;
                 let mut rng = stream(seed, 0);
