@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::load::{self, Loaded};
 use crate::output::write_atomic;
 use crate::report::{self, RunReport, Timing};
+use crate::sampler::SamplerKind;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
 use std::time::Instant;
@@ -136,9 +137,17 @@ fn run(args: &RunArgs) -> Result<()> {
         Some(t) => t,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let report = simulate(&loaded, trials, seed, threads, args.quiet)?;
+    if args.sampler != SamplerKind::Exact && loaded.model.inverse.is_some() {
+        return Err(Error::Usage(
+            "--sampler fast is for forward scenarios; inverse scenarios run exact".into(),
+        ));
+    }
+    let report = simulate_with(&loaded, trials, seed, threads, args.quiet, args.sampler)?;
     let dir = args.out.join(&loaded.name);
-    let stem = format!("run-{seed}-{trials}");
+    let stem = match args.sampler {
+        SamplerKind::Exact => format!("run-{seed}-{trials}"),
+        kind => format!("run-{seed}-{trials}-{}", kind.name()),
+    };
     write_atomic(&dir.join(format!("{stem}.json")), report::to_json(&report, true).as_bytes())?;
     write_atomic(&dir.join(format!("{stem}.csv")), report::to_csv(&report).as_bytes())?;
     if args.json {
@@ -151,6 +160,18 @@ fn run(args: &RunArgs) -> Result<()> {
 
 /// Runs the engine with a progress bar and returns the report.
 pub fn simulate(loaded: &Loaded, trials: u64, seed: u64, threads: usize, quiet: bool) -> Result<RunReport> {
+    simulate_with(loaded, trials, seed, threads, quiet, SamplerKind::Exact)
+}
+
+/// `simulate` with the given samplers.
+pub fn simulate_with(
+    loaded: &Loaded,
+    trials: u64,
+    seed: u64,
+    threads: usize,
+    quiet: bool,
+    sampler: SamplerKind,
+) -> Result<RunReport> {
     let total = trials;
     let bar = if quiet {
         ProgressBar::hidden()
@@ -166,12 +187,18 @@ pub fn simulate(loaded: &Loaded, trials: u64, seed: u64, threads: usize, quiet: 
         b
     };
     let started = Instant::now();
-    let plan = Plan { trials, seed, threads };
+    let plan = Plan {
+        trials,
+        seed,
+        threads,
+        sampler,
+    };
     let est = engine::estimate(&loaded.model, &plan, |done| bar.set_position(done));
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
     let results = est.acc.results(&loaded.model);
     let mut report = RunReport::new(loaded, seed, trials, results, est.inverse);
+    report.sampler = sampler.name().to_string();
     report.timing = Some(Timing {
         elapsed_seconds: elapsed,
         threads,

@@ -27,6 +27,8 @@ pub struct ParamInfo {
 pub struct SweepReport {
     pub recount_version: String,
     pub sampler_version: u32,
+    /// Sweeps always use the exact samplers.
+    pub sampler: String,
     pub generator: String,
     pub scenario: ScenarioInfo,
     pub mode: String,
@@ -54,6 +56,7 @@ impl SweepReport {
         SweepReport {
             recount_version: crate::VERSION.to_string(),
             sampler_version: crate::SAMPLER_VERSION,
+            sampler: crate::sampler::SamplerKind::Exact.name().to_string(),
             generator: crate::rng::GENERATOR.to_string(),
             scenario: ScenarioInfo {
                 name: base.name.clone(),

@@ -34,6 +34,8 @@ pub struct Timing {
 pub struct RunReport {
     pub recount_version: String,
     pub sampler_version: u32,
+    /// `exact` or `fast` (approximate binomials, `--sampler fast`).
+    pub sampler: String,
     pub generator: String,
     pub scenario: ScenarioInfo,
     pub mode: String,
@@ -69,6 +71,7 @@ impl RunReport {
         RunReport {
             recount_version: crate::VERSION.to_string(),
             sampler_version: crate::SAMPLER_VERSION,
+            sampler: crate::sampler::SamplerKind::Exact.name().to_string(),
             generator: crate::rng::GENERATOR.to_string(),
             scenario: ScenarioInfo {
                 name: loaded.name.clone(),

@@ -147,6 +147,64 @@ pub fn beta_mean(rng: &mut Rng, mean: f64, concentration: f64) -> f64 {
 /// 12 to 14 (with (1 - p)^n by squaring or by exp/log1p), BTRD above.
 const BTRD_MIN_MEAN: f64 = 12.0;
 
+/// Which samplers the engine uses. `Exact` (the default) draws every binomial exactly; `Fast`
+/// replaces binomials with a large variance (n p (1 - p) >= `FAST_MIN_VARIANCE`) by a normal
+/// approximation, rounded to the nearest integer and clamped to [0, n]. National totals sum
+/// thousands of precincts, so the approximation's small skewness error does not show in the
+/// headline probabilities (tests/fast_sampler.rs checks this for every named scenario).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SamplerKind {
+    #[default]
+    Exact,
+    Fast,
+}
+
+impl SamplerKind {
+    /// The name recorded in outputs and accepted by `--sampler`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SamplerKind::Exact => "exact",
+            SamplerKind::Fast => "fast",
+        }
+    }
+}
+
+/// `Fast` draws binomials whose variance n p (1 - p) is at least this from a rounded normal (the
+/// normal's skewness error is then below (1 - 2p) / sqrt(n p q) <= 0.2).
+pub const FAST_MIN_VARIANCE: f64 = 25.0;
+
+/// Binomial(n, p) with the given sampler kind.
+#[inline]
+pub fn binomial_with(rng: &mut Rng, kind: SamplerKind, n: u64, p: f64) -> u64 {
+    match kind {
+        SamplerKind::Exact => binomial(rng, n, p),
+        SamplerKind::Fast => binomial_fast(rng, n, p),
+    }
+}
+
+/// Approximate Binomial(n, p): a rounded, clamped normal when n p (1 - p) >= FAST_MIN_VARIANCE,
+/// the exact sampler otherwise.
+#[inline]
+pub fn binomial_fast(rng: &mut Rng, n: u64, p: f64) -> u64 {
+    if n == 0 || p.is_nan() || p <= 0.0 {
+        return 0;
+    }
+    if p >= 1.0 {
+        return n;
+    }
+    let nf = n as f64;
+    let mean = nf * p;
+    let var = mean * (1.0 - p);
+    if var < FAST_MIN_VARIANCE {
+        return binomial(rng, n, p);
+    }
+    let z: f64 = rng.sample(StandardNormal);
+    let x = (mean + var.sqrt() * z + 0.5).clamp(0.0, nf);
+    // x >= 0: the truncating cast is the floor, so this rounds to the nearest integer.
+    (x as u64).min(n)
+}
+
 /// Binomial(n, p) with p clamped to [0, 1].
 #[inline]
 pub fn binomial(rng: &mut Rng, n: u64, p: f64) -> u64 {
@@ -191,6 +249,17 @@ fn q_pow_n(p: f64, n: u64) -> f64 {
     }
 }
 
+/// 1 / x for x < 256 (entry 0 unused), for the inversion loop.
+static RECIPROCALS: [f64; 256] = {
+    let mut t = [0.0; 256];
+    let mut x = 1;
+    while x < 256 {
+        t[x] = 1.0 / x as f64;
+        x += 1;
+    }
+    t
+};
+
 /// Sequential-search inversion (Kachitvichyanukul and Schmeiser's BINV), exact, expected cost
 /// O(n p); used only for small means.
 #[inline]
@@ -210,7 +279,13 @@ fn binomial_inversion(rng: &mut Rng, n: u64, p: f64) -> u64 {
                 // Floating-point residue past the support: draw again.
                 continue 'retry;
             }
-            r *= a / x as f64 - s;
+            // a / x by a table of reciprocals: no dependent division in the loop.
+            let inv_x = if (x as usize) < RECIPROCALS.len() {
+                RECIPROCALS[x as usize]
+            } else {
+                1.0 / x as f64
+            };
+            r *= a * inv_x - s;
         }
         return x;
     }
@@ -380,12 +455,25 @@ pub fn dirichlet_weights(rng: &mut Rng, gammas: &[Gamma], out: &mut [f64]) -> f6
 /// ballots are left.
 #[inline]
 pub fn multinomial(rng: &mut Rng, n: u64, p: &[f64], order: &[usize], out: &mut [u64]) {
+    multinomial_with(rng, SamplerKind::Exact, n, p, order, out)
+}
+
+/// `multinomial` with the given sampler kind for its binomials.
+#[inline]
+pub fn multinomial_with(
+    rng: &mut Rng,
+    kind: SamplerKind,
+    n: u64,
+    p: &[f64],
+    order: &[usize],
+    out: &mut [u64],
+) {
     out.iter_mut().for_each(|o| *o = 0);
     let (&largest, rest) = order.split_last().expect("at least one category");
     let mut mass: f64 = rest.iter().map(|&i| p[i]).sum();
     let total = mass + p[largest];
     let mut left = if total > 0.0 {
-        binomial(rng, n, mass / total)
+        binomial_with(rng, kind, n, mass / total)
     } else {
         0
     };
@@ -398,7 +486,7 @@ pub fn multinomial(rng: &mut Rng, n: u64, p: &[f64], order: &[usize], out: &mut 
             return;
         }
         let k = if mass > 0.0 {
-            binomial(rng, left, p[i] / mass)
+            binomial_with(rng, kind, left, p[i] / mass)
         } else {
             0
         };

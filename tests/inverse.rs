@@ -64,7 +64,7 @@ fn load(v: &Value) -> Loaded {
 /// Runs the inverse question; returns the accumulator.
 fn infer(v: &Value, trials: u64, seed: u64) -> recount::summary::Accumulator {
     let l = load(v);
-    let plan = Plan { trials, seed, threads: 2 };
+    let plan = Plan { trials, seed, threads: 2, sampler: Default::default() };
     recount::inverse::run(&l.model, &plan, |_| {}).0
 }
 
@@ -74,8 +74,8 @@ fn guided_proposal_matches_plain_abc_from_the_prior() {
     let official = [0.852, 0.05, 0.098];
     let guided = load(&scenario(official, 0.4, "guided"));
     let prior = load(&scenario(official, 0.4, "prior"));
-    let g = recount::inverse::run(&guided.model, &Plan { trials: 6_000, seed: 11, threads: 2 }, |_| {});
-    let p = recount::inverse::run(&prior.model, &Plan { trials: 60_000, seed: 12, threads: 2 }, |_| {});
+    let g = recount::inverse::run(&guided.model, &Plan { trials: 6_000, seed: 11, threads: 2, sampler: Default::default() }, |_| {});
+    let p = recount::inverse::run(&prior.model, &Plan { trials: 60_000, seed: 12, threads: 2, sampler: Default::default() }, |_| {});
     let (gr, pr) = (g.0.results(&guided.model), p.0.results(&prior.model));
     let (ge, pe) = (gr.parties[1].p_true_cross, pr.parties[1].p_true_cross);
     // The guided proposal must be far more efficient per trial, or it is pointless.
