@@ -101,8 +101,8 @@ pub struct RunArgs {
     /// Print the result as JSON on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Samplers: `exact` (default) draws every binomial exactly; `fast` draws binomials with
-    /// variance n p (1 - p) >= 25 from a rounded normal (several times faster; headline
+    /// Samplers: `exact` (default) draws every binomial exactly; `fast` (approximate) draws
+    /// binomials with variance n p (1 - p) >= 9 from a rounded normal (about 1.3x faster; headline
     /// probabilities agree with exact within Monte Carlo error, see docs/performance.md).
     /// Recorded in the output (`sampler`) and its file name (run-<seed>-<trials>-fast). Forward
     /// scenarios only: inverse scenarios always run exact.

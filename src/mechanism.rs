@@ -163,7 +163,13 @@ pub fn invalidate(rng: &mut Rng, votes: &mut [u64], targets: &[bool], iota: f64)
 }
 
 #[inline]
-fn invalidate_with(rng: &mut Rng, kind: SamplerKind, votes: &mut [u64], targets: &[bool], iota: f64) {
+fn invalidate_with(
+    rng: &mut Rng,
+    kind: SamplerKind,
+    votes: &mut [u64],
+    targets: &[bool],
+    iota: f64,
+) {
     let spoiled = votes.len() - 1;
     for j in 0..spoiled {
         if targets[j] && votes[j] > 0 {
@@ -177,7 +183,14 @@ fn invalidate_with(rng: &mut Rng, kind: SamplerKind, votes: &mut [u64], targets:
 /// Each registered non-voter gets a ballot for the beneficiary with probability `sigma`.
 #[inline]
 pub fn stuff(rng: &mut Rng, votes: &mut [u64], beneficiary: usize, registered: u64, sigma: f64) {
-    stuff_with(rng, SamplerKind::Exact, votes, beneficiary, registered, sigma)
+    stuff_with(
+        rng,
+        SamplerKind::Exact,
+        votes,
+        beneficiary,
+        registered,
+        sigma,
+    )
 }
 
 #[inline]
