@@ -102,8 +102,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Samplers: `exact` (default) draws every binomial exactly; `fast` (approximate) draws
-    /// binomials with variance n p (1 - p) >= 9 from a rounded normal (about 1.2x faster than exact; headline
-    /// probabilities agree with exact within Monte Carlo error, see docs/performance.md).
+    /// binomials with variance n p (1 - p) >= 9 from a rounded normal (about 1.2x faster than
+    /// exact; headline probabilities agree with exact within Monte Carlo error, see
+    /// docs/performance.md).
     /// Recorded in the output (`sampler`) and its file name (run-<seed>-<trials>-fast). Forward
     /// scenarios only: inverse scenarios always run exact.
     #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
