@@ -10,7 +10,7 @@ use recount::engine::{self, Plan};
 use recount::load::{self, Loaded};
 use recount::mechanism;
 use recount::rng::stream;
-use recount::sampler::{self, Beta, Gamma};
+use recount::sampler::{self, Beta, Gamma, SamplerKind};
 use recount::trial::Simulator;
 use std::hint::black_box;
 use std::time::Duration;
@@ -136,18 +136,24 @@ fn throughput(c: &mut Criterion) {
     let mut g = c.benchmark_group("run");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(trials * layout.len() as u64));
-    for threads in [1usize, 2] {
-        g.bench_function(
-            BenchmarkId::new("odihr-43_128_trials_threads", threads),
-            |b| {
-                let plan = Plan {
-                    trials,
-                    seed: 1,
+    for sampler in [SamplerKind::Exact, SamplerKind::Fast] {
+        for threads in [1usize, 2] {
+            g.bench_function(
+                BenchmarkId::new(
+                    format!("odihr-43_128_trials_{}_threads", sampler.name()),
                     threads,
-                };
-                b.iter(|| black_box(engine::run(&l.model, &plan, |_| {})))
-            },
-        );
+                ),
+                |b| {
+                    let plan = Plan {
+                        trials,
+                        seed: 1,
+                        threads,
+                        sampler,
+                    };
+                    b.iter(|| black_box(engine::run(&l.model, &plan, |_| {})))
+                },
+            );
+        }
     }
     g.finish();
 }

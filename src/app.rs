@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::load::{self, Loaded};
 use crate::output::write_atomic;
 use crate::report::{self, RunReport, Timing};
+use crate::sampler::SamplerKind;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
 use std::time::Instant;
@@ -145,6 +146,14 @@ fn run(args: &RunArgs) -> Result<()> {
         return Err(Error::Usage("--trials must be at least 1".into()));
     }
     if let Some(r) = &resume
+        && r.sampler != args.sampler.name()
+    {
+        return Err(Error::Usage(format!(
+            "the run being resumed used --sampler {}; resume it with the same sampler",
+            r.sampler
+        )));
+    }
+    if let Some(r) = &resume
         && r.state.done > trials
     {
         return Err(Error::Usage(format!(
@@ -158,6 +167,11 @@ fn run(args: &RunArgs) -> Result<()> {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     check_size(&loaded, trials, threads, args.quiet)?;
+    if args.sampler != SamplerKind::Exact && loaded.model.inverse.is_some() {
+        return Err(Error::Usage(
+            "--sampler fast is for forward scenarios; inverse scenarios run exact".into(),
+        ));
+    }
     if let Some(n) = args.stop_after {
         engine::STOP_AFTER.store(n, std::sync::atomic::Ordering::SeqCst);
     }
@@ -173,10 +187,14 @@ fn run(args: &RunArgs) -> Result<()> {
         seed,
         threads,
         args.quiet,
+        args.sampler,
         resume.map(|r| r.state),
     )?;
     let dir = args.out.join(&loaded.name);
-    let base = format!("run-{seed}-{trials}");
+    let base = match args.sampler {
+        SamplerKind::Exact => format!("run-{seed}-{trials}"),
+        kind => format!("run-{seed}-{trials}-{}", kind.name()),
+    };
     if report.partial.is_some() {
         let path = dir.join(format!("{base}.partial.json"));
         let text = partial_json(&report, &state);
@@ -223,6 +241,7 @@ fn partial_json(report: &RunReport, state: &engine::State) -> String {
 
 /// What `--resume` needs from a partial-result file.
 struct Partial {
+    sampler: String,
     trials: u64,
     seed: u64,
     state: engine::State,
@@ -240,7 +259,9 @@ fn read_partial(path: &std::path::Path, loaded: &Loaded) -> Result<Partial> {
             v["scenario"]["hash"], loaded.name, loaded.hash
         )));
     }
-    if v["sampler_version"] != crate::SAMPLER_VERSION || v["recount_version"] != crate::VERSION {
+    if v["sampler_version"] != crate::SAMPLER_VERSION
+        || v["recount_version"] != crate::VERSION
+    {
         return Err(bad(format!(
             "it was made by recount {} (sampler {}), this is recount {} (sampler {})",
             v["recount_version"],
@@ -255,6 +276,7 @@ fn read_partial(path: &std::path::Path, loaded: &Loaded) -> Result<Partial> {
         return Err(bad(format!("{} trials done is not a whole number of batches", state.done)));
     }
     Ok(Partial {
+        sampler: v["sampler"].as_str().unwrap_or("exact").to_string(),
         trials: v["trials"].as_u64().ok_or_else(|| bad("no `trials`".into()))?,
         seed: v["seed"].as_u64().ok_or_else(|| bad("no `seed`".into()))?,
         state,
@@ -306,7 +328,8 @@ fn output_stem(dir: &std::path::Path, stem: &str, report: &RunReport, force: boo
 
 /// Runs the engine with a progress bar and returns the report.
 pub fn simulate(loaded: &Loaded, trials: u64, seed: u64, threads: usize, quiet: bool) -> Result<RunReport> {
-    simulate_from(loaded, trials, seed, threads, quiet, None).map(|(report, _)| report)
+    simulate_from(loaded, trials, seed, threads, quiet, SamplerKind::Exact, None)
+        .map(|(report, _)| report)
 }
 
 /// `simulate`, continuing from a saved state if given; also returns the final state. The report
@@ -317,6 +340,7 @@ pub fn simulate_from(
     seed: u64,
     threads: usize,
     quiet: bool,
+    sampler: SamplerKind,
     resume: Option<engine::State>,
 ) -> Result<(RunReport, engine::State)> {
     let total = trials;
@@ -335,7 +359,12 @@ pub fn simulate_from(
         b
     };
     let started = Instant::now();
-    let plan = Plan { trials, seed, threads };
+    let plan = Plan {
+        trials,
+        seed,
+        threads,
+        sampler,
+    };
     bar.set_position(first);
     let est = engine::estimate(&loaded.model, &plan, resume, |done| bar.set_position(done));
     bar.finish_and_clear();
@@ -343,6 +372,7 @@ pub fn simulate_from(
     let ran = est.state.done - first;
     let results = est.acc.results(&loaded.model);
     let mut report = RunReport::new(loaded, seed, trials, results, est.inverse);
+    report.provenance.sampler = sampler.name().to_string();
     if est.state.done < trials {
         report.partial = Some(report::PartialInfo {
             trials_done: est.state.done,

@@ -9,6 +9,7 @@ use crate::country::Layout;
 use crate::model::Model;
 use crate::outcome::{self, Record};
 use crate::rng;
+use crate::sampler::SamplerKind;
 use crate::summary::Accumulator;
 use crate::trial::Simulator;
 use rayon::prelude::*;
@@ -25,6 +26,8 @@ pub struct Plan {
     pub seed: u64,
     /// Worker threads; 1 disables parallelism.
     pub threads: usize,
+    /// Exact (the default) or approximate samplers; the inverse question always runs exact.
+    pub sampler: SamplerKind,
 }
 
 /// The generator of trial `t`: every trial has its own stream, so trial t of two runs with the
@@ -36,7 +39,19 @@ pub fn trial_rng(seed: u64, t: u64) -> rng::Rng {
 
 /// Simulates trials [first, first + count) of batch `b`: the records in trial order.
 pub fn simulate_batch(model: &Model, layout: &Layout, seed: u64, b: u64, count: u64) -> Vec<Record> {
-    let mut sim = Simulator::new(model, layout);
+    simulate_batch_with(model, layout, seed, b, count, SamplerKind::Exact)
+}
+
+/// `simulate_batch` with the given samplers.
+pub fn simulate_batch_with(
+    model: &Model,
+    layout: &Layout,
+    seed: u64,
+    b: u64,
+    count: u64,
+    kind: SamplerKind,
+) -> Vec<Record> {
+    let mut sim = Simulator::new(model, layout).with_sampler(kind);
     (0..count)
         .map(|i| {
             let mut rng = trial_rng(seed, b * BATCH + i);
@@ -125,7 +140,7 @@ fn run_forward(model: &Model, plan: &Plan, state: &mut State, progress: impl FnM
         plan.threads,
         state.done,
         plan.trials,
-        |b, count| simulate_batch(model, &layout, plan.seed, b, count),
+        |b, count| simulate_batch_with(model, &layout, plan.seed, b, count, plan.sampler),
         |r| acc.add(&r),
         progress,
     );

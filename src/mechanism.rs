@@ -8,7 +8,7 @@
 
 use crate::model::{MAX_CATEGORIES, Model, RewriteModel};
 use crate::rng::Rng;
-use crate::sampler::{self, binomial, uniform};
+use crate::sampler::{self, SamplerKind, binomial_with, uniform};
 use crate::trial::Draw;
 
 /// A directed mechanism as it acts in one election: probability, mean intensity, dispersion.
@@ -59,6 +59,7 @@ pub struct Acting<'a> {
     rewrite: Option<(f64, &'a RewriteModel)>,
     miscount: Option<(f64, f64)>,
     regular_miscount: f64,
+    kind: SamplerKind,
 }
 
 impl<'a> Acting<'a> {
@@ -76,7 +77,14 @@ impl<'a> Acting<'a> {
                 .map(|r| (d.rewrite, r)),
             miscount: (d.miscount[1] > 0.0).then_some((d.miscount[0], d.miscount[1])),
             regular_miscount: ir.miscount.as_ref().map_or(0.0, |x| x.regular_probability),
+            kind: SamplerKind::Exact,
         }
+    }
+
+    /// The same mechanisms, drawing their binomials with sampler `kind`.
+    pub fn with_sampler(mut self, kind: SamplerKind) -> Acting<'a> {
+        self.kind = kind;
+        self
     }
 
     /// A regular count: only honest miscounts, at their (usually low) regular rate.
@@ -86,7 +94,7 @@ impl<'a> Acting<'a> {
             && self.regular_miscount > 0.0
             && uniform(rng) < self.regular_miscount
         {
-            miscount(rng, votes, rate);
+            miscount_with(rng, self.kind, votes, rate);
         }
     }
 
@@ -103,22 +111,22 @@ impl<'a> Acting<'a> {
         if let Some(a) = &self.invalidation
             && let Some(x) = a.intensity(rng)
         {
-            invalidate(rng, votes, &a.targets, x);
+            invalidate_with(rng, self.kind, votes, &a.targets, x);
         }
         if let Some(a) = &self.transfer
             && let Some(x) = a.intensity(rng)
         {
-            transfer(rng, votes, &a.targets, self.beneficiary, x);
+            transfer_with(rng, self.kind, votes, &a.targets, self.beneficiary, x);
         }
         if let Some(a) = &self.stuffing
             && let Some(x) = a.intensity(rng)
         {
-            stuff(rng, votes, self.beneficiary, registered, x);
+            stuff_with(rng, self.kind, votes, self.beneficiary, registered, x);
         }
         if let Some((p, rate)) = self.miscount
             && uniform(rng) < p
         {
-            miscount(rng, votes, rate);
+            miscount_with(rng, self.kind, votes, rate);
         }
     }
 }
@@ -126,10 +134,22 @@ impl<'a> Acting<'a> {
 /// Each ballot of a target party is counted for the beneficiary with probability `phi`.
 #[inline]
 pub fn transfer(rng: &mut Rng, votes: &mut [u64], targets: &[bool], beneficiary: usize, phi: f64) {
+    transfer_with(rng, SamplerKind::Exact, votes, targets, beneficiary, phi)
+}
+
+#[inline]
+fn transfer_with(
+    rng: &mut Rng,
+    kind: SamplerKind,
+    votes: &mut [u64],
+    targets: &[bool],
+    beneficiary: usize,
+    phi: f64,
+) {
     let parties = votes.len() - 1;
     for j in 0..parties {
         if targets[j] && votes[j] > 0 {
-            let moved = binomial(rng, votes[j], phi);
+            let moved = binomial_with(rng, kind, votes[j], phi);
             votes[j] -= moved;
             votes[beneficiary] += moved;
         }
@@ -139,10 +159,21 @@ pub fn transfer(rng: &mut Rng, votes: &mut [u64], targets: &[bool], beneficiary:
 /// Each ballot of a target party is declared spoiled with probability `iota`.
 #[inline]
 pub fn invalidate(rng: &mut Rng, votes: &mut [u64], targets: &[bool], iota: f64) {
+    invalidate_with(rng, SamplerKind::Exact, votes, targets, iota)
+}
+
+#[inline]
+fn invalidate_with(
+    rng: &mut Rng,
+    kind: SamplerKind,
+    votes: &mut [u64],
+    targets: &[bool],
+    iota: f64,
+) {
     let spoiled = votes.len() - 1;
     for j in 0..spoiled {
         if targets[j] && votes[j] > 0 {
-            let k = binomial(rng, votes[j], iota);
+            let k = binomial_with(rng, kind, votes[j], iota);
             votes[j] -= k;
             votes[spoiled] += k;
         }
@@ -152,20 +183,43 @@ pub fn invalidate(rng: &mut Rng, votes: &mut [u64], targets: &[bool], iota: f64)
 /// Each registered non-voter gets a ballot for the beneficiary with probability `sigma`.
 #[inline]
 pub fn stuff(rng: &mut Rng, votes: &mut [u64], beneficiary: usize, registered: u64, sigma: f64) {
+    stuff_with(
+        rng,
+        SamplerKind::Exact,
+        votes,
+        beneficiary,
+        registered,
+        sigma,
+    )
+}
+
+#[inline]
+fn stuff_with(
+    rng: &mut Rng,
+    kind: SamplerKind,
+    votes: &mut [u64],
+    beneficiary: usize,
+    registered: u64,
+    sigma: f64,
+) {
     let cast: u64 = votes.iter().sum();
-    let added = binomial(rng, registered.saturating_sub(cast), sigma);
+    let added = binomial_with(rng, kind, registered.saturating_sub(cast), sigma);
     votes[beneficiary] += added;
 }
 
 /// Binomial(valid, rate) valid ballots each land on a party other than their own, chosen
 /// uniformly; the ballot moved is drawn uniformly among the valid ballots.
 pub fn miscount(rng: &mut Rng, votes: &mut [u64], rate: f64) {
+    miscount_with(rng, SamplerKind::Exact, votes, rate)
+}
+
+fn miscount_with(rng: &mut Rng, kind: SamplerKind, votes: &mut [u64], rate: f64) {
     let parties = votes.len() - 1;
     if parties < 2 {
         return;
     }
     let valid: u64 = votes[..parties].iter().sum();
-    let errors = binomial(rng, valid, rate);
+    let errors = binomial_with(rng, kind, valid, rate);
     for _ in 0..errors {
         // Pick a ballot uniformly among the valid ones (counts change as ballots move).
         let mut pick = (uniform(rng) * valid as f64) as u64;

@@ -40,6 +40,8 @@ pub struct Timing {
 pub struct Provenance {
     pub recount_version: String,
     pub sampler_version: u32,
+    /// `exact` or `fast` (approximate binomials, `--sampler fast`).
+    pub sampler: String,
     pub generator: String,
     pub scenario: ScenarioInfo,
     /// "forward" or "inverse".
@@ -56,6 +58,8 @@ impl Provenance {
         Provenance {
             recount_version: crate::VERSION.to_string(),
             sampler_version: crate::SAMPLER_VERSION,
+            // Sweeps always use the exact samplers; `run` overwrites this for `--sampler fast`.
+            sampler: crate::sampler::SamplerKind::Exact.name().to_string(),
             generator: crate::rng::GENERATOR.to_string(),
             scenario: ScenarioInfo {
                 name: loaded.name.clone(),

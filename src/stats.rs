@@ -336,6 +336,10 @@ mod tests {
         let [lo, hi] = wilson(0.0, 100.0, 1.96);
         assert_eq!(lo, 0.0);
         assert!(hi > 0.03 && hi < 0.04);
+        // All successes: the upper bound is exactly 1 (rounding gave 0.9999999999999999).
+        let [lo, hi] = wilson(1.0, 387.0, 1.959_963_984_540_054);
+        assert_eq!(hi, 1.0);
+        assert!(lo > 0.98 && lo < 1.0);
     }
 
     #[test]

@@ -579,6 +579,7 @@ pub fn run(spec: &Spec, base: &Loaded, mut progress: impl FnMut(u64)) -> Result<
         trials: spec.trials,
         seed: spec.seed,
         threads: spec.threads,
+        sampler: crate::sampler::SamplerKind::Exact,
     };
     let mut points = Vec::with_capacity(prepared.len());
     for (i, (x, y, loaded)) in prepared.into_iter().enumerate() {

@@ -51,6 +51,8 @@ pub struct Simulator<'a> {
     turnout: Vec<sampler::Beta>,
     /// Whether each precinct's count was irregular in the last trial.
     pub irregular: Vec<bool>,
+    /// Exact (the default) or approximate binomials.
+    pub sampler: sampler::SamplerKind,
 }
 
 impl<'a> Simulator<'a> {
@@ -68,7 +70,14 @@ impl<'a> Simulator<'a> {
                 .map(|r| sampler::Beta::with_mean(r.turnout, model.turnout_concentration))
                 .collect(),
             irregular: vec![false; layout.len()],
+            sampler: sampler::SamplerKind::Exact,
         }
+    }
+
+    /// The same simulator, drawing binomials with sampler `kind`.
+    pub fn with_sampler(mut self, kind: sampler::SamplerKind) -> Simulator<'a> {
+        self.sampler = kind;
+        self
     }
 
     /// Draws the election-level unknowns from their priors.
@@ -148,7 +157,8 @@ impl<'a> Simulator<'a> {
             registered: 0,
             irregular_precincts: 0,
         };
-        let acts = mechanism::Acting::new(m, d);
+        let acts = mechanism::Acting::new(m, d).with_sampler(self.sampler);
+        let kind = self.sampler;
         let mut weights = [0.0; MAX_CATEGORIES];
         let mut votes = [0u64; MAX_CATEGORIES];
         for r in 0..m.regions.len() {
@@ -169,7 +179,7 @@ impl<'a> Simulator<'a> {
                 } else {
                     alpha
                 };
-                sampler::multinomial(rng, voters, w, order, &mut votes[..n_cat]);
+                sampler::multinomial_with(rng, kind, voters, w, order, &mut votes[..n_cat]);
                 for (t, v) in t.true_votes.iter_mut().zip(&votes[..n_cat]) {
                     *t += v;
                 }
