@@ -91,21 +91,37 @@ fn sourced_numbers(v: &serde_json::Value, path: String, inherited: Option<&str>,
         Value::Object(map) => {
             let source = map.get("source").and_then(Value::as_str);
             let is_quantity = source.is_some()
-                && ["value", "uniform", "beta", "observed"].iter().any(|k| map.contains_key(*k));
+                && ["value", "uniform", "beta", "observed"]
+                    .iter()
+                    .any(|k| map.contains_key(*k));
             if is_quantity {
                 let what: Vec<String> = map
                     .iter()
                     .filter(|(k, _)| *k != "source")
-                    .map(|(k, v)| if k == "value" { v.to_string() } else { format!("{k} {v}") })
+                    .map(|(k, v)| {
+                        if k == "value" {
+                            v.to_string()
+                        } else {
+                            format!("{k} {v}")
+                        }
+                    })
                     .collect();
-                out.push_str(&format!("  {path}: {}\n      source: {}\n", what.join(", "), source.unwrap_or("")));
+                out.push_str(&format!(
+                    "  {path}: {}\n      source: {}\n",
+                    what.join(", "),
+                    source.unwrap_or("")
+                ));
                 return;
             }
             for (k, child) in map {
                 if k == "source" {
                     continue;
                 }
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 sourced_numbers(child, p, source.or(inherited), out);
             }
         }
@@ -127,7 +143,11 @@ fn sourced_numbers(v: &serde_json::Value, path: String, inherited: Option<&str>,
 
 fn run(args: &RunArgs) -> Result<()> {
     let loaded = load::load(&args.scenario)?;
-    let resume = args.resume.as_deref().map(|p| read_partial(p, &loaded)).transpose()?;
+    let resume = args
+        .resume
+        .as_deref()
+        .map(|p| read_partial(p, &loaded))
+        .transpose()?;
     let trials = args
         .trials
         .or(resume.as_ref().map(|r| r.trials))
@@ -214,8 +234,14 @@ fn run(args: &RunArgs) -> Result<()> {
         return Err(Error::Interrupted);
     }
     let stem = output_stem(&dir, &base, &report, args.force);
-    write_atomic(&dir.join(format!("{stem}.json")), report::to_json(&report, true).as_bytes())?;
-    write_atomic(&dir.join(format!("{stem}.csv")), report::to_csv(&report).as_bytes())?;
+    write_atomic(
+        &dir.join(format!("{stem}.json")),
+        report::to_json(&report, true).as_bytes(),
+    )?;
+    write_atomic(
+        &dir.join(format!("{stem}.csv")),
+        report::to_csv(&report).as_bytes(),
+    )?;
     // The complete result supersedes the partial one it was resumed from.
     if let Some(p) = &args.resume
         && p.starts_with(&dir)
@@ -226,7 +252,10 @@ fn run(args: &RunArgs) -> Result<()> {
         emit(&report::to_json(&report, false))
     } else {
         emit(&report::to_table(&report))?;
-        emit(&format!("Results written to {}/{stem}.json and .csv\n", dir.display()))
+        emit(&format!(
+            "Results written to {}/{stem}.json and .csv\n",
+            dir.display()
+        ))
     }
 }
 
@@ -259,9 +288,7 @@ fn read_partial(path: &std::path::Path, loaded: &Loaded) -> Result<Partial> {
             v["scenario"]["hash"], loaded.name, loaded.hash
         )));
     }
-    if v["sampler_version"] != crate::SAMPLER_VERSION
-        || v["recount_version"] != crate::VERSION
-    {
+    if v["sampler_version"] != crate::SAMPLER_VERSION || v["recount_version"] != crate::VERSION {
         return Err(bad(format!(
             "it was made by recount {} (sampler {}), this is recount {} (sampler {})",
             v["recount_version"],
@@ -273,11 +300,16 @@ fn read_partial(path: &std::path::Path, loaded: &Loaded) -> Result<Partial> {
     let state: engine::State = serde_json::from_value(v["state"].clone())
         .map_err(|e| bad(format!("no resumable state in it ({e})")))?;
     if !state.done.is_multiple_of(engine::BATCH) {
-        return Err(bad(format!("{} trials done is not a whole number of batches", state.done)));
+        return Err(bad(format!(
+            "{} trials done is not a whole number of batches",
+            state.done
+        )));
     }
     Ok(Partial {
         sampler: v["sampler"].as_str().unwrap_or("exact").to_string(),
-        trials: v["trials"].as_u64().ok_or_else(|| bad("no `trials`".into()))?,
+        trials: v["trials"]
+            .as_u64()
+            .ok_or_else(|| bad("no `trials`".into()))?,
         seed: v["seed"].as_u64().ok_or_else(|| bad("no `seed`".into()))?,
         state,
     })
@@ -308,8 +340,12 @@ fn check_size(loaded: &Loaded, trials: u64, threads: usize, quiet: bool) -> Resu
 /// existing result silently: it gets the next free `.2`, `.3`, ... suffix unless `--force`.
 fn output_stem(dir: &std::path::Path, stem: &str, report: &RunReport, force: bool) -> String {
     let same = |path: &std::path::Path| {
-        let Ok(text) = std::fs::read_to_string(path) else { return false };
-        let Ok(old) = serde_json::from_str::<serde_json::Value>(&text) else { return false };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return false;
+        };
+        let Ok(old) = serde_json::from_str::<serde_json::Value>(&text) else {
+            return false;
+        };
         let p = &report.provenance;
         old["scenario"]["hash"] == p.scenario.hash.as_str()
             && old["sampler_version"] == p.sampler_version
@@ -327,9 +363,23 @@ fn output_stem(dir: &std::path::Path, stem: &str, report: &RunReport, force: boo
 }
 
 /// Runs the engine with a progress bar and returns the report.
-pub fn simulate(loaded: &Loaded, trials: u64, seed: u64, threads: usize, quiet: bool) -> Result<RunReport> {
-    simulate_from(loaded, trials, seed, threads, quiet, SamplerKind::Exact, None)
-        .map(|(report, _)| report)
+pub fn simulate(
+    loaded: &Loaded,
+    trials: u64,
+    seed: u64,
+    threads: usize,
+    quiet: bool,
+) -> Result<RunReport> {
+    simulate_from(
+        loaded,
+        trials,
+        seed,
+        threads,
+        quiet,
+        SamplerKind::Exact,
+        None,
+    )
+    .map(|(report, _)| report)
 }
 
 /// `simulate`, continuing from a saved state if given; also returns the final state. The report

@@ -27,7 +27,9 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)] // parsed once; boxing would only add noise
 pub enum Command {
     /// Simulate a scenario and report who truly and reportedly crossed the threshold.
-    #[command(after_help = "Examples:\n  recount run                       # the default scenario, inverse-odihr\n  recount run official --trials 5000\n  recount run odihr-43 --trials 200000 --seed 7 --threads 2 --json\n  recount run path/to/my.json --out results/")]
+    #[command(
+        after_help = "Examples:\n  recount run                       # the default scenario, inverse-odihr\n  recount run official --trials 5000\n  recount run odihr-43 --trials 200000 --seed 7 --threads 2 --json\n  recount run path/to/my.json --out results/"
+    )]
     Run(RunArgs),
     /// List the named scenarios, one line each with its question.
     List,

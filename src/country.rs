@@ -47,8 +47,10 @@ impl Layout {
                 // Urban precincts first; e-voting precincts are spread evenly across the region
                 // (Saylau was used in towns and villages alike).
                 l.urban.push(i < urban_n);
-                l.evoting
-                    .push((i * reg.evoting_precincts as usize) / n != ((i + 1) * reg.evoting_precincts as usize) / n);
+                l.evoting.push(
+                    (i * reg.evoting_precincts as usize) / n
+                        != ((i + 1) * reg.evoting_precincts as usize) / n,
+                );
             }
             l.region_range.push(start..l.registered.len());
         }
@@ -74,7 +76,13 @@ fn split_sizes(rng: &mut rng::Rng, total: u64, n: usize, minimum: u64, shape: f6
     let wsum: f64 = weights.iter().sum();
     let exact: Vec<f64> = weights
         .iter()
-        .map(|w| if wsum > 0.0 { spare as f64 * w / wsum } else { spare as f64 / n as f64 })
+        .map(|w| {
+            if wsum > 0.0 {
+                spare as f64 * w / wsum
+            } else {
+                spare as f64 / n as f64
+            }
+        })
         .collect();
     let mut sizes: Vec<u64> = exact.iter().map(|x| x.floor() as u64).collect();
     let mut short = spare - sizes.iter().sum::<u64>();

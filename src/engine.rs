@@ -38,7 +38,13 @@ pub fn trial_rng(seed: u64, t: u64) -> rng::Rng {
 }
 
 /// Simulates trials [first, first + count) of batch `b`: the records in trial order.
-pub fn simulate_batch(model: &Model, layout: &Layout, seed: u64, b: u64, count: u64) -> Vec<Record> {
+pub fn simulate_batch(
+    model: &Model,
+    layout: &Layout,
+    seed: u64,
+    b: u64,
+    count: u64,
+) -> Vec<Record> {
     simulate_batch_with(model, layout, seed, b, count, SamplerKind::Exact)
 }
 
@@ -127,7 +133,11 @@ pub fn run_batches<T: Send>(
 
 /// Runs the forward question for `plan` and returns the accumulator.
 pub fn run(model: &Model, plan: &Plan, progress: impl FnMut(u64)) -> Accumulator {
-    let mut state = State { done: 0, acc: Accumulator::new(model), inverse: None };
+    let mut state = State {
+        done: 0,
+        acc: Accumulator::new(model),
+        inverse: None,
+    };
     run_forward(model, plan, &mut state, progress);
     state.acc
 }
@@ -174,5 +184,9 @@ pub fn estimate(
         }
         Some(_) => Some(crate::inverse::run_from(model, plan, &mut state, progress)),
     };
-    Estimated { acc: state.acc.clone(), inverse, state }
+    Estimated {
+        acc: state.acc.clone(),
+        inverse,
+        state,
+    }
 }

@@ -37,7 +37,10 @@ pub fn reported_shares(model: &Model, groups: &Groups, d: &Draw) -> [f64; MAX_PA
     let targets = |m: &Option<crate::model::MechanismModel>| m.as_ref().map(|x| x.targets.clone());
     let (tr_t, inv_t) = (targets(&ir.transfer), targets(&ir.invalidation));
     let regular_mc = ir.miscount.as_ref().map_or(0.0, |m| m.regular_probability);
-    let rewrite = ir.rewrite.as_ref().map(|r| (r.turnout.mean(), r.share.mean()));
+    let rewrite = ir
+        .rewrite
+        .as_ref()
+        .map(|r| (r.turnout.mean(), r.share.mean()));
     let mut total = [0.0; MAX_CATEGORIES];
     for (r, reg) in model.regions.iter().enumerate() {
         // Expected true ballots per registered voter, per category.
@@ -93,7 +96,11 @@ pub fn reported_shares(model: &Model, groups: &Groups, d: &Draw) -> [f64; MAX_PA
                 let mut rw = [0.0; MAX_CATEGORIES];
                 rw[b] = t_rw * s_rw;
                 for k in (0..n_cat).filter(|&k| k != b) {
-                    rw[k] = if others > 0.0 { t_rw * (1.0 - s_rw) * base[k] / others } else { 0.0 };
+                    rw[k] = if others > 0.0 {
+                        t_rw * (1.0 - s_rw) * base[k] / others
+                    } else {
+                        0.0
+                    };
                 }
                 for k in 0..n_cat {
                     irr[k] = d.rewrite * rw[k] + (1.0 - d.rewrite) * irr[k];

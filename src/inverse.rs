@@ -82,7 +82,11 @@ pub struct InverseState {
 
 /// Runs the inverse question.
 pub fn run(model: &Model, plan: &Plan, progress: impl FnMut(u64)) -> (Accumulator, InverseSummary) {
-    let mut state = engine::State { done: 0, acc: Accumulator::new(model), inverse: None };
+    let mut state = engine::State {
+        done: 0,
+        acc: Accumulator::new(model),
+        inverse: None,
+    };
     let summary = run_from(model, plan, &mut state, progress);
     (state.acc, summary)
 }
@@ -94,7 +98,10 @@ pub fn run_from(
     state: &mut engine::State,
     progress: impl FnMut(u64),
 ) -> InverseSummary {
-    let inv = model.inverse.as_ref().expect("inverse run of a model with observations");
+    let inv = model
+        .inverse
+        .as_ref()
+        .expect("inverse run of a model with observations");
     let layout = Layout::draw(model, plan.seed);
     let space = Space::new(model);
     let ctx = Context {
@@ -239,7 +246,11 @@ impl Context<'_> {
                     // Outside the prior's support: weight 0, nothing to simulate.
                     let mut record = outcome::record(self.model, 1, &draw, &empty_totals());
                     record.weight = 0.0;
-                    return Weighted { record, theta, within: false };
+                    return Weighted {
+                        record,
+                        theta,
+                        within: false,
+                    };
                 }
                 let totals = sim.run(&mut rng, &draw);
                 let mut record = outcome::record(self.model, self.layout.len(), &draw, &totals);
@@ -247,9 +258,14 @@ impl Context<'_> {
                 let l_obs = observer.assessment_likelihood(m, obs.sensitivity, obs.false_positive);
                 let l_exit =
                     observe::exit_poll_likelihood(self.inv, &record.true_share, obs.exit_bias);
-                let (k, within) = observe::kernel(self.inv, &record.reported_share, self.inv.tolerance);
+                let (k, within) =
+                    observe::kernel(self.inv, &record.reported_share, self.inv.tolerance);
                 record.weight = log_ratio.exp() * l_obs * l_exit * k;
-                Weighted { record, theta, within }
+                Weighted {
+                    record,
+                    theta,
+                    within,
+                }
             })
             .collect()
     }
@@ -272,7 +288,9 @@ impl Context<'_> {
             return 0.0;
         }
         let centre = (q - obs.false_positive) / slope;
-        let sd = 1.2 * (q.clamp(0.01, 0.99) * (1.0 - q.clamp(0.01, 0.99)) / inv.observed as f64).sqrt() / slope.abs();
+        let sd = 1.2
+            * (q.clamp(0.01, 0.99) * (1.0 - q.clamp(0.01, 0.99)) / inv.observed as f64).sqrt()
+            / slope.abs();
         let (x, log_q) = truncated_normal(rng, centre, sd, prior.support());
         draw.prevalence = x;
         log_density(&prior, x) - log_q
@@ -327,7 +345,8 @@ fn truncated_normal(rng: &mut Rng, mu: f64, sd: f64, (lo, hi): (f64, f64)) -> (f
     loop {
         let z: f64 = rng.sample(rand_distr::StandardNormal);
         if z >= a && z <= b {
-            let log_q = -0.5 * z * z - sd.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln() - mass.ln();
+            let log_q =
+                -0.5 * z * z - sd.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln() - mass.ln();
             return (mu + sd * z, log_q);
         }
     }
@@ -337,21 +356,30 @@ fn truncated_normal(rng: &mut Rng, mu: f64, sd: f64, (lo, hi): (f64, f64)) -> (f
 fn normal_cdf(x: f64) -> f64 {
     let z = (x / std::f64::consts::SQRT_2).abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let erfc = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
-    if x >= 0.0 { 1.0 - 0.5 * erfc } else { 0.5 * erfc }
+    let erfc = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    if x >= 0.0 {
+        1.0 - 0.5 * erfc
+    } else {
+        0.5 * erfc
+    }
 }
 
 /// Sets the remainder party's support to one minus the others; false if that is negative.
 fn set_remainder(m: &Model, d: &mut Draw) -> bool {
-    let others: f64 = (0..m.n_parties()).filter(|&j| j != m.remainder).map(|j| d.support[j]).sum();
+    let others: f64 = (0..m.n_parties())
+        .filter(|&j| j != m.remainder)
+        .map(|j| d.support[j])
+        .sum();
     d.support[m.remainder] = (1.0 - others).max(0.0);
     others <= 1.0
 }
@@ -380,7 +408,12 @@ mod tests {
 
     #[test]
     fn normal_cdf_matches_tables() {
-        for (x, p) in [(0.0, 0.5), (1.0, 0.841_344_746), (-1.959_964, 0.025), (3.0, 0.998_650_102)] {
+        for (x, p) in [
+            (0.0, 0.5),
+            (1.0, 0.841_344_746),
+            (-1.959_964, 0.025),
+            (3.0, 0.998_650_102),
+        ] {
             assert!((normal_cdf(x) - p).abs() < 2e-7, "{x}: {}", normal_cdf(x));
         }
     }

@@ -63,7 +63,11 @@ pub fn resolve(arg: &str) -> Result<PathBuf> {
     let known = list_names().unwrap_or_default();
     Err(Error::Usage(format!(
         "no scenario file or named scenario \"{arg}\"; named scenarios: {} (see `recount list`)",
-        if known.is_empty() { "none found".to_string() } else { known.join(", ") }
+        if known.is_empty() {
+            "none found".to_string()
+        } else {
+            known.join(", ")
+        }
     )))
 }
 

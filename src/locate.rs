@@ -6,7 +6,13 @@
 
 /// 1-based (line, column) of the value at `path`, or of its closest existing ancestor.
 pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
-    let mut s = Scanner { bytes: text.as_bytes(), pos: 0, path: String::new(), want: path, best: None };
+    let mut s = Scanner {
+        bytes: text.as_bytes(),
+        pos: 0,
+        path: String::new(),
+        want: path,
+        best: None,
+    };
     s.value();
     s.best.map(|pos| line_col(text, pos))
 }
@@ -90,7 +96,9 @@ impl Scanner<'_> {
                 self.string();
             }
             _ => {
-                while !matches!(self.peek(), b',' | b'}' | b']' | 0) && !self.peek().is_ascii_whitespace() {
+                while !matches!(self.peek(), b',' | b'}' | b']' | 0)
+                    && !self.peek().is_ascii_whitespace()
+                {
                     self.pos += 1;
                 }
             }
@@ -107,7 +115,8 @@ impl Scanner<'_> {
             }
             self.pos += 1;
         }
-        let s = String::from_utf8_lossy(&self.bytes[start..self.pos.min(self.bytes.len())]).into_owned();
+        let s = String::from_utf8_lossy(&self.bytes[start..self.pos.min(self.bytes.len())])
+            .into_owned();
         self.pos += 1;
         s
     }

@@ -227,8 +227,12 @@ impl Model {
                 // Precinct sizes are stored as u32: a region of at most 4e9 voters keeps every precinct,
                 // however unequal, within range.
                 let registered = count_in(&f("registered"), r.registered, 0.0, 4e9)?;
-                let evoting =
-                    count_in(&f("evoting_precincts"), r.evoting_precincts, 0.0, precincts as f64)?;
+                let evoting = count_in(
+                    &f("evoting_precincts"),
+                    r.evoting_precincts,
+                    0.0,
+                    precincts as f64,
+                )?;
                 if !(0.0..=1.0).contains(&r.urban_fraction) {
                     return Err(format!(
                         "field `{}`: {} is outside the allowed range [0, 1]",
@@ -265,8 +269,11 @@ impl Model {
         }
 
         let size_shape = number_in("precinct_sizes.shape", &s.precinct_sizes.shape, (0.01, 1e4))?;
-        let size_minimum =
-            number_in("precinct_sizes.minimum", &s.precinct_sizes.minimum, (0.0, 1e6))?;
+        let size_minimum = number_in(
+            "precinct_sizes.minimum",
+            &s.precinct_sizes.minimum,
+            (0.0, 1e6),
+        )?;
         if size_minimum.fract() != 0.0 {
             return Err(format!(
                 "field `precinct_sizes.minimum.value`: {size_minimum} is not a whole number of voters"
@@ -353,7 +360,11 @@ impl Model {
                             &r.probability,
                             (0.0, 1.0),
                         )?,
-                        turnout: prior_in("irregularities.rewrite.turnout", &r.turnout, (0.0, 1.0))?,
+                        turnout: prior_in(
+                            "irregularities.rewrite.turnout",
+                            &r.turnout,
+                            (0.0, 1.0),
+                        )?,
                         share: prior_in("irregularities.rewrite.share", &r.share, (0.0, 1.0))?,
                     })
                 })
@@ -385,7 +396,9 @@ impl Model {
 
         let seats = number_in("seats", &s.seats, (1.0, 10_000.0))?;
         if seats.fract() != 0.0 {
-            return Err(format!("field `seats.value`: {seats} is not a whole number"));
+            return Err(format!(
+                "field `seats.value`: {seats} is not a whole number"
+            ));
         }
         let inverse = build_inverse(s, &find)?;
         let precincts: u64 = regions.iter().map(|r| r.precincts as u64).sum();
@@ -450,10 +463,18 @@ fn build_inverse(
             return Err("field `inference`: missing; a scenario with `observations` needs `inference` (kernel and tolerance)".into());
         }
         (None, Some(_)) => {
-            return Err("field `observations`: missing; `inference` is only used with `observations`".into());
+            return Err(
+                "field `observations`: missing; `inference` is only used with `observations`"
+                    .into(),
+            );
         }
     };
-    let total: f64 = s.parties.iter().filter_map(|p| p.official_votes.as_ref()).map(|v| v.value).sum();
+    let total: f64 = s
+        .parties
+        .iter()
+        .filter_map(|p| p.official_votes.as_ref())
+        .map(|v| v.value)
+        .sum();
     if let Some(i) = s.parties.iter().position(|p| p.official_votes.is_none()) {
         return Err(format!(
             "field `parties[{i}].official_votes`: missing; the inverse question compares every party with its official votes"
@@ -463,13 +484,25 @@ fn build_inverse(
         return Err("field `parties[].official_votes`: the official votes sum to 0".into());
     }
     let o = &obs.observers;
-    let n = number_in("observations.observers.counts_observed", &o.counts_observed, (1.0, 1e5))?;
+    let n = number_in(
+        "observations.observers.counts_observed",
+        &o.counts_observed,
+        (1.0, 1e5),
+    )?;
     if n.fract() != 0.0 {
-        return Err(format!("field `observations.observers.counts_observed.value`: {n} is not a whole number"));
+        return Err(format!(
+            "field `observations.observers.counts_observed.value`: {n} is not a whole number"
+        ));
     }
-    let share = number_in("observations.observers.negative_share", &o.negative_share, (0.0, 1.0))?;
+    let share = number_in(
+        "observations.observers.negative_share",
+        &o.negative_share,
+        (0.0, 1.0),
+    )?;
     let urban_weight = match (o.selection, &o.urban_weight) {
-        (Selection::Urban, Some(w)) => number_in("observations.observers.urban_weight", w, (0.0, 1e3))?,
+        (Selection::Urban, Some(w)) => {
+            number_in("observations.observers.urban_weight", w, (0.0, 1e3))?
+        }
         (Selection::Urban, None) => {
             return Err("field `observations.observers.urban_weight`: missing; `selection: \"urban\"` needs it (how many times likelier an urban precinct is observed)".into());
         }
@@ -487,7 +520,11 @@ fn build_inverse(
                     Ok((find(&field, id)?, number_in(&field, v, (0.0, 1.0))?))
                 })
                 .collect::<Result<Vec<_>, String>>()?;
-            let se = number_in("observations.exit_poll.standard_error", &e.standard_error, (1e-6, 1.0))?;
+            let se = number_in(
+                "observations.exit_poll.standard_error",
+                &e.standard_error,
+                (1e-6, 1.0),
+            )?;
             Ok::<_, String>(ExitPollModel {
                 shares,
                 standard_error: se,
@@ -514,7 +551,10 @@ fn build_inverse(
         .enumerate()
         .map(|(k, id)| {
             let j = find(&format!("inference.parties[{k}]"), id)?;
-            let votes = s.parties[j].official_votes.as_ref().map_or(0.0, |v| v.value);
+            let votes = s.parties[j]
+                .official_votes
+                .as_ref()
+                .map_or(0.0, |v| v.value);
             Ok((j, votes / total))
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -524,8 +564,16 @@ fn build_inverse(
         negative: (share * n).round() as u32,
         selection: o.selection,
         urban_weight,
-        sensitivity: prior_in("observations.observers.p_negative_if_irregular", &o.p_negative_if_irregular, (0.0, 1.0))?,
-        false_positive: prior_in("observations.observers.p_negative_if_regular", &o.p_negative_if_regular, (0.0, 1.0))?,
+        sensitivity: prior_in(
+            "observations.observers.p_negative_if_irregular",
+            &o.p_negative_if_irregular,
+            (0.0, 1.0),
+        )?,
+        false_positive: prior_in(
+            "observations.observers.p_negative_if_regular",
+            &o.p_negative_if_regular,
+            (0.0, 1.0),
+        )?,
         exit_poll,
         kernel: inf.kernel,
         tolerance,
@@ -552,7 +600,8 @@ pub fn number_in(field: &str, n: &Number, (lo, hi): (f64, f64)) -> Result<f64, S
 
 /// Checks a prior whose every value must lie in [lo, hi].
 pub fn prior_in(field: &str, p: &Prior, range: (f64, f64)) -> Result<Dist, String> {
-    p.resolve(range).map_err(|e| format!("field `{field}`: {e}"))
+    p.resolve(range)
+        .map_err(|e| format!("field `{field}`: {e}"))
 }
 
 /// Checks a whole count in [lo, hi].

@@ -98,12 +98,19 @@ pub fn exit_poll_likelihood(inv: &InverseModel, true_share: &[f64; MAX_PARTIES],
 
 /// Squared distance between reported and official shares, summed over compared parties.
 pub fn distance2(inv: &InverseModel, reported_share: &[f64; MAX_PARTIES]) -> f64 {
-    inv.compare.iter().map(|&(j, official)| (reported_share[j] - official).powi(2)).sum()
+    inv.compare
+        .iter()
+        .map(|&(j, official)| (reported_share[j] - official).powi(2))
+        .sum()
 }
 
 /// Kernel weight of a simulated election's reported shares against the official ones, and
 /// whether every compared party lies within the tolerance.
-pub fn kernel(inv: &InverseModel, reported_share: &[f64; MAX_PARTIES], tolerance: f64) -> (f64, bool) {
+pub fn kernel(
+    inv: &InverseModel,
+    reported_share: &[f64; MAX_PARTIES],
+    tolerance: f64,
+) -> (f64, bool) {
     let mut z2 = 0.0;
     let mut within = true;
     for &(j, official) in &inv.compare {

@@ -26,7 +26,11 @@ pub struct Record {
 pub fn valid_shares(votes: &[u64], n_parties: usize, out: &mut [f64; MAX_PARTIES]) {
     let valid: u64 = votes[..n_parties].iter().sum();
     for j in 0..n_parties {
-        out[j] = if valid > 0 { votes[j] as f64 / valid as f64 } else { 0.0 };
+        out[j] = if valid > 0 {
+            votes[j] as f64 / valid as f64
+        } else {
+            0.0
+        };
     }
 }
 

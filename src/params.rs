@@ -59,14 +59,22 @@ impl Space {
         };
         for (j, s) in model.support.iter().enumerate() {
             if let Some(d) = s {
-                push(format!("support.{}", model.parties[j].id), Slot::Support(j), *d);
+                push(
+                    format!("support.{}", model.parties[j].id),
+                    Slot::Support(j),
+                    *d,
+                );
             }
         }
         push("spoiled".into(), Slot::Spoiled, model.spoiled);
         let ir = &model.irregular;
         push("prevalence".into(), Slot::Prevalence, ir.prevalence);
         for (name, mm, slot) in [
-            ("transfer", &ir.transfer, Slot::Transfer as fn(usize) -> Slot),
+            (
+                "transfer",
+                &ir.transfer,
+                Slot::Transfer as fn(usize) -> Slot,
+            ),
             ("stuffing", &ir.stuffing, Slot::Stuffing),
             ("invalidation", &ir.invalidation, Slot::Invalidation),
         ] {
@@ -76,15 +84,27 @@ impl Space {
             }
         }
         if let Some(m) = &ir.miscount {
-            push("miscount.probability".into(), Slot::Miscount(0), m.probability);
+            push(
+                "miscount.probability".into(),
+                Slot::Miscount(0),
+                m.probability,
+            );
             push("miscount.intensity".into(), Slot::Miscount(1), m.intensity);
         }
         if let Some(r) = &ir.rewrite {
             push("rewrite.probability".into(), Slot::Rewrite, r.probability);
         }
         if let Some(inv) = &model.inverse {
-            push("observers.p_negative_if_irregular".into(), Slot::Sensitivity, inv.sensitivity);
-            push("observers.p_negative_if_regular".into(), Slot::FalsePositive, inv.false_positive);
+            push(
+                "observers.p_negative_if_irregular".into(),
+                Slot::Sensitivity,
+                inv.sensitivity,
+            );
+            push(
+                "observers.p_negative_if_regular".into(),
+                Slot::FalsePositive,
+                inv.false_positive,
+            );
             if let Some(e) = &inv.exit_poll {
                 push("exit_poll.bias".into(), Slot::ExitBias, e.bias);
             }

@@ -108,7 +108,10 @@ fn curve_panel(
     let xs: Vec<f64> = r.points.iter().map(|p| p.value).collect();
     let (x0, x1) = (xs[0], xs[xs.len() - 1]);
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("P({})", m.phrase(r.provenance.threshold)), (FONT, 17))
+        .caption(
+            format!("P({})", m.phrase(r.provenance.threshold)),
+            (FONT, 17),
+        )
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(56)
@@ -269,7 +272,10 @@ pub fn sweep_heatmaps(r: &SweepReport) -> PlotResult<String> {
                 })
                 .collect();
             let mut chart = ChartBuilder::on(area)
-                .caption(format!("P({series} {})", m.phrase(r.provenance.threshold)), (FONT, 15))
+                .caption(
+                    format!("P({series} {})", m.phrase(r.provenance.threshold)),
+                    (FONT, 15),
+                )
                 .margin(10)
                 .x_label_area_size(42)
                 .y_label_area_size(56)

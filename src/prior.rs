@@ -151,7 +151,9 @@ impl Prior {
         let in_range = |x: f64| x.is_finite() && x >= lo && x <= hi;
         if let Some(v) = self.value {
             if !in_range(v) {
-                return Err(format!("value {v} is outside the allowed range [{lo}, {hi}]"));
+                return Err(format!(
+                    "value {v} is outside the allowed range [{lo}, {hi}]"
+                ));
             }
             return Ok(Dist::Fixed(v));
         }

@@ -67,7 +67,12 @@ impl Provenance {
                 title: loaded.scenario.title.clone(),
                 question: loaded.scenario.question.clone(),
             },
-            mode: if m.inverse.is_some() { "inverse" } else { "forward" }.to_string(),
+            mode: if m.inverse.is_some() {
+                "inverse"
+            } else {
+                "forward"
+            }
+            .to_string(),
             seed,
             trials,
             precincts: m.n_precincts(),
@@ -242,14 +247,20 @@ pub fn to_table(report: &RunReport) -> String {
             prob(&p.p_true_cross),
             prob(&p.p_reported_cross),
             prob(&p.p_flipped),
-            format!("{:.1}/{:.1}", p.expected_seats_true, p.expected_seats_reported)
+            format!(
+                "{:.1}/{:.1}",
+                p.expected_seats_true, p.expected_seats_reported
+            )
         ));
     }
     let focus = r.focus.join(" or ");
     if report.inverse.is_some() {
         out.push_str("\nPosterior: given the official result and what observers saw.");
     }
-    out.push_str(&format!("\nP({focus} truly >= {th}): {}\n", headline(&r.p_any_true_cross)));
+    out.push_str(&format!(
+        "\nP({focus} truly >= {th}): {}\n",
+        headline(&r.p_any_true_cross)
+    ));
     if r.focus.len() > 1 {
         out.push_str(&format!(
             "P({} truly >= {th}): {}\n",
@@ -304,7 +315,10 @@ fn inverse_table(inv: &InverseSummary) -> String {
         out.push_str(&format!(
             "{:<36} {:>26} {:>30}\n",
             p.name,
-            format!("{:.4} [{:.4}, {:.4}]", p.prior_mean, p.prior_q05, p.prior_q95),
+            format!(
+                "{:.4} [{:.4}, {:.4}]",
+                p.prior_mean, p.prior_q05, p.prior_q95
+            ),
             format!(
                 "{:.4} [{:.4}, {:.4}]",
                 p.posterior.mean, p.posterior.q05, p.posterior.q95

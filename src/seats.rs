@@ -9,7 +9,12 @@ use crate::scenario::Allocation;
 /// threshold get 0; if no party is eligible nobody gets seats.
 pub fn allocate(method: Allocation, seats: u32, votes: &[u64], eligible: &[bool], out: &mut [u32]) {
     out.iter_mut().for_each(|s| *s = 0);
-    let total: u64 = votes.iter().zip(eligible).filter(|(_, e)| **e).map(|(v, _)| v).sum();
+    let total: u64 = votes
+        .iter()
+        .zip(eligible)
+        .filter(|(_, e)| **e)
+        .map(|(v, _)| v)
+        .sum();
     if total == 0 {
         return;
     }
@@ -83,11 +88,23 @@ mod tests {
     fn only_eligible_parties_get_seats_and_all_seats_go() {
         let votes = [5_247_720, 269_310, 183_346];
         let mut out = [0; 3];
-        allocate(Allocation::Hare, 98, &votes, &[true, false, false], &mut out);
+        allocate(
+            Allocation::Hare,
+            98,
+            &votes,
+            &[true, false, false],
+            &mut out,
+        );
         assert_eq!(out, [98, 0, 0]);
         allocate(Allocation::Hare, 98, &votes, &[true, true, true], &mut out);
         assert_eq!(out.iter().sum::<u32>(), 98);
-        allocate(Allocation::Hare, 98, &votes, &[false, false, false], &mut out);
+        allocate(
+            Allocation::Hare,
+            98,
+            &votes,
+            &[false, false, false],
+            &mut out,
+        );
         assert_eq!(out, [0, 0, 0]);
     }
 }

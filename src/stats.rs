@@ -53,7 +53,11 @@ impl Weights {
 
     /// Kish effective sample size (sum w)^2 / sum w^2; equals n for equal weights.
     pub fn ess(&self) -> f64 {
-        if self.sum2 > 0.0 { self.sum * self.sum / self.sum2 } else { 0.0 }
+        if self.sum2 > 0.0 {
+            self.sum * self.sum / self.sum2
+        } else {
+            0.0
+        }
     }
 
     /// The estimate of a proportion, its Wilson interval and its Monte Carlo standard error
@@ -87,7 +91,10 @@ pub fn wilson(p: f64, n: f64, z: f64) -> [f64; 2] {
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
     // Mathematically the interval contains p; rounding can leave p = 1 a hair above it.
-    [(centre - half).max(0.0).min(p), (centre + half).min(1.0).max(p)]
+    [
+        (centre - half).max(0.0).min(p),
+        (centre + half).min(1.0).max(p),
+    ]
 }
 
 /// A weighted histogram on [lo, hi] (default [0, 1]) with fixed bins, for quantiles without
@@ -201,7 +208,11 @@ impl Distribution {
 
     pub fn summary(&self) -> Summary {
         Summary {
-            mean: if self.weight > 0.0 { self.sum / self.weight } else { f64::NAN },
+            mean: if self.weight > 0.0 {
+                self.sum / self.weight
+            } else {
+                f64::NAN
+            },
             q05: self.hist.quantile(0.05),
             q50: self.hist.quantile(0.5),
             q95: self.hist.quantile(0.95),
@@ -214,8 +225,12 @@ mod sparse {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(bins: &[f64], s: S) -> Result<S::Ok, S::Error> {
-        let pairs: Vec<(usize, f64)> =
-            bins.iter().copied().enumerate().filter(|(_, w)| *w != 0.0).collect();
+        let pairs: Vec<(usize, f64)> = bins
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, w)| *w != 0.0)
+            .collect();
         pairs.serialize(s)
     }
 
@@ -332,7 +347,10 @@ mod tests {
     fn wilson_matches_reference() {
         // 81 of 263 successes: Wilson 95% interval [0.2553, 0.3662] (Newcombe 1998, case 1 style).
         let [lo, hi] = wilson(81.0 / 263.0, 263.0, 1.959_963_984_540_054);
-        assert!((lo - 0.2553).abs() < 5e-4 && (hi - 0.3662).abs() < 5e-4, "{lo} {hi}");
+        assert!(
+            (lo - 0.2553).abs() < 5e-4 && (hi - 0.3662).abs() < 5e-4,
+            "{lo} {hi}"
+        );
         let [lo, hi] = wilson(0.0, 100.0, 1.96);
         assert_eq!(lo, 0.0);
         assert!(hi > 0.03 && hi < 0.04);

@@ -158,7 +158,11 @@ impl Accumulator {
             .collect();
         Results {
             parties,
-            focus: self.focus.iter().map(|&j| model.parties[j].id.clone()).collect(),
+            focus: self
+                .focus
+                .iter()
+                .map(|&j| model.parties[j].id.clone())
+                .collect(),
             p_any_true_cross: w.estimate(&self.any_true),
             p_all_true_cross: w.estimate(&self.all_true),
             p_any_reported_cross: w.estimate(&self.any_reported),

@@ -145,7 +145,12 @@ impl<'a> Simulator<'a> {
 
     /// `run`, calling `observe(precinct, true_votes, reported_votes)` for every precinct (used by
     /// `recount precincts`; the no-op observer of `run` compiles away).
-    pub fn run_observed<F: FnMut(usize, &[u64], &[u64])>(&mut self, rng: &mut Rng, d: &Draw, mut observe: F) -> Totals {
+    pub fn run_observed<F: FnMut(usize, &[u64], &[u64])>(
+        &mut self,
+        rng: &mut Rng,
+        d: &Draw,
+        mut observe: F,
+    ) -> Totals {
         self.set_regional_means(d);
         let m = self.model;
         let l = self.layout;
@@ -215,8 +220,15 @@ impl<'a> Simulator<'a> {
 /// national mean of each party still equals its drawn support.
 pub fn regional_means(m: &Model, d: &Draw, out: &mut [[f64; MAX_CATEGORIES]]) {
     let np = m.n_parties();
-    let any_factor = m.regions.iter().any(|r| r.factors.iter().any(|&f| f != 1.0));
-    let wsum: f64 = m.regions.iter().map(|r| r.registered as f64 * r.turnout).sum();
+    let any_factor = m
+        .regions
+        .iter()
+        .any(|r| r.factors.iter().any(|&f| f != 1.0));
+    let wsum: f64 = m
+        .regions
+        .iter()
+        .map(|r| r.registered as f64 * r.turnout)
+        .sum();
     let mut scale = [1.0; MAX_PARTIES];
     let rounds = if any_factor { 30 } else { 1 };
     for round in 0..rounds {

@@ -796,16 +796,37 @@ fn run_never_silently_overwrites_a_different_result() {
     let table = run(tmp.path(), &path, &args, &out_dir);
     assert!(table.contains("run-3-64.2.json"), "{table}");
     assert_eq!(files(&dir).len(), 4);
-    assert_eq!(std::fs::read_to_string(dir.join("run-3-64.json")).unwrap(), first);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("run-3-64.json")).unwrap(),
+        first
+    );
     // --force overwrites.
-    run(tmp.path(), &path, &["--trials", "64", "--seed", "3", "--quiet", "--force"], &out_dir);
-    assert_ne!(std::fs::read_to_string(dir.join("run-3-64.json")).unwrap(), first);
+    run(
+        tmp.path(),
+        &path,
+        &["--trials", "64", "--seed", "3", "--quiet", "--force"],
+        &out_dir,
+    );
+    assert_ne!(
+        std::fs::read_to_string(dir.join("run-3-64.json")).unwrap(),
+        first
+    );
 }
 
 /// Runs `recount run` and returns (exit code, stdout).
 fn run_code(dir: &Path, scenario: &Path, args: &[&str], out: &Path) -> (i32, String) {
-    let o = recount(dir).arg("run").arg(scenario).args(args).arg("--out").arg(out).output().unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8(o.stdout).unwrap())
+    let o = recount(dir)
+        .arg("run")
+        .arg(scenario)
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8(o.stdout).unwrap(),
+    )
 }
 
 #[test]
@@ -823,12 +844,22 @@ fn interrupted_runs_resume_to_the_uninterrupted_result() {
     assert_eq!(code, 130);
     let p: Value = serde_json::from_str(&partial).unwrap();
     let done = p["partial"]["trials_done"].as_u64().unwrap();
-    assert!((300..1000).contains(&done) && done.is_multiple_of(64), "{done}");
+    assert!(
+        (300..1000).contains(&done) && done.is_multiple_of(64),
+        "{done}"
+    );
     assert_ne!(partial, whole);
     let file = out.join("tiny/run-4-1000.partial.json");
     assert!(file.exists());
     // Resumed on another thread count: byte-identical to the uninterrupted run.
-    let resume = ["--resume", file.to_str().unwrap(), "--threads", "1", "--quiet", "--json"];
+    let resume = [
+        "--resume",
+        file.to_str().unwrap(),
+        "--threads",
+        "1",
+        "--quiet",
+        "--json",
+    ];
     let (code, resumed) = run_code(tmp.path(), &path, &resume, &out);
     assert_eq!(code, 0);
     assert_eq!(resumed, whole);
@@ -857,7 +888,16 @@ fn ctrl_c_writes_a_partial_result() {
     let out = tmp.path().join("out");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_recount"))
         .current_dir(tmp.path())
-        .args(["run", path.to_str().unwrap(), "--trials", "100000000", "--quiet", "--threads", "1", "--out"])
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--trials",
+            "100000000",
+            "--quiet",
+            "--threads",
+            "1",
+            "--out",
+        ])
         .arg(&out)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -870,7 +910,12 @@ fn ctrl_c_writes_a_partial_result() {
         .unwrap();
     assert!(status.success());
     let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(130), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let file = out.join("tiny/run-1-100000000.partial.json");
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert!(v["partial"]["trials_done"].as_u64().unwrap() > 0);

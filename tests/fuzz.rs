@@ -18,17 +18,28 @@ const NASTY: [f64; 14] = [
 
 fn scenarios() -> Vec<Value> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     names.sort();
-    names.iter().map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()).collect()
+    names
+        .iter()
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect()
 }
 
 /// Every path to a leaf or container, as JSON pointers.
 fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
     out.push(at.clone());
     match v {
-        Value::Object(m) => m.iter().for_each(|(k, c)| pointers(c, format!("{at}/{k}"), out)),
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| pointers(c, format!("{at}/{i}"), out)),
+        Value::Object(m) => m
+            .iter()
+            .for_each(|(k, c)| pointers(c, format!("{at}/{k}"), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, c)| pointers(c, format!("{at}/{i}"), out)),
         _ => {}
     }
 }
@@ -37,7 +48,9 @@ fn mutate(v: &mut Value, choice: u64, pick: u64) {
     let mut ptrs = Vec::new();
     pointers(v, String::new(), &mut ptrs);
     let target = ptrs[(pick % ptrs.len() as u64) as usize].clone();
-    let Some(node) = v.pointer_mut(&target) else { return };
+    let Some(node) = v.pointer_mut(&target) else {
+        return;
+    };
     match choice % 6 {
         0 | 1 => {
             if node.is_number() || node.is_object() {
@@ -58,7 +71,9 @@ fn mutate(v: &mut Value, choice: u64, pick: u64) {
         }
         4 => {
             if node.is_string() {
-                *node = Value::String(["nsdp", "nobody", "", "hare", "urban"][(pick % 5) as usize].into());
+                *node = Value::String(
+                    ["nsdp", "nobody", "", "hare", "urban"][(pick % 5) as usize].into(),
+                );
             }
         }
         _ => {
@@ -74,7 +89,10 @@ fn mutate(v: &mut Value, choice: u64, pick: u64) {
 }
 
 fn cases() -> u32 {
-    std::env::var("RECOUNT_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_500)
+    std::env::var("RECOUNT_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_500)
 }
 
 proptest! {

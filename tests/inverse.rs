@@ -64,7 +64,12 @@ fn load(v: &Value) -> Loaded {
 /// Runs the inverse question; returns the accumulator.
 fn infer(v: &Value, trials: u64, seed: u64) -> recount::summary::Accumulator {
     let l = load(v);
-    let plan = Plan { trials, seed, threads: 2, sampler: Default::default() };
+    let plan = Plan {
+        trials,
+        seed,
+        threads: 2,
+        sampler: Default::default(),
+    };
     recount::inverse::run(&l.model, &plan, |_| {}).0
 }
 
@@ -74,13 +79,40 @@ fn guided_proposal_matches_plain_abc_from_the_prior() {
     let official = [0.852, 0.05, 0.098];
     let guided = load(&scenario(official, 0.4, "guided"));
     let prior = load(&scenario(official, 0.4, "prior"));
-    let g = recount::inverse::run(&guided.model, &Plan { trials: 6_000, seed: 11, threads: 2, sampler: Default::default() }, |_| {});
-    let p = recount::inverse::run(&prior.model, &Plan { trials: 60_000, seed: 12, threads: 2, sampler: Default::default() }, |_| {});
+    let g = recount::inverse::run(
+        &guided.model,
+        &Plan {
+            trials: 6_000,
+            seed: 11,
+            threads: 2,
+            sampler: Default::default(),
+        },
+        |_| {},
+    );
+    let p = recount::inverse::run(
+        &prior.model,
+        &Plan {
+            trials: 60_000,
+            seed: 12,
+            threads: 2,
+            sampler: Default::default(),
+        },
+        |_| {},
+    );
     let (gr, pr) = (g.0.results(&guided.model), p.0.results(&prior.model));
     let (ge, pe) = (gr.parties[1].p_true_cross, pr.parties[1].p_true_cross);
     // The guided proposal must be far more efficient per trial, or it is pointless.
-    assert!(g.1.ess / 6_000.0 > 5.0 * p.1.ess / 60_000.0, "ESS guided {} prior {}", g.1.ess, p.1.ess);
-    assert!(p.1.ess > 200.0, "prior ESS {} too small for the comparison", p.1.ess);
+    assert!(
+        g.1.ess / 6_000.0 > 5.0 * p.1.ess / 60_000.0,
+        "ESS guided {} prior {}",
+        g.1.ess,
+        p.1.ess
+    );
+    assert!(
+        p.1.ess > 200.0,
+        "prior ESS {} too small for the comparison",
+        p.1.ess
+    );
     let se = (ge.mcse.powi(2) + pe.mcse.powi(2)).sqrt();
     eprintln!(
         "guided: P = {:.4} +- {:.4} (ESS {:.0} of 6000); prior: P = {:.4} +- {:.4} (ESS {:.0} of 60000)",
@@ -96,7 +128,10 @@ fn guided_proposal_matches_plain_abc_from_the_prior() {
     );
     // Posterior means of b's true share agree too.
     let (gm, pm) = (gr.parties[1].true_share.mean, pr.parties[1].true_share.mean);
-    assert!((gm - pm).abs() < 0.004, "mean true share of b: guided {gm}, prior {pm}");
+    assert!(
+        (gm - pm).abs() < 0.004,
+        "mean true share of b: guided {gm}, prior {pm}"
+    );
 }
 
 #[test]
@@ -140,7 +175,11 @@ fn simulation_based_calibration_of_the_true_share() {
         };
         let b = rec.reported_share[1] + noise(&mut rng);
         let c = rec.reported_share[2] + noise(&mut rng);
-        let observed = scenario([1.0 - b - c, b, c], k as f64 / inv.observed as f64, "guided");
+        let observed = scenario(
+            [1.0 - b - c, b, c],
+            k as f64 / inv.observed as f64,
+            "guided",
+        );
         let acc = infer(&observed, 1_500, seed);
         // Precinct noise can put b's true and observed share past its prior's upper bound (25%):
         // no proposal then lands within the tolerance (ESS 0) and the rank is undefined. Such
@@ -156,22 +195,38 @@ fn simulation_based_calibration_of_the_true_share() {
         counts[((u * BINS as f64) as usize).min(BINS - 1)] += 1;
         covered += (0.05..=0.95).contains(&u) as u64;
     }
-    assert!(skipped * 50 <= r_total, "{skipped} of {r_total} replications set aside");
+    assert!(
+        skipped * 50 <= r_total,
+        "{skipped} of {r_total} replications set aside"
+    );
     let r_total = r_total - skipped;
     let expected = r_total as f64 / BINS as f64;
-    let chi2: f64 = counts.iter().map(|&c| (c as f64 - expected).powi(2) / expected).sum();
+    let chi2: f64 = counts
+        .iter()
+        .map(|&c| (c as f64 - expected).powi(2) / expected)
+        .sum();
     // Uniform ranks: chi-square with 9 degrees of freedom at alpha = 0.001.
     let critical = chi2_quantile((BINS - 1) as f64, 3.090_232);
     ess.sort_by(f64::total_cmp);
-    assert!(ess[ess.len() / 2] > 100.0, "median ESS {} of 1500 trials", ess[ess.len() / 2]);
+    assert!(
+        ess[ess.len() / 2] > 100.0,
+        "median ESS {} of 1500 trials",
+        ess[ess.len() / 2]
+    );
     eprintln!(
         "SBC over {r_total} replications: rank histogram {counts:?}, chi2 {chi2:.2} (critical {critical:.2}), 90% coverage {covered}/{r_total}, median ESS {:.0}",
         ess[ess.len() / 2]
     );
-    assert!(chi2 < critical, "rank histogram {counts:?}: chi2 {chi2} >= {critical}");
+    assert!(
+        chi2 < critical,
+        "rank histogram {counts:?}: chi2 {chi2} >= {critical}"
+    );
     // 90% intervals cover the truth 90% of the time: binomial sd is 3 replications.
     let n = r_total as f64;
-    assert!((covered as f64 - 0.9 * n).abs() <= 4.0 * (n * 0.09).sqrt(), "covered {covered} of {r_total}");
+    assert!(
+        (covered as f64 - 0.9 * n).abs() <= 4.0 * (n * 0.09).sqrt(),
+        "covered {covered} of {r_total}"
+    );
 }
 
 #[test]
@@ -179,22 +234,43 @@ fn inverse_results_do_not_depend_on_threads() {
     let v = scenario([0.852, 0.05, 0.098], 0.4, "guided");
     let l = load(&v);
     let run = |threads| {
-        let plan = Plan { trials: 300, seed: 5, threads, sampler: Default::default() };
+        let plan = Plan {
+            trials: 300,
+            seed: 5,
+            threads,
+            sampler: Default::default(),
+        };
         let (acc, summary) = recount::inverse::run(&l.model, &plan, |_| {});
         let json = serde_json::to_string(&acc.results(&l.model)).unwrap();
         (json, serde_json::to_string(&summary).unwrap())
     };
     let one = run(1);
     assert_eq!(one, run(2));
-    let other = recount::inverse::run(&l.model, &Plan { trials: 300, seed: 6, threads: 2, sampler: Default::default() }, |_| {});
-    assert_ne!(one.0, serde_json::to_string(&other.0.results(&l.model)).unwrap());
+    let other = recount::inverse::run(
+        &l.model,
+        &Plan {
+            trials: 300,
+            seed: 6,
+            threads: 2,
+            sampler: Default::default(),
+        },
+        |_| {},
+    );
+    assert_ne!(
+        one.0,
+        serde_json::to_string(&other.0.results(&l.model)).unwrap()
+    );
 }
 
 #[test]
 fn interrupted_inverse_runs_resume_exactly() {
     let tmp = tempfile::TempDir::new().unwrap();
     let path = tmp.path().join("inv.json");
-    std::fs::write(&path, scenario([0.852, 0.05, 0.098], 0.4, "guided").to_string()).unwrap();
+    std::fs::write(
+        &path,
+        scenario([0.852, 0.05, 0.098], 0.4, "guided").to_string(),
+    )
+    .unwrap();
     let run = |args: &[&str]| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_recount"))
             .arg("run")
@@ -246,7 +322,8 @@ fn mean_field_matches_simulated_reported_shares() {
             for j in 0..m.n_parties() {
                 let xs: Vec<f64> = runs.iter().map(|r| r[j]).collect();
                 let mean = xs.iter().sum::<f64>() / K as f64;
-                let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (K - 1) as f64).sqrt();
+                let sd =
+                    (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (K - 1) as f64).sqrt();
                 // 5 standard errors of the simulated mean, plus 0.02 points for the mean field's
                 // own approximations (ratio of expectations, rounding of voters).
                 let tol = 5.0 * sd / (K as f64).sqrt() + 2e-4;
