@@ -148,6 +148,46 @@ fn run_table(run: &Value, run_file: &str) -> String {
         ));
     }
     s.push_str("</tbody></table>\n");
+    if run["inverse"].is_object() {
+        s.push_str(&inverse_table(&run["inverse"]));
+    }
+    s
+}
+
+/// The inverse question's diagnostics and each unknown's posterior beside its prior.
+fn inverse_table(inv: &Value) -> String {
+    let mut s = format!(
+        "<p class=\"meta\" id=\"inverse\">Posterior given the official result and the observers' verdicts \
+         ({} of {} observed counts negative); tolerance {} points; effective sample size {:.0}; \
+         {:.1}% of trials within the tolerance.</p>\n",
+        inv["observed_negative"],
+        inv["observed_counts"],
+        num(&inv["tolerance_pp"]).unwrap_or(f64::NAN),
+        num(&inv["ess"]).unwrap_or(f64::NAN),
+        100.0 * num(&inv["acceptance_rate"]).unwrap_or(f64::NAN),
+    );
+    if let Some(w) = inv["warning"].as_str() {
+        s.push_str(&format!("<p><strong>Warning:</strong> {}</p>\n", escape(w)));
+    }
+    s.push_str(
+        "<table id=\"posterior-table\"><thead><tr><th class=\"l\">unknown</th><th class=\"l\">prior</th>\
+         <th>prior mean [5%, 95%]</th><th>posterior mean [5%, 95%]</th></tr></thead><tbody>\n",
+    );
+    for p in inv["parameters"].as_array().into_iter().flatten() {
+        let f = |v: &Value| num(v).map_or_else(String::new, |x| format!("{x:.4}"));
+        s.push_str(&format!(
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{} [{}, {}]</td><td>{} [{}, {}]</td></tr>\n",
+            escape(p["name"].as_str().unwrap_or("")),
+            escape(p["prior"].as_str().unwrap_or("")),
+            f(&p["prior_mean"]),
+            f(&p["prior_q05"]),
+            f(&p["prior_q95"]),
+            f(&p["posterior"]["mean"]),
+            f(&p["posterior"]["q05"]),
+            f(&p["posterior"]["q95"]),
+        ));
+    }
+    s.push_str("</tbody></table>\n");
     s
 }
 
@@ -276,5 +316,20 @@ mod tests {
             inline_svg("<?xml version=\"1.0\"?>\n<svg x=\"1\"/>"),
             "<svg x=\"1\"/>"
         );
+    }
+
+    #[test]
+    fn inverse_runs_show_posteriors_beside_priors_and_warnings() {
+        let inv = serde_json::json!({
+            "observed_negative": 65, "observed_counts": 150, "tolerance_pp": 0.1, "ess": 812.0,
+            "acceptance_rate": 0.4, "warning": "effective sample size 812 is below 1000",
+            "parameters": [{"name": "prevalence", "prior": "Uniform(0, 1)", "prior_mean": 0.5,
+                "prior_q05": 0.05, "prior_q95": 0.95,
+                "posterior": {"mean": 0.48, "q05": 0.15, "q50": 0.47, "q95": 0.86}}]
+        });
+        let html = inverse_table(&inv);
+        assert!(html.contains("65 of 150"), "{html}");
+        assert!(html.contains("<td class=\"l\">prevalence</td><td class=\"l\">Uniform(0, 1)</td><td>0.5000 [0.0500, 0.9500]</td><td>0.4800 [0.1500, 0.8600]</td>"), "{html}");
+        assert!(html.contains("Warning"));
     }
 }
