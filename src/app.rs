@@ -79,66 +79,13 @@ fn show(name: &str, json: bool) -> Result<()> {
         l.scenario.description
     );
     let value = serde_json::to_value(&l.scenario).expect("serialises");
-    sourced_numbers(&value, String::new(), None, &mut text);
-    emit(&text)
-}
-
-/// Lists every object with a `source` as "path: value  (source)", walking the scenario's JSON.
-/// `region_source` carries a region's shared source to its plain-number fields.
-fn sourced_numbers(v: &serde_json::Value, path: String, inherited: Option<&str>, out: &mut String) {
-    use serde_json::Value;
-    match v {
-        Value::Object(map) => {
-            let source = map.get("source").and_then(Value::as_str);
-            let is_quantity = source.is_some()
-                && ["value", "uniform", "beta", "observed"]
-                    .iter()
-                    .any(|k| map.contains_key(*k));
-            if is_quantity {
-                let what: Vec<String> = map
-                    .iter()
-                    .filter(|(k, _)| *k != "source")
-                    .map(|(k, v)| {
-                        if k == "value" {
-                            v.to_string()
-                        } else {
-                            format!("{k} {v}")
-                        }
-                    })
-                    .collect();
-                out.push_str(&format!(
-                    "  {path}: {}\n      source: {}\n",
-                    what.join(", "),
-                    source.unwrap_or("")
-                ));
-                return;
-            }
-            for (k, child) in map {
-                if k == "source" {
-                    continue;
-                }
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                sourced_numbers(child, p, source.or(inherited), out);
-            }
+    for [path, what, source] in crate::scenario::sourced_numbers(&value) {
+        text.push_str(&format!("  {path}: {what}\n"));
+        if !source.is_empty() {
+            text.push_str(&format!("      source: {source}\n"));
         }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                sourced_numbers(child, format!("{path}[{i}]"), inherited, out);
-            }
-        }
-        Value::Number(n) => {
-            if let Some(src) = inherited {
-                out.push_str(&format!("  {path}: {n}\n      source: {src}\n"));
-            } else {
-                out.push_str(&format!("  {path}: {n}\n"));
-            }
-        }
-        _ => {}
     }
+    emit(&text)
 }
 
 fn run(args: &RunArgs) -> Result<()> {

@@ -191,59 +191,6 @@ fn inverse_table(inv: &Value) -> String {
     s
 }
 
-/// Every sourced number of the scenario as (path, value, source) rows.
-pub fn assumptions(value: &Value) -> Vec<[String; 3]> {
-    fn walk(v: &Value, path: String, inherited: Option<&str>, out: &mut Vec<[String; 3]>) {
-        match v {
-            Value::Object(map) => {
-                let source = map.get("source").and_then(Value::as_str);
-                let quantity = source.is_some()
-                    && ["value", "uniform", "beta", "observed"]
-                        .iter()
-                        .any(|k| map.contains_key(*k));
-                if quantity {
-                    let what: Vec<String> = map
-                        .iter()
-                        .filter(|(k, _)| *k != "source")
-                        .map(|(k, v)| {
-                            if k == "value" {
-                                v.to_string()
-                            } else {
-                                format!("{k} {v}")
-                            }
-                        })
-                        .collect();
-                    out.push([path, what.join(", "), source.unwrap_or("").to_string()]);
-                    return;
-                }
-                for (k, child) in map {
-                    if k == "source" {
-                        continue;
-                    }
-                    let p = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    walk(child, p, source.or(inherited), out);
-                }
-            }
-            Value::Array(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    walk(child, format!("{path}[{i}]"), inherited, out);
-                }
-            }
-            Value::Number(n) => {
-                out.push([path, n.to_string(), inherited.unwrap_or("").to_string()])
-            }
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(value, String::new(), None, &mut out);
-    out
-}
-
 fn figures(figs: &[Figure], empty: &str) -> String {
     if figs.is_empty() {
         return format!("<p>{empty}</p>\n");
@@ -293,7 +240,7 @@ pub fn render(page: &Page) -> String {
     ));
     s.push_str("<h2 id=\"assumptions\">Assumptions and sources</h2>\n<table id=\"assumptions-table\"><thead><tr><th class=\"l\">field</th><th class=\"l\">value</th><th class=\"l\">source</th></tr></thead><tbody>\n");
     let value = serde_json::to_value(sc).expect("a scenario serialises");
-    for [path, v, src] in assumptions(&value) {
+    for [path, v, src] in crate::scenario::sourced_numbers(&value) {
         s.push_str(&format!(
             "<tr><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td><td class=\"src\">{}</td></tr>\n",
             escape(&path),

@@ -311,6 +311,65 @@ pub enum ProposalKind {
     Prior,
 }
 
+/// Every number of a scenario's JSON as (path, value, source) rows: quantities with their own
+/// `source`, and plain numbers with the nearest enclosing one (a region's, say).
+pub fn sourced_numbers(value: &serde_json::Value) -> Vec<[String; 3]> {
+    fn walk(
+        v: &serde_json::Value,
+        path: String,
+        inherited: Option<&str>,
+        out: &mut Vec<[String; 3]>,
+    ) {
+        match v {
+            serde_json::Value::Object(map) => {
+                let source = map.get("source").and_then(serde_json::Value::as_str);
+                let quantity = source.is_some()
+                    && ["value", "uniform", "beta", "observed"]
+                        .iter()
+                        .any(|k| map.contains_key(*k));
+                if quantity {
+                    let what: Vec<String> = map
+                        .iter()
+                        .filter(|(k, _)| *k != "source")
+                        .map(|(k, v)| {
+                            if k == "value" {
+                                v.to_string()
+                            } else {
+                                format!("{k} {v}")
+                            }
+                        })
+                        .collect();
+                    out.push([path, what.join(", "), source.unwrap_or("").to_string()]);
+                    return;
+                }
+                for (k, child) in map {
+                    if k == "source" {
+                        continue;
+                    }
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(child, p, source.or(inherited), out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    walk(child, format!("{path}[{i}]"), inherited, out);
+                }
+            }
+            serde_json::Value::Number(n) => {
+                out.push([path, n.to_string(), inherited.unwrap_or("").to_string()])
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, String::new(), None, &mut out);
+    out
+}
+
 /// The JSON Schema of scenario files, pretty-printed.
 pub fn json_schema() -> String {
     let schema = schemars::schema_for!(Scenario);
