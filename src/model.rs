@@ -520,6 +520,12 @@ fn build_inverse(
                     Ok((find(&field, id)?, number_in(&field, v, (0.0, 1.0))?))
                 })
                 .collect::<Result<Vec<_>, String>>()?;
+            let total: f64 = shares.iter().map(|(_, v)| v).sum();
+            if total > 1.0 + 1e-6 {
+                return Err(format!(
+                    "field `observations.exit_poll.shares`: the poll shares sum to {total}, more than 1 (they are shares of the same valid votes)"
+                ));
+            }
             let se = number_in(
                 "observations.exit_poll.standard_error",
                 &e.standard_error,

@@ -170,6 +170,34 @@ type Edit = Box<dyn Fn(&mut Value)>;
 fn broken_cases() -> Vec<(&'static str, Edit, Vec<&'static str>)> {
     vec![
         (
+            "exit-poll shares summing above 1",
+            Box::new(|v| {
+                for id in ["a", "b", "c"] {
+                    let j = ["a", "b", "c"].iter().position(|x| *x == id).unwrap();
+                    set(v, &format!("/parties/{j}/official_votes"), num(1000.0));
+                }
+                set(
+                    v,
+                    "/observations",
+                    json!({
+                        "observers": {
+                            "counts_observed": num(10.0), "negative_share": num(0.4),
+                            "p_negative_if_irregular": num(0.8), "p_negative_if_regular": num(0.2),
+                        },
+                        "exit_poll": {
+                            "shares": { "a": num(0.7), "b": num(0.3), "c": num(0.2) },
+                            "standard_error": num(0.01), "bias": num(0.0),
+                        },
+                    }),
+                );
+                set(v, "/inference", json!({ "tolerance": num(0.1) }));
+            }),
+            vec![
+                "field `observations.exit_poll.shares`",
+                "the poll shares sum to 1.2",
+            ],
+        ),
+        (
             "prevalence out of range",
             Box::new(|v| set(v, "/irregularities/prevalence", num(1.5))),
             vec![
