@@ -175,6 +175,23 @@ pub fn run_from(
     }
 }
 
+/// The unknowns the inverse run used for the trial whose generator is `rng` (advanced exactly
+/// as the run advances it before simulating precincts), for replaying that trial.
+pub fn trial_draw(model: &Model, layout: &Layout, sim: &Simulator, rng: &mut Rng) -> Draw {
+    let inv = model.inverse.as_ref().expect("an inverse scenario");
+    let space = Space::new(model);
+    let ctx = Context {
+        model,
+        inv,
+        layout,
+        space: &space,
+        groups: Groups::new(model, layout),
+        guided: guided_parties(model, inv),
+        observed_multiplier: observed_multiplier(model, inv, layout),
+    };
+    ctx.propose(sim, rng).0
+}
+
 /// Compared parties whose support the guided proposal sets: not the remainder, not fixed.
 fn guided_parties(model: &Model, inv: &InverseModel) -> Vec<(usize, f64)> {
     if inv.proposal == ProposalKind::Prior {
@@ -236,10 +253,7 @@ impl Context<'_> {
         (0..count)
             .map(|i| {
                 let mut rng = engine::trial_rng(seed, b * engine::BATCH + i);
-                let mut draw = sim.draw(&mut rng);
-                let obs = draw_obs(self.inv, &mut rng);
-                let log_ratio = self.guide_prevalence(&mut rng, &mut draw, &obs)
-                    + self.guide(&mut rng, &mut draw);
+                let (draw, obs, log_ratio) = self.propose(&sim, &mut rng);
                 let mut theta = vec![0.0; self.space.len()];
                 self.space.read(&draw, &obs, &mut theta);
                 if log_ratio == f64::NEG_INFINITY {
@@ -268,6 +282,15 @@ impl Context<'_> {
                 }
             })
             .collect()
+    }
+
+    /// The unknowns of one trial: the priors' draws, then the guided proposal; with
+    /// log(prior / proposal) of what the proposal replaced (-inf outside the prior's support).
+    fn propose(&self, sim: &Simulator, rng: &mut Rng) -> (Draw, ObsDraw, f64) {
+        let mut draw = sim.draw(rng);
+        let obs = draw_obs(self.inv, rng);
+        let log_ratio = self.guide_prevalence(rng, &mut draw, &obs) + self.guide(rng, &mut draw);
+        (draw, obs, log_ratio)
     }
 
     /// The guided proposal for the prevalence: a normal around the prevalence at which the
@@ -405,6 +428,50 @@ fn empty_totals() -> crate::trial::Totals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn precinct_replay_of_an_inverse_trial_is_the_runs_trial() {
+        let l = crate::load::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/inverse-odihr.json"
+        ))
+        .unwrap();
+        let m = &l.model;
+        let seed = 9;
+        let layout = Layout::draw(m, seed);
+        let space = Space::new(m);
+        let inv = m.inverse.as_ref().unwrap();
+        let ctx = Context {
+            model: m,
+            inv,
+            layout: &layout,
+            space: &space,
+            groups: Groups::new(m, &layout),
+            guided: guided_parties(m, inv),
+            observed_multiplier: observed_multiplier(m, inv, &layout),
+        };
+        let records = ctx.batch(seed, 0, 3);
+        let mut compared = 0;
+        for (k, w) in records.iter().enumerate() {
+            if w.record.weight == 0.0 && w.record.true_turnout == 0.0 {
+                continue; // not simulated (proposal outside the prior)
+            }
+            let e = crate::precincts::replay(m, seed, k as u64);
+            let np = m.n_parties();
+            let mut rep = vec![0u64; np + 1];
+            for p in &e.precincts {
+                for (c, v) in p.reported_votes.iter().enumerate() {
+                    rep[c] += v;
+                }
+            }
+            let mut share = [0.0; crate::model::MAX_PARTIES];
+            crate::outcome::valid_shares(&rep, np, &mut share);
+            assert_eq!(share, w.record.reported_share, "trial {k}");
+            assert_eq!(e.draw.support, w.record.draw.support, "trial {k}");
+            compared += 1;
+        }
+        assert!(compared >= 2, "only {compared} of 3 trials were simulated");
+    }
 
     #[test]
     fn normal_cdf_matches_tables() {

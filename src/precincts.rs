@@ -59,7 +59,11 @@ pub fn replay(model: &Model, seed: u64, trial: u64) -> Election {
     let layout = Layout::draw(model, seed);
     let mut rng = engine::trial_rng(seed, trial);
     let mut sim = Simulator::new(model, &layout);
-    let draw = sim.draw(&mut rng);
+    // An inverse run draws its unknowns from the guided proposal: replay exactly that.
+    let draw = match model.inverse {
+        Some(_) => crate::inverse::trial_draw(model, &layout, &sim, &mut rng),
+        None => sim.draw(&mut rng),
+    };
     let mut counts: Vec<(Vec<u64>, Vec<u64>)> = vec![(Vec::new(), Vec::new()); layout.len()];
     sim.run_observed(&mut rng, &draw, |i, t, r| {
         counts[i] = (t.to_vec(), r.to_vec())
