@@ -340,13 +340,12 @@ pub fn simulate_from(
     sampler: SamplerKind,
     resume: Option<engine::State>,
 ) -> Result<(RunReport, engine::State)> {
-    let total = trials;
     let first = resume.as_ref().map_or(0, |s| s.done);
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
         // indicatif hides the bar by itself when stderr is not a terminal.
-        let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        let b = ProgressBar::with_draw_target(Some(trials), ProgressDrawTarget::stderr());
         b.set_style(
             ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} trials ({per_sec}, ETA {eta})",
@@ -367,7 +366,7 @@ pub fn simulate_from(
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
     let ran = est.state.done - first;
-    let results = est.acc.results(&loaded.model);
+    let results = est.state.acc.results(&loaded.model);
     let mut report = RunReport::new(loaded, seed, trials, results, est.inverse);
     report.provenance.sampler = sampler.name().to_string();
     if est.state.done < trials {

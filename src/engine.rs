@@ -159,7 +159,6 @@ fn run_forward(model: &Model, plan: &Plan, state: &mut State, progress: impl FnM
 /// What a run estimated: the per-party results, for the inverse question the posterior of the
 /// unknowns and its diagnostics, and the state to resume from if it stopped early.
 pub struct Estimated {
-    pub acc: Accumulator,
     pub inverse: Option<crate::inverse::InverseSummary>,
     pub state: State,
 }
@@ -184,9 +183,5 @@ pub fn estimate(
         }
         Some(_) => Some(crate::inverse::run_from(model, plan, &mut state, progress)),
     };
-    Estimated {
-        acc: state.acc.clone(),
-        inverse,
-        state,
-    }
+    Estimated { inverse, state }
 }

@@ -118,17 +118,6 @@ impl Dist {
 }
 
 impl Prior {
-    /// A fixed prior.
-    pub fn fixed(value: f64, source: &str) -> Prior {
-        Prior {
-            value: Some(value),
-            uniform: None,
-            beta: None,
-            observed: None,
-            source: source.to_string(),
-        }
-    }
-
     /// Checks the prior and returns its distribution, or a message naming the allowed range.
     /// `range` bounds every value the prior can produce.
     pub fn resolve(&self, range: (f64, f64)) -> Result<Dist, String> {

@@ -590,8 +590,8 @@ pub fn run(spec: &Spec, base: &Loaded, mut progress: impl FnMut(u64)) -> Result<
             value: x,
             value2: y,
             scenario_hash: loaded.hash.clone(),
-            ess: est.acc.weights.ess(),
-            results: est.acc.results(&loaded.model),
+            ess: est.state.acc.weights.ess(),
+            results: est.state.acc.results(&loaded.model),
         });
     }
     Ok(points)
