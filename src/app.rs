@@ -1,7 +1,7 @@
 //! The commands behind the command line: each takes parsed arguments, does its work through the
 //! library and writes to stdout; errors come back to `main`, which prints them and exits.
 
-use crate::cli::{Cli, Command, RunArgs};
+use crate::cli::{Cli, Command, MergeArgs, RunArgs};
 use crate::engine::{self, Plan};
 use crate::error::{Error, Result};
 use crate::load::{self, Loaded};
@@ -16,6 +16,7 @@ use std::time::Instant;
 pub fn main(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(&args),
+        Command::Merge(args) => merge(&args),
         Command::List => list(),
         Command::Show { scenario, json } => show(&scenario, json),
         Command::Validate { scenarios } => validate(&scenarios),
@@ -93,7 +94,7 @@ fn run(args: &RunArgs) -> Result<()> {
     let resume = args
         .resume
         .as_deref()
-        .map(|p| read_partial(p, &loaded))
+        .map(|p| read_saved(p).and_then(|saved| saved.check_scenario(&loaded).map(|_| saved)))
         .transpose()?;
     let trials = args
         .trials
@@ -112,16 +113,49 @@ fn run(args: &RunArgs) -> Result<()> {
     if trials == 0 {
         return Err(Error::Usage("--trials must be at least 1".into()));
     }
-    if let Some(r) = &resume
-        && r.sampler != args.sampler.name()
-    {
-        return Err(Error::Usage(format!(
-            "the run being resumed used --sampler {}; resume it with the same sampler",
-            r.sampler
-        )));
+    let shard = match (&resume, args.shard) {
+        (Some(r), s) if s.is_some() && s != r.shard => {
+            return Err(Error::Usage(format!(
+                "--shard differs from the shard ({}) of the run being resumed",
+                r.shard
+                    .map_or("none".to_string(), |s| format!("{}/{}", s.index, s.count))
+            )));
+        }
+        (Some(r), _) => r.shard,
+        (None, s) => s,
+    };
+    if let Some(r) = &resume {
+        if r.sampler != args.sampler.name() {
+            return Err(Error::Usage(format!(
+                "the run being resumed used --sampler {}; resume it with the same sampler",
+                r.sampler
+            )));
+        }
+        if shard.is_some() && trials != r.trials {
+            return Err(Error::Usage(format!(
+                "--trials {trials} differs from the {} trials of the sharded run being resumed; \
+                 a shard's trials depend on the run's total",
+                r.trials
+            )));
+        }
     }
+    let range = match shard {
+        None => 0..trials,
+        Some(s) => s.range(trials).ok_or_else(|| {
+            Error::Usage(format!(
+                "--shard {}/{}: {trials} trials make only {} batches of {} trials, fewer than {} shards; \
+                 use at most {} shards or more trials",
+                s.index,
+                s.count,
+                trials.div_ceil(engine::BATCH),
+                engine::BATCH,
+                s.count,
+                trials.div_ceil(engine::BATCH)
+            ))
+        })?,
+    };
     if let Some(r) = &resume
-        && r.state.done > trials
+        && r.state.done > range.end
     {
         return Err(Error::Usage(format!(
             "--trials {trials} is fewer than the {} trials the resumed run already did",
@@ -133,7 +167,7 @@ fn run(args: &RunArgs) -> Result<()> {
         Some(t) => t,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    check_size(&loaded, trials, threads, args.quiet)?;
+    check_size(&loaded, range.end - range.start, threads, args.quiet)?;
     if args.sampler != SamplerKind::Exact && loaded.model.inverse.is_some() {
         return Err(Error::Usage(
             "--sampler fast is for forward scenarios; inverse scenarios run exact".into(),
@@ -148,24 +182,67 @@ fn run(args: &RunArgs) -> Result<()> {
         engine::STOP.store(true, std::sync::atomic::Ordering::SeqCst);
         eprintln!("\nstopping: finishing the current trials and writing a partial result...");
     });
-    let (report, state) = simulate_from(
-        &loaded,
+    let state = resume
+        .map(|r| r.state)
+        .unwrap_or_else(|| engine::State::new(&loaded.model, range.start));
+    let job = Job {
         trials,
         seed,
         threads,
-        args.quiet,
-        args.sampler,
-        resume.map(|r| r.state),
-    )?;
-    let dir = args.out.join(&loaded.name);
-    let base = match args.sampler {
-        SamplerKind::Exact => format!("run-{seed}-{trials}"),
-        kind => format!("run-{seed}-{trials}-{}", kind.name()),
+        quiet: args.quiet,
+        sampler: args.sampler,
     };
-    if report.partial.is_some() {
+    let (mut report, state) = simulate_range(&loaded, &job, state, range.end)?;
+    let dir = args.out.join(&loaded.name);
+    let base = result_base(seed, trials, args.sampler);
+    let stopped = state.done < range.end;
+    if let Some(s) = shard {
+        report.partial = Some(report::PartialInfo {
+            trials_done: state.done - state.first,
+            first_trial: state.first,
+            shard: Some(s),
+        });
+        let suffix = if stopped { ".partial" } else { "" };
+        let stem = output_stem(
+            &dir,
+            &format!("{base}.shard-{}-of-{}{suffix}", s.index, s.count),
+            &report,
+            args.force,
+        );
+        let path = dir.join(format!("{stem}.json"));
+        write_atomic(&path, saved_json(&report, &state, &loaded).as_bytes())?;
+        if args.json {
+            emit(&report::to_json(&report, false))?;
+        } else if !args.quiet {
+            emit(&report::to_table(&report))?;
+        }
+        if stopped {
+            eprintln!(
+                "Shard stopped early ({} of its {} trials); written to {}; continue with:\n  recount run {} --resume {}",
+                state.done - state.first,
+                range.end - range.start,
+                path.display(),
+                args.scenario,
+                path.display()
+            );
+            return Err(Error::Interrupted);
+        }
+        eprintln!(
+            "Shard {}/{} (trials {} to {}) written to {}; once all {} shards are done:\n  recount merge {}",
+            s.index,
+            s.count,
+            range.start,
+            range.end,
+            path.display(),
+            s.count,
+            dir.join(format!("{base}.shard-*-of-{}.json", s.count))
+                .display()
+        );
+        return Ok(());
+    }
+    if stopped {
         let path = dir.join(format!("{base}.partial.json"));
-        let text = partial_json(&report, &state);
-        write_atomic(&path, text.as_bytes())?;
+        write_atomic(&path, saved_json(&report, &state, &loaded).as_bytes())?;
         if args.json {
             emit(&report::to_json(&report, false))?;
         } else {
@@ -180,25 +257,46 @@ fn run(args: &RunArgs) -> Result<()> {
         );
         return Err(Error::Interrupted);
     }
-    let stem = output_stem(&dir, &base, &report, args.force);
-    write_atomic(
-        &dir.join(format!("{stem}.json")),
-        report::to_json(&report, true).as_bytes(),
-    )?;
-    write_atomic(
-        &dir.join(format!("{stem}.csv")),
-        report::to_csv(&report).as_bytes(),
-    )?;
+    write_result(&dir, &base, &report, args.force, args.json)?;
     // The complete result supersedes the partial one it was resumed from.
     if let Some(p) = &args.resume
         && p.starts_with(&dir)
     {
         let _ = std::fs::remove_file(p);
     }
-    if args.json {
-        emit(&report::to_json(&report, false))
+    Ok(())
+}
+
+/// The file name of a run's result, without extension: run-<seed>-<trials>[-fast].
+fn result_base(seed: u64, trials: u64, sampler: SamplerKind) -> String {
+    match sampler {
+        SamplerKind::Exact => format!("run-{seed}-{trials}"),
+        kind => format!("run-{seed}-{trials}-{}", kind.name()),
+    }
+}
+
+/// Writes a complete result (JSON with timing, and CSV) under `dir`, never silently replacing a
+/// different result, and prints it (table, or JSON without timing).
+fn write_result(
+    dir: &std::path::Path,
+    base: &str,
+    report: &RunReport,
+    force: bool,
+    json: bool,
+) -> Result<()> {
+    let stem = output_stem(dir, base, report, force);
+    write_atomic(
+        &dir.join(format!("{stem}.json")),
+        report::to_json(report, true).as_bytes(),
+    )?;
+    write_atomic(
+        &dir.join(format!("{stem}.csv")),
+        report::to_csv(report).as_bytes(),
+    )?;
+    if json {
+        emit(&report::to_json(report, false))
     } else {
-        emit(&report::to_table(&report))?;
+        emit(&report::to_table(report))?;
         emit(&format!(
             "Results written to {}/{stem}.json and .csv\n",
             dir.display()
@@ -206,35 +304,37 @@ fn run(args: &RunArgs) -> Result<()> {
     }
 }
 
-/// A partial result: the report of the trials done, plus the state to resume from.
-fn partial_json(report: &RunReport, state: &engine::State) -> String {
+/// A partial result (interrupted run, or shard): the report of the trials done, the state to
+/// continue or merge from, and the scenario itself, so that `merge` needs nothing else.
+fn saved_json(report: &RunReport, state: &engine::State, loaded: &Loaded) -> String {
     let mut v = serde_json::to_value(report).expect("a report serialises");
     v["state"] = serde_json::to_value(state).expect("a state serialises");
+    v["scenario_content"] = serde_json::to_value(&loaded.scenario).expect("a scenario serialises");
     let mut s = serde_json::to_string(&v).expect("a value serialises");
     s.push('\n');
     s
 }
 
-/// What `--resume` needs from a partial-result file.
-struct Partial {
+/// What `--resume` and `merge` need from a saved partial result or shard.
+struct Saved {
+    path: std::path::PathBuf,
+    hash: String,
     sampler: String,
     trials: u64,
     seed: u64,
+    shard: Option<engine::Shard>,
+    elapsed: f64,
+    threads: usize,
+    value: serde_json::Value,
     state: engine::State,
 }
 
-/// Reads a partial result and checks it belongs to this scenario and this recount.
-fn read_partial(path: &std::path::Path, loaded: &Loaded) -> Result<Partial> {
+/// Reads a partial-result or shard file and checks it was made by this recount.
+fn read_saved(path: &std::path::Path) -> Result<Saved> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let bad = |why: String| Error::Usage(format!("{}: cannot resume: {why}", path.display()));
+    let bad = |why: String| Error::Usage(format!("{}: cannot use it: {why}", path.display()));
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| bad(format!("not a partial result ({e})")))?;
-    if v["scenario"]["hash"] != loaded.hash.as_str() {
-        return Err(bad(format!(
-            "it was made from scenario content {} but {} now has {}; results would mix two scenarios",
-            v["scenario"]["hash"], loaded.name, loaded.hash
-        )));
-    }
     if v["sampler_version"] != crate::SAMPLER_VERSION || v["recount_version"] != crate::VERSION {
         return Err(bad(format!(
             "it was made by recount {} (sampler {}), this is recount {} (sampler {})",
@@ -246,20 +346,48 @@ fn read_partial(path: &std::path::Path, loaded: &Loaded) -> Result<Partial> {
     }
     let state: engine::State = serde_json::from_value(v["state"].clone())
         .map_err(|e| bad(format!("no resumable state in it ({e})")))?;
-    if !state.done.is_multiple_of(engine::BATCH) {
+    if !state.done.is_multiple_of(engine::BATCH) && state.done != v["trials"] {
         return Err(bad(format!(
             "{} trials done is not a whole number of batches",
             state.done
         )));
     }
-    Ok(Partial {
+    let shard = match v["partial"].get("shard") {
+        None => None,
+        Some(s) => {
+            Some(serde_json::from_value(s.clone()).map_err(|e| bad(format!("bad `shard` ({e})")))?)
+        }
+    };
+    Ok(Saved {
+        path: path.to_path_buf(),
+        hash: v["scenario"]["hash"].as_str().unwrap_or("").to_string(),
         sampler: v["sampler"].as_str().unwrap_or("exact").to_string(),
         trials: v["trials"]
             .as_u64()
             .ok_or_else(|| bad("no `trials`".into()))?,
         seed: v["seed"].as_u64().ok_or_else(|| bad("no `seed`".into()))?,
+        shard,
+        elapsed: v["timing"]["elapsed_seconds"].as_f64().unwrap_or(0.0),
+        threads: v["timing"]["threads"].as_u64().unwrap_or(1) as usize,
+        value: v,
         state,
     })
+}
+
+impl Saved {
+    /// Refuses to continue a run of other scenario content.
+    fn check_scenario(&self, loaded: &Loaded) -> Result<()> {
+        if self.hash != loaded.hash {
+            return Err(Error::Usage(format!(
+                "{}: cannot resume: it was made from scenario content {} but {} now has {}; results would mix two scenarios",
+                self.path.display(),
+                self.hash,
+                loaded.name,
+                loaded.hash
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Refuses absurd requests and warns about very long ones before anything runs.
@@ -309,6 +437,15 @@ fn output_stem(dir: &std::path::Path, stem: &str, report: &RunReport, force: boo
     candidate
 }
 
+/// What to simulate, and how.
+pub struct Job {
+    pub trials: u64,
+    pub seed: u64,
+    pub threads: usize,
+    pub quiet: bool,
+    pub sampler: SamplerKind,
+}
+
 /// Runs the engine with a progress bar and returns the report.
 pub fn simulate(
     loaded: &Loaded,
@@ -317,35 +454,32 @@ pub fn simulate(
     threads: usize,
     quiet: bool,
 ) -> Result<RunReport> {
-    simulate_from(
-        loaded,
+    let job = Job {
         trials,
         seed,
         threads,
         quiet,
-        SamplerKind::Exact,
-        None,
-    )
-    .map(|(report, _)| report)
+        sampler: SamplerKind::Exact,
+    };
+    simulate_range(loaded, &job, engine::State::new(&loaded.model, 0), trials)
+        .map(|(report, _)| report)
 }
 
-/// `simulate`, continuing from a saved state if given; also returns the final state. The report
-/// is marked partial if the run stopped before `trials`.
-pub fn simulate_from(
+/// Continues `state` up to trial `end` of the job's run; returns the report of the trials in the
+/// state and the state. The report is marked partial if the run stopped before `end`.
+pub fn simulate_range(
     loaded: &Loaded,
-    trials: u64,
-    seed: u64,
-    threads: usize,
-    quiet: bool,
-    sampler: SamplerKind,
-    resume: Option<engine::State>,
+    job: &Job,
+    state: engine::State,
+    end: u64,
 ) -> Result<(RunReport, engine::State)> {
-    let first = resume.as_ref().map_or(0, |s| s.done);
-    let bar = if quiet {
+    let first = state.done;
+    let bar = if job.quiet {
         ProgressBar::hidden()
     } else {
         // indicatif hides the bar by itself when stderr is not a terminal.
-        let b = ProgressBar::with_draw_target(Some(trials), ProgressDrawTarget::stderr());
+        let b =
+            ProgressBar::with_draw_target(Some(end - state.first), ProgressDrawTarget::stderr());
         b.set_style(
             ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} trials ({per_sec}, ETA {eta})",
@@ -356,34 +490,212 @@ pub fn simulate_from(
     };
     let started = Instant::now();
     let plan = Plan {
-        trials,
-        seed,
-        threads,
-        sampler,
+        trials: job.trials,
+        seed: job.seed,
+        threads: job.threads,
+        sampler: job.sampler,
     };
-    bar.set_position(first);
-    let est = engine::estimate(&loaded.model, &plan, resume, |done| bar.set_position(done));
+    let offset = state.first;
+    bar.set_position(first - offset);
+    let est = engine::estimate_until(&loaded.model, &plan, state, end, |done| {
+        bar.set_position(done - offset)
+    });
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
     let ran = est.state.done - first;
-    let results = est.state.acc.results(&loaded.model);
-    let mut report = RunReport::new(loaded, seed, trials, results, est.inverse);
-    report.provenance.sampler = sampler.name().to_string();
-    if est.state.done < trials {
+    let mut report = report_of(loaded, job.seed, job.trials, job.sampler, &est.state);
+    if est.state.done < end {
         report.partial = Some(report::PartialInfo {
-            trials_done: est.state.done,
+            trials_done: est.state.done - est.state.first,
+            first_trial: est.state.first,
+            shard: None,
         });
     }
     report.timing = Some(Timing {
         elapsed_seconds: elapsed,
-        threads,
+        threads: job.threads,
         trials_per_second: ran as f64 / elapsed,
         precinct_trials_per_second: (ran * loaded.model.n_precincts()) as f64 / elapsed,
     });
     if let Some(w) = report.inverse.as_ref().and_then(|i| i.warning.as_ref())
-        && !quiet
+        && !job.quiet
     {
         eprintln!("warning: {w}");
     }
     Ok((report, est.state))
+}
+
+/// The report of the trials in `state` (without timing).
+fn report_of(
+    loaded: &Loaded,
+    seed: u64,
+    trials: u64,
+    sampler: SamplerKind,
+    state: &engine::State,
+) -> RunReport {
+    let results = state.acc.results(&loaded.model);
+    let inverse = engine::summarize(&loaded.model, state);
+    let mut report = RunReport::new(loaded, seed, trials, results, inverse);
+    report.provenance.sampler = sampler.name().to_string();
+    report
+}
+
+/// `recount merge`: combines the shard files of one run into the run's result.
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let mut parts = args
+        .files
+        .iter()
+        .map(|p| read_saved(p))
+        .collect::<Result<Vec<_>>>()?;
+    let first = &parts[0];
+    for p in &parts[1..] {
+        let differs = |what: &str, a: String, b: String| {
+            Error::Usage(format!(
+                "{}: its {what} {b} differs from the {what} {a} of {}; only shards of one run \
+                 (same scenario content, seed, trials, sampler and recount version) can be merged",
+                p.path.display(),
+                first.path.display()
+            ))
+        };
+        if p.hash != first.hash {
+            return Err(differs(
+                "scenario content",
+                first.hash.clone(),
+                p.hash.clone(),
+            ));
+        }
+        if p.seed != first.seed {
+            return Err(differs("seed", first.seed.to_string(), p.seed.to_string()));
+        }
+        if p.trials != first.trials {
+            return Err(differs(
+                "trial count",
+                first.trials.to_string(),
+                p.trials.to_string(),
+            ));
+        }
+        if p.sampler != first.sampler {
+            return Err(differs("sampler", first.sampler.clone(), p.sampler.clone()));
+        }
+    }
+    let (seed, trials) = (first.seed, first.trials);
+    let sampler =
+        <SamplerKind as clap::ValueEnum>::from_str(&first.sampler, false).map_err(|_| {
+            Error::Usage(format!(
+                "{}: unknown sampler `{}`",
+                first.path.display(),
+                first.sampler
+            ))
+        })?;
+    let loaded = embedded_scenario(first)?;
+    parts.sort_by_key(|p| (p.state.first, p.state.done));
+    let mut state = engine::State::new(&loaded.model, 0);
+    for p in &parts {
+        if p.state.first > state.done {
+            return Err(Error::Usage(missing(&parts, state.done, p.state.first)));
+        }
+        if p.state.first < state.done {
+            let other = parts
+                .iter()
+                .find(|q| {
+                    q.state.first < p.state.done && p.state.first < q.state.done && q.path != p.path
+                })
+                .map_or(String::new(), |q| format!(" and {}", q.path.display()));
+            return Err(Error::Usage(format!(
+                "{}{other} both hold trials from {} on; give each shard once",
+                p.path.display(),
+                p.state.first
+            )));
+        }
+        state
+            .merge(&p.state)
+            .map_err(|e| Error::Usage(format!("{}: {e}", p.path.display())))?;
+    }
+    if state.done < trials {
+        return Err(Error::Usage(missing(&parts, state.done, trials)));
+    }
+    let mut report = report_of(&loaded, seed, trials, sampler, &state);
+    // As if the shards ran at the same time: the longest shard's time, all their threads.
+    let elapsed = parts.iter().map(|p| p.elapsed).fold(0.0, f64::max);
+    report.timing = Some(Timing {
+        elapsed_seconds: elapsed,
+        threads: parts.iter().map(|p| p.threads).sum(),
+        trials_per_second: trials as f64 / elapsed,
+        precinct_trials_per_second: (trials * loaded.model.n_precincts()) as f64 / elapsed,
+    });
+    let dir = args.out.join(&loaded.name);
+    write_result(
+        &dir,
+        &result_base(seed, trials, sampler),
+        &report,
+        args.force,
+        args.json,
+    )
+}
+
+/// Says which trials no file covers, and which shards those were if the files agree on n.
+fn missing(parts: &[Saved], from: u64, to: u64) -> String {
+    let incomplete: Vec<String> = parts
+        .iter()
+        .filter(|p| {
+            p.value["partial"]["trials_done"].is_u64()
+                && p.path.to_string_lossy().contains(".partial")
+        })
+        .map(|p| {
+            format!(
+                "{} stopped early: continue it with `recount run --resume {}`",
+                p.path.display(),
+                p.path.display()
+            )
+        })
+        .collect();
+    let counts: Vec<u64> = parts
+        .iter()
+        .filter_map(|p| p.shard.map(|s| s.count))
+        .collect();
+    let shards = match counts.first() {
+        Some(&n) if counts.len() == parts.len() && counts.iter().all(|&c| c == n) => {
+            let have: Vec<u64> = parts
+                .iter()
+                .filter_map(|p| p.shard.map(|s| s.index))
+                .collect();
+            let lacking: Vec<String> = (1..=n)
+                .filter(|i| !have.contains(i))
+                .map(|i| format!("{i}/{n}"))
+                .collect();
+            if lacking.is_empty() {
+                String::new()
+            } else {
+                format!(" (shard {} missing)", lacking.join(", "))
+            }
+        }
+        _ => String::new(),
+    };
+    let mut msg =
+        format!("no file holds trials {from} to {to}{shards}; merge needs every shard of the run");
+    for line in incomplete {
+        msg.push_str("\n  ");
+        msg.push_str(&line);
+    }
+    msg
+}
+
+/// The scenario a shard was run on, from its embedded copy; its hash must match the one recorded.
+fn embedded_scenario(saved: &Saved) -> Result<Loaded> {
+    let path = &saved.path;
+    let bad = |why: String| Error::Usage(format!("{}: cannot use it: {why}", path.display()));
+    let scenario = serde_json::from_value(saved.value["scenario_content"].clone())
+        .map_err(|e| bad(format!("no scenario in it ({e})")))?;
+    let name = saved.value["scenario"]["name"]
+        .as_str()
+        .unwrap_or("merged")
+        .to_string();
+    let loaded = Loaded::new(name, path.clone(), scenario)?;
+    if loaded.hash != saved.hash {
+        return Err(bad(format!(
+            "its scenario has hash {} but it records {}; the file was edited",
+            loaded.hash, saved.hash
+        )));
+    }
+    Ok(loaded)
 }

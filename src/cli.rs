@@ -28,9 +28,18 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a scenario and report who truly and reportedly crossed the threshold.
     #[command(
-        after_help = "Examples:\n  recount run                       # the default scenario, inverse-odihr\n  recount run official --trials 5000\n  recount run odihr-43 --trials 200000 --seed 7 --threads 2 --json\n  recount run path/to/my.json --out results/"
+        after_help = "Examples:\n  recount run                       # the default scenario, inverse-odihr\n  recount run official --trials 5000\n  recount run odihr-43 --trials 200000 --seed 7 --threads 2 --json\n  recount run path/to/my.json --out results/\n  recount run odihr-43 --trials 1000000 --shard 3/8   # one machine's share; then `recount merge`"
     )]
     Run(RunArgs),
+    /// Combine the shard files of one run (`recount run --shard i/n`) into its result.
+    #[command(
+        long_about = "Combine the shard files of one run (`recount run ... --shard i/n`) into its result.\n\n\
+The files must come from the same scenario content, seed, trial count, sampler and recount version, and together \
+cover every trial exactly once. The result is the one `recount run` gives on one machine, to the byte (only the \
+timing block differs), reported and written the same way.",
+        after_help = "Examples:\n  recount run odihr-43 --trials 100000 --shard 1/2 --quiet   # on machine 1\n  recount run odihr-43 --trials 100000 --shard 2/2 --quiet   # on machine 2\n  recount merge out/odihr-43/run-20070818-100000.shard-*-of-2.json\n\nSee docs/scaling.md for GNU parallel and Slurm."
+    )]
+    Merge(MergeArgs),
     /// List the named scenarios, one line each with its question.
     List,
     /// Show a scenario with every number and its source.
@@ -121,14 +130,38 @@ pub struct RunArgs {
     /// recount version (otherwise the new result gets a `.2`, `.3`, ... suffix).
     #[arg(long)]
     pub force: bool,
-    /// Continue a run stopped by Ctrl-C from its partial result
+    /// Continue a run stopped by Ctrl-C (or SIGTERM) from its partial result
     /// (<out>/<scenario>/run-<seed>-<trials>.partial.json); the result is identical to an
     /// uninterrupted run with the same seed.
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+    /// Run only shard i of n (1 <= i <= n): its share of the trial batches, for spreading one run
+    /// over several machines. Writes <out>/<scenario>/run-<seed>-<trials>.shard-<i>-of-<n>.json;
+    /// `recount merge` combines the n files into exactly the result of the whole run
+    /// (docs/scaling.md).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::engine::Shard>,
     /// Stop after this many trials as if interrupted (for testing interrupted runs).
     #[arg(long, hide = true)]
     pub stop_after: Option<u64>,
+}
+
+/// Flags of `recount merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard files (run-<seed>-<trials>.shard-<i>-of-<n>.json), in any order.
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Print the result as JSON on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Where result files go: <out>/<scenario>/run-<seed>-<trials>.{json,csv}.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Overwrite an existing result file even if it came from a different scenario content or
+    /// recount version.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Flags of `recount sweep`.

@@ -80,24 +80,46 @@ pub struct InverseState {
     pub within: u64,
 }
 
+impl InverseState {
+    fn new(space: &Space) -> InverseState {
+        InverseState {
+            posteriors: space
+                .params
+                .iter()
+                .map(|p| {
+                    let (lo, hi) = p.prior.support();
+                    Distribution::with_range(lo, hi)
+                })
+                .collect(),
+            within: 0,
+        }
+    }
+
+    /// Adds the sums of other trials of the same scenario (exact, like `Accumulator::merge`).
+    pub fn merge(&mut self, o: &InverseState) {
+        for (d, e) in self.posteriors.iter_mut().zip(&o.posteriors) {
+            d.merge(e);
+        }
+        self.within += o.within;
+    }
+}
+
 /// Runs the inverse question.
 pub fn run(model: &Model, plan: &Plan, progress: impl FnMut(u64)) -> (Accumulator, InverseSummary) {
-    let mut state = engine::State {
-        done: 0,
-        acc: Accumulator::new(model),
-        inverse: None,
-    };
-    let summary = run_from(model, plan, &mut state, progress);
+    let mut state = engine::State::new(model, 0);
+    run_from(model, plan, &mut state, plan.trials, progress);
+    let summary = summarize(model, &state);
     (state.acc, summary)
 }
 
-/// Continues the inverse question from `state` up to `plan.trials` (or until stopped).
+/// Continues the inverse question from `state` up to trial `end` (or until stopped).
 pub fn run_from(
     model: &Model,
     plan: &Plan,
     state: &mut engine::State,
+    end: u64,
     progress: impl FnMut(u64),
-) -> InverseSummary {
+) {
     let inv = model
         .inverse
         .as_ref()
@@ -113,24 +135,16 @@ pub fn run_from(
         guided: guided_parties(model, inv),
         observed_multiplier: observed_multiplier(model, inv, &layout),
     };
-    let inv_state = state.inverse.get_or_insert_with(|| InverseState {
-        posteriors: space
-            .params
-            .iter()
-            .map(|p| {
-                let (lo, hi) = p.prior.support();
-                Distribution::with_range(lo, hi)
-            })
-            .collect(),
-        within: 0,
-    });
+    let inv_state = state
+        .inverse
+        .get_or_insert_with(|| InverseState::new(&space));
     let acc = &mut state.acc;
     let posteriors = &mut inv_state.posteriors;
     let within = &mut inv_state.within;
     state.done = engine::run_batches(
         plan.threads,
         state.done,
-        plan.trials,
+        end,
         |b, count| ctx.batch(plan.seed, b, count),
         |w| {
             acc.add(&w.record);
@@ -141,9 +155,24 @@ pub fn run_from(
         },
         progress,
     );
-    let done = state.done.max(1);
+}
+
+/// The posteriors and diagnostics of the trials in `state`.
+pub fn summarize(model: &Model, state: &engine::State) -> InverseSummary {
+    let inv = model
+        .inverse
+        .as_ref()
+        .expect("inverse run of a model with observations");
+    let space = Space::new(model);
     let acc = &state.acc;
-    let inv_state = state.inverse.as_ref().expect("set above");
+    let empty;
+    let inv_state = match &state.inverse {
+        Some(s) => s,
+        None => {
+            empty = InverseState::new(&space);
+            &empty
+        }
+    };
     let ess = acc.weights.ess();
     let parameters = space
         .params
@@ -165,7 +194,7 @@ pub fn run_from(
     });
     InverseSummary {
         ess,
-        acceptance_rate: inv_state.within as f64 / done as f64,
+        acceptance_rate: inv_state.within as f64 / acc.weights.n.max(1) as f64,
         tolerance_pp: inv.tolerance * 100.0,
         proposal: inv.proposal,
         observed_counts: inv.observed,

@@ -13,6 +13,7 @@ pub mod country;
 pub mod curve;
 pub mod engine;
 pub mod error;
+pub mod exact;
 pub mod expect;
 pub mod html;
 pub mod inverse;

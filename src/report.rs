@@ -20,10 +20,15 @@ pub struct ScenarioInfo {
     pub question: String,
 }
 
-/// A run stopped before all its trials (Ctrl-C): its figures cover `trials_done` trials.
+/// A run stopped before all its trials (Ctrl-C), or one shard of a run: its figures cover
+/// `trials_done` trials, from trial `first_trial` on.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct PartialInfo {
     pub trials_done: u64,
+    pub first_trial: u64,
+    /// `recount run --shard i/n`: which share of the run this is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::engine::Shard>,
 }
 
 /// How long the run took (varies from run to run).
@@ -201,8 +206,18 @@ pub fn to_table(report: &RunReport) -> String {
     let th = pct(report.provenance.threshold);
     let mut out = String::new();
     if let Some(p) = &report.partial {
+        let what = match p.shard {
+            Some(s) => format!(
+                "shard {}/{}, trials {} to {}",
+                s.index,
+                s.count,
+                p.first_trial,
+                p.first_trial + p.trials_done
+            ),
+            None => "stopped early".to_string(),
+        };
         out.push_str(&format!(
-            "PARTIAL RESULT: {} of {} trials (stopped early); the intervals reflect the trials done.\n",
+            "PARTIAL RESULT: {} of {} trials ({what}); the intervals reflect the trials done.\n",
             p.trials_done, report.provenance.trials
         ));
     }

@@ -1,27 +1,35 @@
 //! Small statistics toolkit: streaming weighted estimators, fixed-bin histograms for quantiles,
 //! Wilson intervals, and the special functions the tests and reports need.
 //!
-//! Everything here is deterministic given the order of updates, which the engine fixes (batch
-//! index order), so results are byte-identical whatever the thread count.
+//! Every running sum is exact (`exact::ExactSum`), so the figures depend only on which trials
+//! were added, never on their order: byte-identical whatever the thread count, and when shards
+//! run on several machines are merged.
 
+use crate::exact::ExactSum;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A probability estimated from weighted 0/1 outcomes.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Proportion {
     /// Sum of weights where the event happened.
-    pub w: f64,
+    w: ExactSum,
     /// Sum of squared weights where the event happened.
-    pub w2: f64,
+    w2: ExactSum,
 }
 
 impl Proportion {
     #[inline]
     pub fn add(&mut self, hit: bool, weight: f64) {
         if hit {
-            self.w += weight;
-            self.w2 += weight * weight;
+            self.w.add(weight);
+            self.w2.add(weight * weight);
         }
+    }
+
+    pub fn merge(&mut self, other: &Proportion) {
+        self.w.merge(&other.w);
+        self.w2.merge(&other.w2);
     }
 }
 
@@ -35,44 +43,54 @@ pub struct Estimate {
     pub mcse: f64,
 }
 
-/// Weights seen so far: their sum, sum of squares and count.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+/// Weights seen so far: their count, sum and sum of squares.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Weights {
     pub n: u64,
-    pub sum: f64,
-    pub sum2: f64,
+    sum: ExactSum,
+    sum2: ExactSum,
 }
 
 impl Weights {
     #[inline]
     pub fn add(&mut self, w: f64) {
         self.n += 1;
-        self.sum += w;
-        self.sum2 += w * w;
+        self.sum.add(w);
+        self.sum2.add(w * w);
+    }
+
+    pub fn merge(&mut self, other: &Weights) {
+        self.n += other.n;
+        self.sum.merge(&other.sum);
+        self.sum2.merge(&other.sum2);
+    }
+
+    /// The sum of the weights.
+    pub fn sum(&self) -> f64 {
+        self.sum.value()
     }
 
     /// Kish effective sample size (sum w)^2 / sum w^2; equals n for equal weights.
     pub fn ess(&self) -> f64 {
-        if self.sum2 > 0.0 {
-            self.sum * self.sum / self.sum2
-        } else {
-            0.0
-        }
+        let (sum, sum2) = (self.sum.value(), self.sum2.value());
+        if sum2 > 0.0 { sum * sum / sum2 } else { 0.0 }
     }
 
     /// The estimate of a proportion, its Wilson interval and its Monte Carlo standard error
     /// (the delta-method error of a self-normalised weighted mean).
     pub fn estimate(&self, p: &Proportion) -> Estimate {
-        if self.sum <= 0.0 {
+        let (sum, sum2) = (self.sum.value(), self.sum2.value());
+        if sum <= 0.0 {
             return Estimate {
                 estimate: f64::NAN,
                 ci95: [0.0, 1.0],
                 mcse: f64::NAN,
             };
         }
-        let est = (p.w / self.sum).clamp(0.0, 1.0);
-        let var_num = p.w2 * (1.0 - est).powi(2) + (self.sum2 - p.w2).max(0.0) * est * est;
-        let mcse = var_num.sqrt() / self.sum;
+        let (pw, pw2) = (p.w.value(), p.w2.value());
+        let est = (pw / sum).clamp(0.0, 1.0);
+        let var_num = pw2 * (1.0 - est).powi(2) + (sum2 - pw2).max(0.0) * est * est;
+        let mcse = var_num.sqrt() / sum;
         Estimate {
             estimate: est,
             ci95: wilson(est, self.ess(), 1.959_963_984_540_054),
@@ -98,13 +116,13 @@ pub fn wilson(p: f64, n: f64, z: f64) -> [f64; 2] {
 }
 
 /// A weighted histogram on [lo, hi] (default [0, 1]) with fixed bins, for quantiles without
-/// storing draws. 20,000 bins: on [0, 1] quantiles are exact to 0.005 percentage points.
+/// storing draws. 20,000 bins: on [0, 1] quantiles are exact to 0.005 percentage points. Only
+/// the bins that received weight are stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Histogram {
-    /// Saved sparsely (only non-empty bins) in partial-result files.
     #[serde(with = "sparse")]
-    bins: Vec<f64>,
-    total: f64,
+    bins: BTreeMap<u32, ExactSum>,
+    total: ExactSum,
     lo: f64,
     hi: f64,
 }
@@ -121,8 +139,8 @@ impl Histogram {
     /// An empty histogram on [lo, hi]; values outside are clamped into the end bins.
     pub fn with_range(lo: f64, hi: f64) -> Histogram {
         Histogram {
-            bins: vec![0.0; Self::BINS],
-            total: 0.0,
+            bins: BTreeMap::new(),
+            total: ExactSum::default(),
             lo,
             hi: if hi > lo { hi } else { lo + 1.0 },
         }
@@ -133,30 +151,42 @@ impl Histogram {
         if weight > 0.0 {
             let u = ((x - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0);
             let b = ((u * Self::BINS as f64) as usize).min(Self::BINS - 1);
-            self.bins[b] += weight;
-            self.total += weight;
+            self.bins.entry(b as u32).or_default().add(weight);
+            self.total.add(weight);
         }
+    }
+
+    /// Adds another histogram on the same range.
+    pub fn merge(&mut self, other: &Histogram) {
+        for (&b, w) in &other.bins {
+            self.bins.entry(b).or_default().merge(w);
+        }
+        self.total.merge(&other.total);
     }
 
     /// The weighted share of values below `x` (linear within its bin). O(bins).
     pub fn cdf(&self, x: f64) -> f64 {
-        if self.total <= 0.0 {
+        let total = self.total.value();
+        if total <= 0.0 {
             return f64::NAN;
         }
         let u = ((x - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0) * Self::BINS as f64;
-        let b = (u as usize).min(Self::BINS - 1);
-        let below: f64 = self.bins[..b].iter().sum();
-        (below + self.bins[b] * (u - b as f64).min(1.0)) / self.total
+        let b = (u as usize).min(Self::BINS - 1) as u32;
+        let below: f64 = self.bins.range(..b).map(|(_, w)| w.value()).sum();
+        let at = self.bins.get(&b).map_or(0.0, ExactSum::value);
+        (below + at * (u - b as f64).min(1.0)) / total
     }
 
     /// The q-quantile, interpolated linearly within its bin. O(bins).
     pub fn quantile(&self, q: f64) -> f64 {
-        if self.total <= 0.0 {
+        let total = self.total.value();
+        if total <= 0.0 {
             return f64::NAN;
         }
-        let target = q * self.total;
+        let target = q * total;
         let mut acc = 0.0;
-        for (b, &w) in self.bins.iter().enumerate() {
+        for (&b, w) in &self.bins {
+            let w = w.value();
             if w > 0.0 && acc + w >= target {
                 let frac = ((target - acc) / w).clamp(0.0, 1.0);
                 return self.lo + (self.hi - self.lo) * (b as f64 + frac) / Self::BINS as f64;
@@ -170,8 +200,8 @@ impl Histogram {
 /// A weighted mean, and its 5/50/95% quantiles from a histogram.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Distribution {
-    sum: f64,
-    weight: f64,
+    sum: ExactSum,
+    weight: ExactSum,
     hist: Histogram,
 }
 
@@ -188,17 +218,24 @@ impl Distribution {
     /// An empty distribution whose quantiles are resolved on [lo, hi].
     pub fn with_range(lo: f64, hi: f64) -> Distribution {
         Distribution {
-            sum: 0.0,
-            weight: 0.0,
+            sum: ExactSum::default(),
+            weight: ExactSum::default(),
             hist: Histogram::with_range(lo, hi),
         }
     }
 
     #[inline]
     pub fn add(&mut self, x: f64, weight: f64) {
-        self.sum += x * weight;
-        self.weight += weight;
+        self.sum.add(x * weight);
+        self.weight.add(weight);
         self.hist.add(x, weight);
+    }
+
+    /// Adds another distribution on the same range.
+    pub fn merge(&mut self, other: &Distribution) {
+        self.sum.merge(&other.sum);
+        self.weight.merge(&other.weight);
+        self.hist.merge(&other.hist);
     }
 
     /// The weighted share of values below `x`.
@@ -208,8 +245,8 @@ impl Distribution {
 
     pub fn summary(&self) -> Summary {
         Summary {
-            mean: if self.weight > 0.0 {
-                self.sum / self.weight
+            mean: if self.weight.value() > 0.0 {
+                self.sum.value() / self.weight.value()
             } else {
                 f64::NAN
             },
@@ -220,29 +257,31 @@ impl Distribution {
     }
 }
 
-/// (index, value) pairs of the non-zero bins, so a saved histogram is small.
+/// (index, weight) pairs of the non-empty bins, checked against the bin count when read.
 mod sparse {
+    use crate::exact::ExactSum;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
 
-    pub fn serialize<S: Serializer>(bins: &[f64], s: S) -> Result<S::Ok, S::Error> {
-        let pairs: Vec<(usize, f64)> = bins
-            .iter()
-            .copied()
-            .enumerate()
-            .filter(|(_, w)| *w != 0.0)
-            .collect();
+    pub fn serialize<S: Serializer>(
+        bins: &BTreeMap<u32, ExactSum>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let pairs: Vec<(&u32, &ExactSum)> = bins.iter().collect();
         pairs.serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-        let pairs = Vec::<(usize, f64)>::deserialize(d)?;
-        let mut bins = vec![0.0; super::Histogram::BINS];
-        for (i, w) in pairs {
-            *bins
-                .get_mut(i)
-                .ok_or_else(|| serde::de::Error::custom(format!("bin {i} out of range")))? = w;
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<u32, ExactSum>, D::Error> {
+        let pairs = Vec::<(u32, ExactSum)>::deserialize(d)?;
+        if let Some((i, _)) = pairs
+            .iter()
+            .find(|(i, _)| *i as usize >= super::Histogram::BINS)
+        {
+            return Err(serde::de::Error::custom(format!("bin {i} out of range")));
         }
-        Ok(bins)
+        Ok(pairs.into_iter().collect())
     }
 }
 

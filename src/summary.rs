@@ -1,9 +1,10 @@
 //! Streaming accumulation of trial records into the published estimates.
 //!
 //! Memory does not grow with the trial count: each quantity is a running weighted sum or a
-//! fixed-bin histogram. Records are added in trial order, so the result is byte-identical
-//! whatever the thread count.
+//! fixed-bin histogram. Sums are exact, so the result depends only on which trials were added:
+//! byte-identical whatever the thread count or the split into shards.
 
+use crate::exact::ExactSum;
 use crate::model::Model;
 use crate::outcome::Record;
 use crate::stats::{Distribution, Estimate, Proportion, Summary, Weights};
@@ -17,8 +18,20 @@ struct PartyAcc {
     true_cross: Proportion,
     reported_cross: Proportion,
     flipped: Proportion,
-    true_seats: f64,
-    reported_seats: f64,
+    true_seats: ExactSum,
+    reported_seats: ExactSum,
+}
+
+impl PartyAcc {
+    fn merge(&mut self, o: &PartyAcc) {
+        self.true_share.merge(&o.true_share);
+        self.reported_share.merge(&o.reported_share);
+        self.true_cross.merge(&o.true_cross);
+        self.reported_cross.merge(&o.reported_cross);
+        self.flipped.merge(&o.flipped);
+        self.true_seats.merge(&o.true_seats);
+        self.reported_seats.merge(&o.reported_seats);
+    }
 }
 
 /// Running sums over all trials so far (saved in partial-result files to resume exactly).
@@ -112,8 +125,8 @@ impl Accumulator {
             p.true_cross.add(t >= th, w);
             p.reported_cross.add(rep >= th, w);
             p.flipped.add(t >= th && rep < th, w);
-            p.true_seats += w * r.true_seats[j] as f64;
-            p.reported_seats += w * r.reported_seats[j] as f64;
+            p.true_seats.add(w * r.true_seats[j] as f64);
+            p.reported_seats.add(w * r.reported_seats[j] as f64);
         }
         let focus = &self.focus;
         let any = |s: &[f64]| focus.iter().any(|&j| s[j] >= th);
@@ -130,6 +143,30 @@ impl Accumulator {
         self.true_turnout.add(r.true_turnout, w);
         self.reported_turnout.add(r.reported_turnout, w);
         self.irregular_fraction.add(r.irregular_fraction, w);
+    }
+
+    /// Adds the trials of another accumulator of the same model. Sums are exact, so merging
+    /// accumulators of disjoint trials gives the figures of folding all the trials into one.
+    pub fn merge(&mut self, o: &Accumulator) {
+        self.weights.merge(&o.weights);
+        for (p, q) in self.parties.iter_mut().zip(&o.parties) {
+            p.merge(q);
+        }
+        self.any_true.merge(&o.any_true);
+        self.all_true.merge(&o.all_true);
+        self.any_reported.merge(&o.any_reported);
+        self.all_reported.merge(&o.all_reported);
+        self.any_flipped.merge(&o.any_flipped);
+        self.true_turnout.merge(&o.true_turnout);
+        self.reported_turnout.merge(&o.reported_turnout);
+        self.irregular_fraction.merge(&o.irregular_fraction);
+    }
+
+    /// Whether `o` accumulates the same quantities (same parties, focus and threshold).
+    pub fn compatible(&self, o: &Accumulator) -> bool {
+        self.threshold == o.threshold
+            && self.focus == o.focus
+            && self.parties.len() == o.parties.len()
     }
 
     /// The published figures.
@@ -152,8 +189,8 @@ impl Accumulator {
                 p_true_cross: w.estimate(&acc.true_cross),
                 p_reported_cross: w.estimate(&acc.reported_cross),
                 p_flipped: w.estimate(&acc.flipped),
-                expected_seats_true: acc.true_seats / w.sum,
-                expected_seats_reported: acc.reported_seats / w.sum,
+                expected_seats_true: acc.true_seats.value() / w.sum(),
+                expected_seats_reported: acc.reported_seats.value() / w.sum(),
             })
             .collect();
         Results {

@@ -306,6 +306,48 @@ fn interrupted_inverse_runs_resume_exactly() {
 }
 
 #[test]
+fn sharded_inverse_runs_merge_exactly() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let path = tmp.path().join("inv.json");
+    std::fs::write(
+        &path,
+        scenario([0.852, 0.05, 0.098], 0.4, "guided").to_string(),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_recount"))
+            .arg("run")
+            .arg(&path)
+            .args(["--trials", "640", "--quiet", "--json", "--out"])
+            .arg(tmp.path().join("out"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let whole = run(&[]);
+    let shards: Vec<_> = (1..=3)
+        .map(|i| {
+            run(&["--shard", &format!("{i}/3")]);
+            tmp.path()
+                .join(format!("out/inv/run-1-640.shard-{i}-of-3.json"))
+        })
+        .collect();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_recount"))
+        .arg("merge")
+        .args(&shards)
+        .args(["--json", "--out"])
+        .arg(tmp.path().join("merged"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    // Posteriors, ESS and acceptance rate included.
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), whole);
+    assert!(whole.contains("\"acceptance_rate\""));
+}
+
+#[test]
 fn mean_field_matches_simulated_reported_shares() {
     // The guided proposal aims with expect::reported_shares; check it against the average of
     // simulated elections for the same unknowns, in scenarios that exercise every mechanism.

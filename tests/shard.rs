@@ -1,0 +1,182 @@
+//! One run spread over several machines: `recount run --shard i/n` and `recount merge`. The
+//! merged result must be the single-machine result to the byte, and merge must refuse files that
+//! do not make up one run.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{num, set};
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+fn recount(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recount"));
+    cmd.current_dir(dir).env_remove("RECOUNT_SCENARIOS");
+    cmd
+}
+
+/// `recount run <scenario> <args> --quiet --json --out <dir>/out`: (exit code, stdout).
+fn run(dir: &Path, scenario: &Path, args: &[&str]) -> (i32, String) {
+    let o = recount(dir)
+        .arg("run")
+        .arg(scenario)
+        .args(args)
+        .args(["--quiet", "--json", "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8(o.stdout).unwrap(),
+    )
+}
+
+/// `recount merge <files> --json --out <dir>/merged`, expecting success: stdout.
+fn merge(dir: &Path, files: &[PathBuf]) -> String {
+    let out = recount(dir)
+        .arg("merge")
+        .args(files)
+        .args(["--json", "--out"])
+        .arg(dir.join("merged"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+fn shard_file(dir: &Path, i: u32, n: u32) -> PathBuf {
+    dir.join(format!("out/tiny/run-4-1000.shard-{i}-of-{n}.json"))
+}
+
+fn without_timing(path: &Path) -> Value {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v.as_object_mut().unwrap().remove("timing");
+    v
+}
+
+#[test]
+fn merged_shards_give_the_single_machine_result_to_the_byte() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let base = ["--trials", "1000", "--seed", "4"];
+    let (code, whole) = run(tmp.path(), &path, &base);
+    assert_eq!(code, 0);
+    // Three shards on different thread counts; 1000 trials are 16 batches: 5, 5 and 6 of them.
+    let mut firsts = Vec::new();
+    for (i, threads) in [(1, "1"), (2, "2"), (3, "1")] {
+        let shard = format!("{i}/3");
+        let mut args = base.to_vec();
+        args.extend(["--shard", &shard, "--threads", threads]);
+        let (code, text) = run(tmp.path(), &path, &args);
+        assert_eq!(code, 0, "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["partial"]["shard"]["index"], i);
+        firsts.push(v["partial"]["first_trial"].as_u64().unwrap());
+        assert!(shard_file(tmp.path(), i, 3).exists());
+    }
+    assert_eq!(firsts, [0, 320, 640]);
+    // In any order.
+    let files = [3, 1, 2].map(|i| shard_file(tmp.path(), i, 3));
+    assert_eq!(merge(tmp.path(), &files), whole);
+    // The merged file is where the run's would be, equal but for the timing block.
+    assert_eq!(
+        without_timing(&tmp.path().join("merged/tiny/run-4-1000.json")),
+        without_timing(&tmp.path().join("out/tiny/run-4-1000.json"))
+    );
+    assert!(tmp.path().join("merged/tiny/run-4-1000.csv").exists());
+    // Another split of the same run merges to the same bytes.
+    for i in 1..=2 {
+        let shard = format!("{i}/2");
+        let mut args = base.to_vec();
+        args.extend(["--shard", &shard]);
+        assert_eq!(run(tmp.path(), &path, &args).0, 0);
+    }
+    let files = [1, 2].map(|i| shard_file(tmp.path(), i, 2));
+    assert_eq!(merge(tmp.path(), &files), whole);
+}
+
+#[test]
+fn an_interrupted_shard_resumes_and_merges() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let base = ["--trials", "1000", "--seed", "4"];
+    let (_, whole) = run(tmp.path(), &path, &base);
+    let mut args = base.to_vec();
+    args.extend(["--shard", "2/2", "--stop-after", "600", "--threads", "1"]);
+    let (code, _) = run(tmp.path(), &path, &args);
+    assert_eq!(code, 130);
+    let partial = tmp
+        .path()
+        .join("out/tiny/run-4-1000.shard-2-of-2.partial.json");
+    assert!(partial.exists());
+    let mut args = base.to_vec();
+    args.extend(["--shard", "1/2"]);
+    assert_eq!(run(tmp.path(), &path, &args).0, 0);
+    // Merging now names the unfinished shard.
+    recount(tmp.path())
+        .arg("merge")
+        .arg(shard_file(tmp.path(), 1, 2))
+        .arg(&partial)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("stopped early").and(predicate::str::contains("--resume")),
+        );
+    let resume = ["--resume", partial.to_str().unwrap()];
+    assert_eq!(run(tmp.path(), &path, &resume).0, 0);
+    let files = [1, 2].map(|i| shard_file(tmp.path(), i, 2));
+    assert_eq!(merge(tmp.path(), &files), whole);
+}
+
+#[test]
+fn merge_refuses_files_that_are_not_one_run() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    for i in 1..=3 {
+        let shard = format!("{i}/3");
+        let args = ["--trials", "1000", "--seed", "4", "--shard", &shard];
+        assert_eq!(run(tmp.path(), &path, &args).0, 0);
+    }
+    let refuse = |files: &[PathBuf], why: &str| {
+        recount(tmp.path())
+            .arg("merge")
+            .args(files)
+            .args(["--out"])
+            .arg(tmp.path().join("merged"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(why));
+    };
+    let f = |i| shard_file(tmp.path(), i, 3);
+    refuse(&[f(1), f(3)], "shard 2/3 missing");
+    refuse(&[f(1), f(2), f(2), f(3)], "both hold trials");
+    // Another seed, another trial count, another scenario content.
+    let other = ["--trials", "1000", "--seed", "5", "--shard", "2/3"];
+    assert_eq!(run(tmp.path(), &path, &other).0, 0);
+    let seed5 = tmp.path().join("out/tiny/run-5-1000.shard-2-of-3.json");
+    refuse(&[f(1), seed5, f(3)], "seed");
+    let other = ["--trials", "2000", "--seed", "4", "--shard", "2/3"];
+    assert_eq!(run(tmp.path(), &path, &other).0, 0);
+    let t2000 = tmp.path().join("out/tiny/run-4-2000.shard-2-of-3.json");
+    refuse(&[f(1), t2000, f(3)], "trial count");
+    let mut v = common::all_mechanisms();
+    set(&mut v, "/threshold", num(0.05));
+    let path2 = common::write(tmp.path(), "tiny2", &v);
+    let other = ["--trials", "1000", "--seed", "4", "--shard", "2/3"];
+    assert_eq!(run(tmp.path(), &path2, &other).0, 0);
+    let content = tmp.path().join("out/tiny2/run-4-1000.shard-2-of-3.json");
+    refuse(&[f(1), content, f(3)], "scenario content");
+    // Nothing was written by the refused merges.
+    assert!(!tmp.path().join("merged").exists());
+    // More shards than batches, and malformed shards, are refused before running.
+    let (code, _) = run(tmp.path(), &path, &["--trials", "100", "--shard", "3/3"]);
+    assert_eq!(code, 2);
+    for bad in ["0/3", "4/3", "x", "1/0"] {
+        let (code, _) = run(tmp.path(), &path, &["--trials", "100", "--shard", bad]);
+        assert_eq!(code, 2, "--shard {bad}");
+    }
+}
