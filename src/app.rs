@@ -400,12 +400,46 @@ fn check_size(loaded: &Loaded, trials: u64, threads: usize, quiet: bool) -> Resu
             loaded.model.n_precincts()
         )));
     }
+    let need = memory_needed(loaded.model.n_precincts(), threads);
+    if let Some(have) = memory_available() {
+        check_memory(need, have)?;
+    }
     // A conservative 1e6 precinct-trials per second per thread (docs/performance.md).
     let hours = work / (1e6 * threads as f64) / 3600.0;
     if hours > 1.0 && !quiet {
         eprintln!(
             "warning: {trials} trials may take about {hours:.0} hours on {threads} threads; memory stays flat, Ctrl-C stops it"
         );
+    }
+    Ok(())
+}
+
+/// Bytes a run holds at most, whatever its trial count: the precinct layout (10 bytes a
+/// precinct), per thread a chunk of simulators' buffers (4 batches of up to 20 bytes a precinct,
+/// the inverse question's observers included), and 64 MiB for the accumulators and the rest.
+fn memory_needed(precincts: u64, threads: usize) -> f64 {
+    let p = precincts as f64;
+    10.0 * p + threads as f64 * 4.0 * 20.0 * p + 64.0 * 1024.0 * 1024.0
+}
+
+/// Memory this machine has available now (Linux: MemAvailable in /proc/meminfo), in bytes.
+fn memory_available() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// Refuses a run that would need more memory than the machine has available, before it starts.
+fn check_memory(need: f64, have: f64) -> Result<()> {
+    let gib = |b: f64| b / (1024.0 * 1024.0 * 1024.0);
+    if need > have {
+        return Err(Error::Usage(format!(
+            "this run needs about {:.1} GiB of memory (precincts x threads) but {:.1} GiB are available; \
+             use fewer --threads or a scenario with fewer precincts",
+            gib(need),
+            gib(have)
+        )));
     }
     Ok(())
 }
@@ -698,4 +732,22 @@ fn embedded_scenario(saved: &Saved) -> Result<Loaded> {
         )));
     }
     Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_beyond_what_is_available_is_refused_before_running() {
+        // Kazakhstan on 2 threads: a few MiB beyond the fixed 64.
+        let kz = memory_needed(9_728, 2);
+        assert!(kz < 70.0 * 1024.0 * 1024.0, "{kz}");
+        assert!(check_memory(kz, 1e9).is_ok());
+        // The largest scenario allowed, on 64 threads, on a 16 GiB machine.
+        let big = memory_needed(crate::model::MAX_PRECINCTS, 64);
+        let err = check_memory(big, 16.0 * 1024.0 * 1024.0 * 1024.0).unwrap_err();
+        assert!(err.to_string().contains("GiB are available"), "{err}");
+        assert!(err.to_string().contains("--threads"), "{err}");
+    }
 }

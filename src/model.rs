@@ -11,6 +11,10 @@ use crate::scenario::{Allocation, Kernel, Mechanism, ProposalKind, Scenario, Sel
 pub const MAX_PARTIES: usize = 15;
 /// Parties plus the spoiled-ballot category.
 pub const MAX_CATEGORIES: usize = MAX_PARTIES + 1;
+/// Regions a scenario may have (the layout stores a region index in 16 bits).
+pub const MAX_REGIONS: usize = 10_000;
+/// Precincts a scenario may have in all: 10,000 times Kazakhstan's, about 1 GiB of layout.
+pub const MAX_PRECINCTS: u64 = 100_000_000;
 
 /// A party as the engine and reports see it.
 #[derive(Debug, Clone)]
@@ -266,6 +270,18 @@ impl Model {
             .collect::<Result<Vec<_>, String>>()?;
         if regions.is_empty() {
             return Err("field `regions`: at least one region is needed".into());
+        }
+        if regions.len() > MAX_REGIONS {
+            return Err(format!(
+                "field `regions`: {} regions given, allowed 1 to {MAX_REGIONS}",
+                regions.len()
+            ));
+        }
+        let all: u64 = regions.iter().map(|r| r.precincts as u64).sum();
+        if all > MAX_PRECINCTS {
+            return Err(format!(
+                "field `regions`: {all} precincts in all, allowed at most {MAX_PRECINCTS} (every trial simulates each one)"
+            ));
         }
 
         let size_shape = number_in("precinct_sizes.shape", &s.precinct_sizes.shape, (0.01, 1e4))?;

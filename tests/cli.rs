@@ -170,6 +170,17 @@ type Edit = Box<dyn Fn(&mut Value)>;
 fn broken_cases() -> Vec<(&'static str, Edit, Vec<&'static str>)> {
     vec![
         (
+            "more precincts in all than any machine should simulate",
+            Box::new(|v| {
+                let region = common::region("Big", 1_000_000, 100_000_000, 0.5, 0, 0.6);
+                set(v, "/regions", Value::Array(vec![region; 101]));
+            }),
+            vec![
+                "field `regions`",
+                "101000000 precincts in all, allowed at most 100000000",
+            ],
+        ),
+        (
             "exit-poll shares summing above 1",
             Box::new(|v| {
                 for id in ["a", "b", "c"] {
