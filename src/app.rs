@@ -583,33 +583,23 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let first = &parts[0];
     for p in &parts[1..] {
-        let differs = |what: &str, a: String, b: String| {
-            Error::Usage(format!(
+        let fields = [
+            ("scenario content", first.hash.clone(), p.hash.clone()),
+            ("seed", first.seed.to_string(), p.seed.to_string()),
+            (
+                "trial count",
+                first.trials.to_string(),
+                p.trials.to_string(),
+            ),
+            ("sampler", first.sampler.clone(), p.sampler.clone()),
+        ];
+        if let Some((what, a, b)) = fields.iter().find(|(_, a, b)| a != b) {
+            return Err(Error::Usage(format!(
                 "{}: its {what} {b} differs from the {what} {a} of {}; only shards of one run \
                  (same scenario content, seed, trials, sampler and recount version) can be merged",
                 p.path.display(),
                 first.path.display()
-            ))
-        };
-        if p.hash != first.hash {
-            return Err(differs(
-                "scenario content",
-                first.hash.clone(),
-                p.hash.clone(),
-            ));
-        }
-        if p.seed != first.seed {
-            return Err(differs("seed", first.seed.to_string(), p.seed.to_string()));
-        }
-        if p.trials != first.trials {
-            return Err(differs(
-                "trial count",
-                first.trials.to_string(),
-                p.trials.to_string(),
-            ));
-        }
-        if p.sampler != first.sampler {
-            return Err(differs("sampler", first.sampler.clone(), p.sampler.clone()));
+            )));
         }
     }
     let (seed, trials) = (first.seed, first.trials);

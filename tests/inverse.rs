@@ -274,32 +274,53 @@ fn inverse_results_do_not_depend_on_threads() {
     );
 }
 
-#[test]
-fn interrupted_inverse_runs_resume_exactly() {
-    let tmp = tempfile::TempDir::new().unwrap();
-    let path = tmp.path().join("inv.json");
-    std::fs::write(
-        &path,
-        scenario([0.852, 0.05, 0.098], 0.4, "guided").to_string(),
-    )
-    .unwrap();
-    let run = |args: &[&str]| {
+/// The recount binary in a temporary directory holding the inverse test scenario `inv.json`:
+/// `recount <command> <args> --quiet --json --out <dir>/out` gives (exit code, stdout).
+struct Cli {
+    tmp: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let tmp = tempfile::TempDir::new().unwrap();
+        let v = scenario([0.852, 0.05, 0.098], 0.4, "guided");
+        std::fs::write(tmp.path().join("inv.json"), v.to_string()).unwrap();
+        Cli { tmp }
+    }
+
+    fn path(&self, rel: &str) -> std::path::PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    fn cmd(&self, command: &str, args: &[&str]) -> (Option<i32>, String) {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_recount"))
-            .arg("run")
-            .arg(&path)
-            .args(["--trials", "640", "--quiet", "--json", "--out"])
-            .arg(tmp.path().join("out"))
+            .arg(command)
             .args(args)
+            .args(["--json", "--out"])
+            .arg(self.path("out"))
             .output()
             .unwrap();
         (o.status.code(), String::from_utf8(o.stdout).unwrap())
-    };
-    let (code, whole) = run(&["--force"]);
+    }
+
+    /// `recount run inv.json --trials 640 --quiet <args>`.
+    fn run(&self, args: &[&str]) -> (Option<i32>, String) {
+        let scenario = self.path("inv.json");
+        let mut all = vec![scenario.to_str().unwrap(), "--trials", "640", "--quiet"];
+        all.extend(args);
+        self.cmd("run", &all)
+    }
+}
+
+#[test]
+fn interrupted_inverse_runs_resume_exactly() {
+    let cli = Cli::new();
+    let (code, whole) = cli.run(&["--force"]);
     assert_eq!(code, Some(0));
-    let (code, _) = run(&["--stop-after", "200", "--threads", "2"]);
+    let (code, _) = cli.run(&["--stop-after", "200", "--threads", "2"]);
     assert_eq!(code, Some(130));
-    let file = tmp.path().join("out/inv/run-1-640.partial.json");
-    let (code, resumed) = run(&["--resume", file.to_str().unwrap(), "--threads", "1"]);
+    let file = cli.path("out/inv/run-1-640.partial.json");
+    let (code, resumed) = cli.run(&["--resume", file.to_str().unwrap(), "--threads", "1"]);
     assert_eq!(code, Some(0));
     assert_eq!(resumed, whole);
     assert!(whole.contains("\"ess\""));
@@ -307,43 +328,20 @@ fn interrupted_inverse_runs_resume_exactly() {
 
 #[test]
 fn sharded_inverse_runs_merge_exactly() {
-    let tmp = tempfile::TempDir::new().unwrap();
-    let path = tmp.path().join("inv.json");
-    std::fs::write(
-        &path,
-        scenario([0.852, 0.05, 0.098], 0.4, "guided").to_string(),
-    )
-    .unwrap();
-    let run = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_recount"))
-            .arg("run")
-            .arg(&path)
-            .args(["--trials", "640", "--quiet", "--json", "--out"])
-            .arg(tmp.path().join("out"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(0));
-        String::from_utf8(o.stdout).unwrap()
-    };
-    let whole = run(&[]);
-    let shards: Vec<_> = (1..=3)
-        .map(|i| {
-            run(&["--shard", &format!("{i}/3")]);
-            tmp.path()
-                .join(format!("out/inv/run-1-640.shard-{i}-of-3.json"))
-        })
-        .collect();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_recount"))
-        .arg("merge")
-        .args(&shards)
-        .args(["--json", "--out"])
-        .arg(tmp.path().join("merged"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    let cli = Cli::new();
+    let (code, whole) = cli.run(&[]);
+    assert_eq!(code, Some(0));
+    let mut shards = Vec::new();
+    for i in 1..=3 {
+        assert_eq!(cli.run(&["--shard", &format!("{i}/3")]).0, Some(0));
+        let file = cli.path(&format!("out/inv/run-1-640.shard-{i}-of-3.json"));
+        shards.push(file.to_str().unwrap().to_string());
+    }
+    let files: Vec<&str> = shards.iter().map(String::as_str).collect();
+    let (code, merged) = cli.cmd("merge", &files);
+    assert_eq!(code, Some(0));
     // Posteriors, ESS and acceptance rate included.
-    assert_eq!(String::from_utf8(o.stdout).unwrap(), whole);
+    assert_eq!(merged, whole);
     assert!(whole.contains("\"acceptance_rate\""));
 }
 
