@@ -36,6 +36,7 @@ pub mod stats;
 pub mod summary;
 pub mod sweep;
 pub mod trial;
+pub mod ziggurat;
 
 /// recount's version, recorded in every output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -7,8 +7,8 @@
 //! (transformed rejection) for larger ones, and conditional binomials for the multinomial.
 
 use crate::rng::Rng;
-use rand::{Rng as _, RngExt};
-use rand_distr::{Exp1, StandardNormal};
+use crate::ziggurat::{standard_exp, standard_normal};
+use rand::Rng as _;
 
 /// A uniform draw in [0, 1) with 53 random bits.
 #[inline]
@@ -52,15 +52,15 @@ impl Gamma {
         }
     }
 
-    /// One draw.
-    #[inline]
+    /// One draw (forced inline: the hot loop's dozen gammas per precinct, each small).
+    #[inline(always)]
     pub fn sample(&self, rng: &mut Rng) -> f64 {
         if !self.positive {
             return 0.0;
         }
         let g = marsaglia_tsang(rng, self.d, self.c);
         if self.inv_shape > 0.0 {
-            let e: f64 = rng.sample(Exp1);
+            let e: f64 = standard_exp(rng);
             g * (-e * self.inv_shape).exp()
         } else {
             g
@@ -69,10 +69,10 @@ impl Gamma {
 }
 
 /// Marsaglia and Tsang (2000) for shape d + 1/3 >= 1, c = 1 / sqrt(9 d).
-#[inline]
+#[inline(always)]
 fn marsaglia_tsang(rng: &mut Rng, d: f64, c: f64) -> f64 {
     loop {
-        let x: f64 = rng.sample(StandardNormal);
+        let x: f64 = standard_normal(rng);
         let v = 1.0 + c * x;
         if v <= 0.0 {
             continue;
@@ -201,7 +201,7 @@ pub fn binomial_fast(rng: &mut Rng, n: u64, p: f64) -> u64 {
     if var < FAST_MIN_VARIANCE {
         return binomial(rng, n, p);
     }
-    let z: f64 = rng.sample(StandardNormal);
+    let z: f64 = standard_normal(rng);
     let x = (mean + var.sqrt() * z + 0.5).clamp(0.0, nf);
     // x >= 0: the truncating cast is the floor, so this rounds to the nearest integer.
     (x as u64).min(n)
@@ -227,8 +227,8 @@ pub fn binomial(rng: &mut Rng, n: u64, p: f64) -> u64 {
     }
 }
 
-/// x^n by repeated squaring (deterministic: plain multiplications).
-#[inline]
+/// x^n by repeated squaring (deterministic: plain multiplications); the reference for `powu8`.
+#[cfg(test)]
 fn powu(mut x: f64, mut n: u64) -> f64 {
     let mut r = 1.0;
     while n > 0 {
@@ -241,11 +241,24 @@ fn powu(mut x: f64, mut n: u64) -> f64 {
     r
 }
 
+/// x^n for n <= 255: `powu` unrolled over 8 bits without branches (multiplying by 1.0 where a
+/// bit is clear is exact, so the result is bit for bit `powu`'s).
+#[inline]
+fn powu8(mut x: f64, n: u64) -> f64 {
+    debug_assert!(n <= 255);
+    let mut r = 1.0;
+    for bit in 0..8 {
+        r *= if (n >> bit) & 1 == 1 { x } else { 1.0 };
+        x *= x;
+    }
+    r
+}
+
 /// (1 - p)^n: by squaring for small n, through exp and log1p for large n.
 #[inline]
 fn q_pow_n(p: f64, n: u64) -> f64 {
     if n <= 255 {
-        powu(1.0 - p, n)
+        powu8(1.0 - p, n)
     } else {
         (n as f64 * (-p).ln_1p()).exp()
     }
@@ -369,7 +382,6 @@ fn binomial_btrd(rng: &mut Rng, n: u64, p: f64) -> u64 {
             continue;
         }
         let k = x as u64;
-        let kf = k as f64;
         let alpha = (2.83 + 5.1 * inv_b) * spq;
         v *= alpha / (a / (us * us) + b);
         let m = ((nf + 1.0) * p) as u64;
@@ -404,21 +416,31 @@ fn binomial_btrd(rng: &mut Rng, n: u64, p: f64) -> u64 {
         if v > t + rho {
             continue;
         }
-        // Steps 3.3 and 3.4: the exact ratio by Stirling's series.
-        let r = p / q;
-        let mf = m as f64;
-        let nm = nf - mf + 1.0;
-        let h = (mf + 0.5) * ((mf + 1.0) / (r * nm)).ln()
-            + stirling_correction(m)
-            + stirling_correction(n - m);
-        let nk = nf - kf + 1.0;
-        if v <= h + (nf + 1.0) * (nm / nk).ln() + (kf + 0.5) * (nk * r / (kf + 1.0)).ln()
-            - stirling_correction(k)
-            - stirling_correction(n - k)
-        {
+        // Steps 3.3 and 3.4: the exact ratio by Stirling's series (rare; out of line so the
+        // compiler cannot hoist its loop-invariant logarithm into every call's setup).
+        if btrd_accept_exact(v, n, p, m, k) {
             return k;
         }
     }
+}
+
+/// BTRD's steps 3.3 and 3.4: whether ln v <= ln(f(k) / f(m)), by Stirling's series.
+#[cold]
+#[inline(never)]
+fn btrd_accept_exact(v: f64, n: u64, p: f64, m: u64, k: u64) -> bool {
+    let nf = n as f64;
+    let q = 1.0 - p;
+    let kf = k as f64;
+    let r = p / q;
+    let mf = m as f64;
+    let nm = nf - mf + 1.0;
+    let h = (mf + 0.5) * ((mf + 1.0) / (r * nm)).ln()
+        + stirling_correction(m)
+        + stirling_correction(n - m);
+    let nk = nf - kf + 1.0;
+    v <= h + (nf + 1.0) * (nm / nk).ln() + (kf + 0.5) * (nk * r / (kf + 1.0)).ln()
+        - stirling_correction(k)
+        - stirling_correction(n - k)
 }
 
 /// Fills `out` with Dirichlet(alpha) shares.
@@ -779,6 +801,15 @@ mod tests {
         assert_eq!(binomial_fast(&mut rng, 50, 0.0), 0);
         assert_eq!(binomial_fast(&mut rng, 50, 1.0), 50);
         assert_eq!(binomial_with(&mut rng, SamplerKind::Fast, 50, f64::NAN), 0);
+    }
+
+    #[test]
+    fn powu8_is_bit_for_bit_powu() {
+        for x in [0.0, 1e-300, 0.3, 0.5, 0.98, 0.999_999, 1.0] {
+            for n in 0..=255u64 {
+                assert_eq!(powu8(x, n).to_bits(), powu(x, n).to_bits(), "{x}^{n}");
+            }
+        }
     }
 
     #[test]
