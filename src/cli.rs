@@ -167,6 +167,10 @@ pub struct SweepArgs {
     /// Print curve.json on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Samplers, as for `recount run` (fast: forward scenarios only; results go to
+    /// sweep-<param>[-<param2>]-fast/).
+    #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
+    pub sampler: SamplerKind,
     /// Where result files go: <out>/<scenario>/sweep-<param>[-<param2>]/.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
