@@ -49,6 +49,11 @@ pub struct Simulator<'a> {
     /// turnout Beta.
     gammas: Vec<[sampler::Gamma; MAX_CATEGORIES]>,
     turnout: Vec<sampler::Beta>,
+    /// Per region, for `SamplerKind::Fast` only: the categories given a two-point share and the
+    /// others in draw order (`sampler::split_spikes`), with their counts.
+    spikes: Vec<[sampler::SpikeShare; MAX_CATEGORIES]>,
+    rest_order: Vec<[usize; MAX_CATEGORIES]>,
+    split: Vec<(usize, usize)>,
     /// Whether each precinct's count was irregular in the last trial.
     pub irregular: Vec<bool>,
     /// Exact (the default) or approximate binomials.
@@ -69,6 +74,9 @@ impl<'a> Simulator<'a> {
                 .iter()
                 .map(|r| sampler::Beta::with_mean(r.turnout, model.turnout_concentration))
                 .collect(),
+            spikes: vec![[sampler::SpikeShare::default(); MAX_CATEGORIES]; model.regions.len()],
+            rest_order: vec![[0; MAX_CATEGORIES]; model.regions.len()],
+            split: vec![(0, 0); model.regions.len()],
             irregular: vec![false; layout.len()],
             sampler: sampler::SamplerKind::Exact,
         }
@@ -135,6 +143,14 @@ impl<'a> Simulator<'a> {
             for (g, &x) in self.gammas[r].iter_mut().zip(a.iter()).take(self.n_cat) {
                 *g = sampler::Gamma::new(x);
             }
+            if self.sampler == sampler::SamplerKind::Fast {
+                self.split[r] = sampler::split_spikes(
+                    &a[..self.n_cat],
+                    &o[..self.n_cat],
+                    &mut self.spikes[r],
+                    &mut self.rest_order[r],
+                );
+            }
         }
     }
 
@@ -171,20 +187,37 @@ impl<'a> Simulator<'a> {
             let order = &self.order[r][..n_cat];
             let gammas = &self.gammas[r][..n_cat];
             let turnout_beta = self.turnout[r];
+            let (n_spikes, n_rest) = self.split[r];
+            let spikes = &self.spikes[r][..n_spikes];
+            let rest_order = &self.rest_order[r][..n_rest];
             for i in l.region_range[r].clone() {
                 let registered = l.registered[i] as u64;
                 let turnout = turnout_beta.sample(rng);
                 let voters = ((registered as f64) * turnout).round() as u64;
-                // Dirichlet shares as unnormalised gamma weights: the conditional binomials of
-                // the multinomial only use ratios of them.
-                let total = sampler::dirichlet_weights(rng, gammas, &mut weights[..n_cat]);
-                // All gammas underflowed (only possible with tiny shapes): use the mean shares.
-                let w = if total > 0.0 {
-                    &weights[..n_cat]
-                } else {
-                    alpha
-                };
-                sampler::multinomial_with(rng, kind, voters, w, order, &mut votes[..n_cat]);
+                match kind {
+                    sampler::SamplerKind::Exact => {
+                        // Dirichlet shares as unnormalised gamma weights: the conditional
+                        // binomials of the multinomial only use ratios of them.
+                        let total = sampler::dirichlet_weights(rng, gammas, &mut weights[..n_cat]);
+                        // All gammas underflowed (only possible with tiny shapes): use the means.
+                        let w = if total > 0.0 {
+                            &weights[..n_cat]
+                        } else {
+                            alpha
+                        };
+                        sampler::multinomial(rng, voters, w, order, &mut votes[..n_cat]);
+                    }
+                    sampler::SamplerKind::Fast => sampler::dirichlet_multinomial_fast(
+                        rng,
+                        voters,
+                        spikes,
+                        gammas,
+                        alpha,
+                        rest_order,
+                        &mut weights[..n_cat],
+                        &mut votes[..n_cat],
+                    ),
+                }
                 for (t, v) in t.true_votes.iter_mut().zip(&votes[..n_cat]) {
                     *t += v;
                 }
