@@ -193,7 +193,7 @@ impl<'a> Simulator<'a> {
             for i in l.region_range[r].clone() {
                 let registered = l.registered[i] as u64;
                 let turnout = turnout_beta.sample(rng);
-                let voters = ((registered as f64) * turnout).round() as u64;
+                let voters = sampler::round_count(sampler::count_f64(registered) * turnout);
                 match kind {
                     sampler::SamplerKind::Exact => {
                         // Dirichlet shares as unnormalised gamma weights: the conditional
