@@ -556,6 +556,135 @@ pub fn multinomial_with(
     out[last] = left;
 }
 
+/// Beta-binomial(n, a, b) (the Dirichlet-multinomial's marginal) by inversion from zero, with
+/// P(0) = prod_{j < n} (b + j) / (a + b + j) tabulated for every n up to a bound once per
+/// parameter set, and the exact pmf ratio P(k) / P(k - 1) = (n - k + 1) (a + k - 1) /
+/// (k (b + n - k)) in the loop: exact, no special function, expected cost O(n a / (a + b)).
+/// For a small category this replaces a gamma with shape below 1 (an exponential each) and a
+/// binomial.
+#[derive(Debug, Clone, Default)]
+pub struct BetaBinomial {
+    a: f64,
+    b: f64,
+    p0: Vec<f64>,
+}
+
+impl BetaBinomial {
+    /// Sets a > 0 or a = 0 (always 0), b > 0, and tabulates P(0) for n <= max_n (reusing the
+    /// allocation). O(max_n).
+    pub fn set(&mut self, a: f64, b: f64, max_n: u64) {
+        debug_assert!(a >= 0.0 && b > 0.0);
+        self.a = a;
+        self.b = b;
+        self.p0.resize(max_n as usize + 1, 0.0);
+        let (mut p, mut j) = (1.0, 0.0);
+        for slot in self.p0.iter_mut() {
+            *slot = p;
+            p *= (b + j) / (a + b + j);
+            j += 1.0;
+        }
+    }
+
+    /// One draw; n beyond the table's bound is served too (P(0) computed on the spot).
+    #[inline]
+    pub fn sample(&self, rng: &mut Rng, n: u64) -> u64 {
+        let (a, b) = (self.a, self.b);
+        let p0 = match self.p0.get(n as usize) {
+            Some(&p) => p,
+            None => (0..n).fold(1.0, |p, j| {
+                let j = count_f64(j);
+                p * (b + j) / (a + b + j)
+            }),
+        };
+        let nf = count_f64(n);
+        'retry: loop {
+            let mut u = uniform(rng);
+            let mut p = p0;
+            let mut k = 0u64;
+            while u > p {
+                u -= p;
+                k += 1;
+                if k > n {
+                    // Floating-point residue past the support: draw again.
+                    continue 'retry;
+                }
+                let kf = count_f64(k);
+                p *= (nf - kf + 1.0) * (a + kf - 1.0) / (kf * (b + nf - kf));
+            }
+            return k;
+        }
+    }
+}
+
+/// The leading categories of `order` (smallest Dirichlet parameter first, largest last) that
+/// `dirichlet_multinomial_exact` draws as sequential beta-binomials: while a category's expected
+/// count at `typical_n` ballots is at most `BETA_BINOMIAL_MAX_MEAN` (the inversion's cost grows
+/// with it), never the largest. Writes `(category, a, b)` to `params[..s]`, with the conditional
+/// parameters a = alpha_i and b = the alphas not yet drawn minus alpha_i, and the other
+/// categories to `rest`, still smallest first. Returns (s, rest count).
+pub fn split_beta_binomial(
+    alpha: &[f64],
+    order: &[usize],
+    typical_n: f64,
+    params: &mut [(usize, f64, f64)],
+    rest: &mut [usize],
+) -> (usize, usize) {
+    let mut left: f64 = alpha.iter().sum();
+    let total = left;
+    let (mut s, mut n_rest) = (0, 0);
+    let last = order.len().saturating_sub(1);
+    for (j, &i) in order.iter().enumerate() {
+        let small = j < last && s == j && typical_n * alpha[i] / total <= BETA_BINOMIAL_MAX_MEAN;
+        if small && left - alpha[i] > 0.0 {
+            params[s] = (i, alpha[i], left - alpha[i]);
+            left -= alpha[i];
+            s += 1;
+        } else {
+            rest[n_rest] = i;
+            n_rest += 1;
+        }
+    }
+    (s, n_rest)
+}
+
+/// `split_beta_binomial` takes categories whose expected count is at most this: measured on
+/// odihr-43, the inversion is cheaper than a gamma plus a binomial up to about this mean.
+pub const BETA_BINOMIAL_MAX_MEAN: f64 = 12.0;
+
+/// Dirichlet-multinomial(n, alpha), exact: the categories of `tables` (category, index in `pool`)
+/// one after another as beta-binomials of the ballots left (the Dirichlet-multinomial's
+/// sequential conditionals), then the other categories (`order`, smallest first) share the rest
+/// by independent gammas and conditional binomials (the exact conditional law given the first
+/// ones).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn dirichlet_multinomial_exact(
+    rng: &mut Rng,
+    n: u64,
+    tables: &[(usize, usize)],
+    pool: &[BetaBinomial],
+    gammas: &[Gamma],
+    alpha: &[f64],
+    order: &[usize],
+    weights: &mut [f64],
+    out: &mut [u64],
+) {
+    let mut left = n;
+    for &(i, t) in tables {
+        let k = pool[t].sample(rng, left);
+        out[i] = k;
+        left -= k;
+    }
+    let mut total = 0.0;
+    for &i in order {
+        weights[i] = gammas[i].sample(rng);
+        total += weights[i];
+    }
+    // All gammas underflowed (only possible with tiny shapes): use the mean shares.
+    let w = if total > 0.0 { &*weights } else { alpha };
+    multinomial(rng, left, w, order, out);
+}
+
 /// A category that `dirichlet_multinomial_fast` gives a two-point share: `h` with probability
 /// `pi`, else 0. With h = m + (1 - m) / (1 + A) and pi = m / h its mean m and variance
 /// m (1 - m) / (1 + A) are those of the Dirichlet(alpha) share it replaces (m = alpha / A, A the
@@ -936,6 +1065,125 @@ mod tests {
         assert_eq!(binomial_fast(&mut rng, 50, 0.0), 0);
         assert_eq!(binomial_fast(&mut rng, 50, 1.0), 50);
         assert_eq!(binomial_with(&mut rng, SamplerKind::Fast, 50, f64::NAN), 0);
+    }
+
+    /// Exact Beta-binomial(n, a, b) pmf by log-gamma (independent of the sampler's recurrence).
+    fn beta_binomial_pmf(n: u64, a: f64, b: f64) -> Vec<f64> {
+        let lg = crate::stats::ln_gamma;
+        let nf = n as f64;
+        (0..=n)
+            .map(|k| {
+                let kf = k as f64;
+                (lg(nf + 1.0) - lg(kf + 1.0) - lg(nf - kf + 1.0) + lg(kf + a) + lg(nf - kf + b)
+                    - lg(nf + a + b)
+                    - lg(a)
+                    - lg(b)
+                    + lg(a + b))
+                .exp()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn beta_binomial_matches_pmf_in_and_beyond_its_table() {
+        let draws = 200_000usize;
+        for (j, (n, a, b)) in [
+            (600u64, 0.19, 48.7),
+            (350, 0.76, 45.0),
+            (50, 2.0, 3.0),
+            (7, 0.5, 0.5),
+            (1, 0.3, 0.9),
+            (900, 0.39, 48.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut t = BetaBinomial::default();
+            // The last case is beyond the table (P(0) computed on the spot).
+            t.set(a, b, if j == 5 { 100 } else { n });
+            let mut rng = stream(500 + j as u64, 0);
+            let mut counts = vec![0u64; n as usize + 1];
+            for _ in 0..draws {
+                counts[t.sample(&mut rng, n) as usize] += 1;
+            }
+            let (chi2, dof) = chi_square(&counts, &beta_binomial_pmf(n, a, b), draws);
+            assert!(
+                chi2 < chi2_crit(dof),
+                "bb({n},{a},{b}): chi2 {chi2} with {dof} dof"
+            );
+        }
+        let mut t = BetaBinomial::default();
+        t.set(0.0, 3.0, 10);
+        let mut rng = stream(1, 1);
+        assert_eq!(t.sample(&mut rng, 10), 0, "a = 0: never");
+        assert_eq!(t.sample(&mut rng, 0), 0);
+    }
+
+    #[test]
+    fn exact_dirichlet_multinomial_has_the_exact_marginals_and_sums() {
+        // odihr-43's shape. Every category's count and the sum of pairs drawn by different
+        // methods (beta-binomial and gamma) must follow the Dirichlet-multinomial's
+        // beta-binomial marginals (aggregation property), by chi-square at alpha 0.001.
+        let alpha = [40.0, 3.2, 2.5, 1.2, 0.76, 0.65, 0.39, 0.19];
+        let a0: f64 = alpha.iter().sum();
+        let mut order: Vec<usize> = (0..8).collect();
+        order.sort_by(|&x, &y| alpha[x].total_cmp(&alpha[y]));
+        let n = 300u64;
+        let mut params = [(0, 0.0, 0.0); 8];
+        let mut rest = [0usize; 8];
+        let (s, nr) = split_beta_binomial(&alpha, &order, n as f64, &mut params, &mut rest);
+        assert_eq!(
+            s, 5,
+            "small parties and spoiled: means <= 12 at 300 ballots"
+        );
+        let mut pool = vec![BetaBinomial::default(); s];
+        let tables: Vec<(usize, usize)> = (0..s).map(|k| (params[k].0, k)).collect();
+        for (t, p) in pool.iter_mut().zip(&params[..s]) {
+            t.set(p.1, p.2, n);
+        }
+        let gammas: Vec<Gamma> = alpha.iter().map(|&a| Gamma::new(a)).collect();
+        let pairs = [(7usize, 6usize), (4, 3), (7, 1), (3, 2)];
+        let draws = 200_000usize;
+        let mut rng = stream(600, 0);
+        let (mut w, mut out) = ([0.0; 8], [0u64; 8]);
+        let mut single = vec![vec![0u64; n as usize + 1]; 8];
+        let mut pair = vec![vec![0u64; n as usize + 1]; pairs.len()];
+        for _ in 0..draws {
+            dirichlet_multinomial_exact(
+                &mut rng,
+                n,
+                &tables,
+                &pool,
+                &gammas,
+                &alpha,
+                &rest[..nr],
+                &mut w,
+                &mut out,
+            );
+            assert_eq!(out.iter().sum::<u64>(), n);
+            for i in 0..8 {
+                single[i][out[i] as usize] += 1;
+            }
+            for (c, &(i, j)) in pair.iter_mut().zip(&pairs) {
+                c[(out[i] + out[j]) as usize] += 1;
+            }
+        }
+        for i in 0..8 {
+            let pmf = beta_binomial_pmf(n, alpha[i], a0 - alpha[i]);
+            let (chi2, dof) = chi_square(&single[i], &pmf, draws);
+            assert!(
+                chi2 < chi2_crit(dof),
+                "category {i}: chi2 {chi2} with {dof} dof"
+            );
+        }
+        for (c, &(i, j)) in pair.iter().zip(&pairs) {
+            let a = alpha[i] + alpha[j];
+            let (chi2, dof) = chi_square(c, &beta_binomial_pmf(n, a, a0 - a), draws);
+            assert!(
+                chi2 < chi2_crit(dof),
+                "categories {i}+{j}: chi2 {chi2} with {dof} dof"
+            );
+        }
     }
 
     #[test]
