@@ -600,18 +600,18 @@ impl BetaBinomial {
         'retry: loop {
             let mut u = uniform(rng);
             let mut p = p0;
-            let mut k = 0u64;
+            // k as a float (exact integers): no conversions in the loop.
+            let mut kf = 0.0;
             while u > p {
                 u -= p;
-                k += 1;
-                if k > n {
+                kf += 1.0;
+                if kf > nf {
                     // Floating-point residue past the support: draw again.
                     continue 'retry;
                 }
-                let kf = count_f64(k);
                 p *= (nf - kf + 1.0) * (a + kf - 1.0) / (kf * (b + nf - kf));
             }
-            return k;
+            return trunc_count(kf);
         }
     }
 }
