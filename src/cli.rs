@@ -103,9 +103,10 @@ pub struct RunArgs {
     /// Print the result as JSON on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Samplers: `exact` (default) draws every binomial exactly; `fast` (approximate) draws
-    /// binomials with variance n p (1 - p) >= 9 from a rounded normal (about 1.2x faster than
-    /// exact; headline probabilities agree with exact within Monte Carlo error, see
+    /// Samplers: `exact` (default) draws every distribution exactly; `fast` (approximate) draws
+    /// binomials with variance n p (1 - p) >= 9 from a rounded normal and small parties' shares
+    /// from a two-point law with the same mean and variance (about 1.5x faster than exact;
+    /// headline probabilities agree with exact within Monte Carlo error, see
     /// docs/performance.md).
     /// Recorded in the output (`sampler`) and its file name (run-<seed>-<trials>-fast). Forward
     /// scenarios only: inverse scenarios always run exact.
