@@ -570,13 +570,14 @@ pub struct BetaBinomial {
 }
 
 impl BetaBinomial {
-    /// Sets a > 0 or a = 0 (always 0), b > 0, and tabulates P(0) for n <= max_n (reusing the
-    /// allocation). O(max_n).
+    /// Sets a > 0 or a = 0 (always 0, no table), b > 0, and tabulates P(0) for n <= max_n
+    /// (reusing the allocation). O(max_n).
     pub fn set(&mut self, a: f64, b: f64, max_n: u64) {
         debug_assert!(a >= 0.0 && b > 0.0);
         self.a = a;
         self.b = b;
-        self.p0.resize(max_n as usize + 1, 0.0);
+        let len = if a > 0.0 { max_n as usize + 1 } else { 0 };
+        self.p0.resize(len, 0.0);
         let (mut p, mut j) = (1.0, 0.0);
         for slot in self.p0.iter_mut() {
             *slot = p;
@@ -589,6 +590,9 @@ impl BetaBinomial {
     #[inline]
     pub fn sample(&self, rng: &mut Rng, n: u64) -> u64 {
         let (a, b) = (self.a, self.b);
+        if a <= 0.0 {
+            return 0;
+        }
         let p0 = match self.p0.get(n as usize) {
             Some(&p) => p,
             None => (0..n).fold(1.0, |p, j| {
@@ -650,6 +654,10 @@ pub fn split_beta_binomial(
 /// `split_beta_binomial` takes categories whose expected count is at most this: measured on
 /// odihr-43, the inversion is cheaper than a gamma plus a binomial up to about this mean.
 pub const BETA_BINOMIAL_MAX_MEAN: f64 = 12.0;
+
+/// Regions with a precinct larger than this draw no beta-binomials (their tables, rebuilt every
+/// trial, would cost more than they save).
+pub const BETA_BINOMIAL_MAX_TABLE: u64 = 1 << 16;
 
 /// Dirichlet-multinomial(n, alpha), exact: the categories of `tables` (category, index in `pool`)
 /// one after another as beta-binomials of the ballots left (the Dirichlet-multinomial's
@@ -1117,6 +1125,19 @@ mod tests {
         let mut rng = stream(1, 1);
         assert_eq!(t.sample(&mut rng, 10), 0, "a = 0: never");
         assert_eq!(t.sample(&mut rng, 0), 0);
+        // A zero-share category or a huge precinct is never tabulated.
+        let mut params = [(0, 0.0, 0.0); 3];
+        let mut rest = [0usize; 3];
+        let alpha = [0.0, 0.5, 40.0];
+        assert_eq!(
+            split_beta_binomial(&alpha, &[0, 1, 2], 600.0, &mut params, &mut rest),
+            (2, 1)
+        );
+        let far = f64::INFINITY;
+        assert_eq!(
+            split_beta_binomial(&alpha, &[0, 1, 2], far, &mut params, &mut rest),
+            (0, 3)
+        );
     }
 
     #[test]

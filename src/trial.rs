@@ -192,7 +192,11 @@ impl<'a> Simulator<'a> {
                     let split = sampler::split_beta_binomial(
                         &a[..self.n_cat],
                         &o[..self.n_cat],
-                        self.typical_voters[r],
+                        if self.max_registered[r] <= sampler::BETA_BINOMIAL_MAX_TABLE {
+                            self.typical_voters[r]
+                        } else {
+                            f64::INFINITY
+                        },
                         &mut params,
                         &mut self.rest_order[r],
                     );
