@@ -112,9 +112,10 @@ pub struct RunArgs {
     /// Print the result as JSON on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Samplers: `exact` (default) draws every binomial exactly; `fast` (approximate) draws
-    /// binomials with variance n p (1 - p) >= 9 from a rounded normal (about 1.2x faster than
-    /// exact; headline probabilities agree with exact within Monte Carlo error, see
+    /// Samplers: `exact` (default) draws every distribution exactly; `fast` (approximate) draws
+    /// binomials with variance n p (1 - p) >= 9 from a rounded normal and small parties' shares
+    /// from a two-point law with the same mean and variance (about 1.5x faster than exact;
+    /// headline probabilities agree with exact within Monte Carlo error, see
     /// docs/performance.md).
     /// Recorded in the output (`sampler`) and its file name (run-<seed>-<trials>-fast). Forward
     /// scenarios only: inverse scenarios always run exact.
@@ -200,6 +201,10 @@ pub struct SweepArgs {
     /// Print curve.json on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Samplers, as for `recount run` (fast: forward scenarios only; results go to
+    /// sweep-<param>[-<param2>]-fast/).
+    #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
+    pub sampler: SamplerKind,
     /// Where result files go: <out>/<scenario>/sweep-<param>[-<param2>]/.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,

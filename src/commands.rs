@@ -91,6 +91,7 @@ pub fn sweep_spec(args: &SweepArgs, base: &load::Loaded) -> Result<Spec> {
         args.seed.unwrap_or(base.model.seed),
         threads(args.threads)?,
     )
+    .map(|spec| spec.with_sampler(args.sampler))
 }
 
 /// The folder a sweep's files go to.
@@ -99,6 +100,11 @@ pub fn sweep_dir(out: &Path, scenario: &str, spec: &Spec) -> std::path::PathBuf 
     if let Some(p2) = &spec.param2 {
         name.push('-');
         name.push_str(&p2.slug());
+    }
+    if spec.sampler != crate::sampler::SamplerKind::Exact {
+        // Kept apart from the exact sweep's files, as `run` does with run-<seed>-<trials>-fast.
+        name.push('-');
+        name.push_str(spec.sampler.name());
     }
     out.join(scenario).join(name)
 }

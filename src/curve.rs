@@ -44,8 +44,10 @@ impl SweepReport {
             scenario_value: p.base,
             values: values.to_vec(),
         };
+        let mut provenance = Provenance::new(base, spec.seed, spec.trials);
+        provenance.sampler = spec.sampler.name().to_string();
         SweepReport {
-            provenance: Provenance::new(base, spec.seed, spec.trials),
+            provenance,
             common_random_numbers: CRN_NOTE.to_string(),
             param: info(&spec.param, &spec.xs),
             param2: spec.param2.as_ref().map(|p| info(p, &spec.ys)),

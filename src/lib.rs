@@ -37,10 +37,11 @@ pub mod stats;
 pub mod summary;
 pub mod sweep;
 pub mod trial;
+pub mod ziggurat;
 
 /// recount's version, recorded in every output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Version of the sampling algorithms: bumped whenever a change makes a seed produce different
 /// numbers (recorded in outputs; see CHANGELOG.md).
-pub const SAMPLER_VERSION: u32 = 3;
+pub const SAMPLER_VERSION: u32 = 4;

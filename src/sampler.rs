@@ -7,8 +7,31 @@
 //! (transformed rejection) for larger ones, and conditional binomials for the multinomial.
 
 use crate::rng::Rng;
-use rand::{Rng as _, RngExt};
-use rand_distr::{Exp1, StandardNormal};
+use crate::ziggurat::{standard_exp, standard_normal};
+use rand::Rng as _;
+
+/// `n as f64` for counts (n < 2^63) through i64: the same value, but one instruction on x86-64
+/// (the unsigned conversion is a branchy sequence there).
+#[inline(always)]
+pub fn count_f64(n: u64) -> f64 {
+    debug_assert!(n < 1 << 63);
+    n as i64 as f64
+}
+
+/// `x as u64` for 0 <= x < 2^63 (truncation) through i64: the same value, one instruction.
+#[inline(always)]
+pub fn trunc_count(x: f64) -> u64 {
+    debug_assert!((0.0..9.2e18).contains(&x));
+    x as i64 as u64
+}
+
+/// `x.round() as u64` for 0 <= x < 2^63 (half away from zero) without the libm call: x minus its
+/// truncation is exact, so this is the same value.
+#[inline(always)]
+pub fn round_count(x: f64) -> u64 {
+    let t = trunc_count(x);
+    t + u64::from(x - count_f64(t) >= 0.5)
+}
 
 /// A uniform draw in [0, 1) with 53 random bits.
 #[inline]
@@ -52,15 +75,15 @@ impl Gamma {
         }
     }
 
-    /// One draw.
-    #[inline]
+    /// One draw (forced inline: the hot loop's dozen gammas per precinct, each small).
+    #[inline(always)]
     pub fn sample(&self, rng: &mut Rng) -> f64 {
         if !self.positive {
             return 0.0;
         }
         let g = marsaglia_tsang(rng, self.d, self.c);
         if self.inv_shape > 0.0 {
-            let e: f64 = rng.sample(Exp1);
+            let e: f64 = standard_exp(rng);
             g * (-e * self.inv_shape).exp()
         } else {
             g
@@ -69,10 +92,10 @@ impl Gamma {
 }
 
 /// Marsaglia and Tsang (2000) for shape d + 1/3 >= 1, c = 1 / sqrt(9 d).
-#[inline]
+#[inline(always)]
 fn marsaglia_tsang(rng: &mut Rng, d: f64, c: f64) -> f64 {
     loop {
-        let x: f64 = rng.sample(StandardNormal);
+        let x: f64 = standard_normal(rng);
         let v = 1.0 + c * x;
         if v <= 0.0 {
             continue;
@@ -147,11 +170,14 @@ pub fn beta_mean(rng: &mut Rng, mean: f64, concentration: f64) -> f64 {
 /// 12 to 14 (with (1 - p)^n by squaring or by exp/log1p), BTRD above.
 const BTRD_MIN_MEAN: f64 = 12.0;
 
-/// Which samplers the engine uses. `Exact` (the default) draws every binomial exactly; `Fast`
-/// replaces binomials with a large variance (n p (1 - p) >= `FAST_MIN_VARIANCE`) by a normal
-/// approximation, rounded to the nearest integer and clamped to [0, n]. National totals sum
-/// thousands of precincts, so the approximation's small skewness error does not show in the
-/// headline probabilities (tests/fast_sampler.rs checks this for every named scenario).
+/// Which samplers the engine uses. `Exact` (the default) draws every distribution exactly. `Fast`
+/// makes two moment-preserving approximations: binomials with a large variance
+/// (n p (1 - p) >= `FAST_MIN_VARIANCE`) come from a normal, rounded to the nearest integer and
+/// clamped to [0, n], and in each precinct's Dirichlet-multinomial the categories with a
+/// Dirichlet parameter below 1 get a two-point share with the Dirichlet share's mean and variance
+/// (`dirichlet_multinomial_fast`). National totals sum thousands of precincts, so only the
+/// precinct counts' means and covariances carry through to the headline probabilities
+/// (tests/fast_sampler.rs checks them for every named scenario).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum SamplerKind {
@@ -186,8 +212,8 @@ pub fn binomial_with(rng: &mut Rng, kind: SamplerKind, n: u64, p: f64) -> u64 {
 }
 
 /// Approximate Binomial(n, p): a rounded, clamped normal when n p (1 - p) >= FAST_MIN_VARIANCE,
-/// the exact sampler otherwise.
-#[inline]
+/// the exact sampler otherwise (out of line, so the normal case stays small where it is inlined).
+#[inline(always)]
 pub fn binomial_fast(rng: &mut Rng, n: u64, p: f64) -> u64 {
     if n == 0 || p.is_nan() || p <= 0.0 {
         return 0;
@@ -195,16 +221,22 @@ pub fn binomial_fast(rng: &mut Rng, n: u64, p: f64) -> u64 {
     if p >= 1.0 {
         return n;
     }
-    let nf = n as f64;
+    let nf = count_f64(n);
     let mean = nf * p;
     let var = mean * (1.0 - p);
     if var < FAST_MIN_VARIANCE {
-        return binomial(rng, n, p);
+        return binomial_outlined(rng, n, p);
     }
-    let z: f64 = rng.sample(StandardNormal);
+    let z: f64 = standard_normal(rng);
     let x = (mean + var.sqrt() * z + 0.5).clamp(0.0, nf);
     // x >= 0: the truncating cast is the floor, so this rounds to the nearest integer.
-    (x as u64).min(n)
+    trunc_count(x).min(n)
+}
+
+/// `binomial`, never inlined.
+#[inline(never)]
+fn binomial_outlined(rng: &mut Rng, n: u64, p: f64) -> u64 {
+    binomial(rng, n, p)
 }
 
 /// Binomial(n, p) with p clamped to [0, 1].
@@ -220,15 +252,15 @@ pub fn binomial(rng: &mut Rng, n: u64, p: f64) -> u64 {
         // 1 - p is exact here (Sterbenz).
         return n - binomial(rng, n, 1.0 - p);
     }
-    if (n as f64) * p < BTRD_MIN_MEAN {
+    if count_f64(n) * p < BTRD_MIN_MEAN {
         binomial_inversion(rng, n, p)
     } else {
         binomial_btrd(rng, n, p)
     }
 }
 
-/// x^n by repeated squaring (deterministic: plain multiplications).
-#[inline]
+/// x^n by repeated squaring (deterministic: plain multiplications); the reference for `powu8`.
+#[cfg(test)]
 fn powu(mut x: f64, mut n: u64) -> f64 {
     let mut r = 1.0;
     while n > 0 {
@@ -241,11 +273,24 @@ fn powu(mut x: f64, mut n: u64) -> f64 {
     r
 }
 
+/// x^n for n <= 255: `powu` unrolled over 8 bits without branches (multiplying by 1.0 where a
+/// bit is clear is exact, so the result is bit for bit `powu`'s).
+#[inline]
+fn powu8(mut x: f64, n: u64) -> f64 {
+    debug_assert!(n <= 255);
+    let mut r = 1.0;
+    for bit in 0..8 {
+        r *= if (n >> bit) & 1 == 1 { x } else { 1.0 };
+        x *= x;
+    }
+    r
+}
+
 /// (1 - p)^n: by squaring for small n, through exp and log1p for large n.
 #[inline]
 fn q_pow_n(p: f64, n: u64) -> f64 {
     if n <= 255 {
-        powu(1.0 - p, n)
+        powu8(1.0 - p, n)
     } else {
         (n as f64 * (-p).ln_1p()).exp()
     }
@@ -264,11 +309,11 @@ static RECIPROCALS: [f64; 256] = {
 
 /// Sequential-search inversion (Kachitvichyanukul and Schmeiser's BINV), exact, expected cost
 /// O(n p); used only for small means.
-#[inline]
+#[inline(always)]
 fn binomial_inversion(rng: &mut Rng, n: u64, p: f64) -> u64 {
     let q = 1.0 - p;
     let s = p / q;
-    let a = (n as f64 + 1.0) * s;
+    let a = (count_f64(n) + 1.0) * s;
     let r0 = q_pow_n(p, n);
     'retry: loop {
         let mut r = r0;
@@ -323,10 +368,10 @@ fn stirling_correction(k: u64) -> f64 {
 /// n p >= 10, p <= 0.5. About 80% of draws (for large n p) cost one uniform and a division; the
 /// rest are accepted or rejected by the exact pmf ratio (a product for |k - m| <= 15, squeezes
 /// and Stirling's series beyond).
-#[inline]
+#[inline(never)]
 fn binomial_btrd(rng: &mut Rng, n: u64, p: f64) -> u64 {
     debug_assert!(p <= 0.5 && n as f64 * p >= 9.999);
-    let nf = n as f64;
+    let nf = count_f64(n);
     let q = 1.0 - p;
     let npq = nf * p * q;
     let spq = npq.sqrt();
@@ -346,7 +391,7 @@ fn binomial_btrd(rng: &mut Rng, n: u64, p: f64) -> u64 {
             // Inside the support for n p >= 10; a point outside it is rejected (zero mass).
             // For x >= 0 the truncating cast is the floor (no libm call).
             if x >= 0.0 {
-                let k = x as u64;
+                let k = trunc_count(x);
                 if k <= n {
                     return k;
                 }
@@ -368,11 +413,10 @@ fn binomial_btrd(rng: &mut Rng, n: u64, p: f64) -> u64 {
         if x < 0.0 || x >= nf + 1.0 {
             continue;
         }
-        let k = x as u64;
-        let kf = k as f64;
+        let k = trunc_count(x);
         let alpha = (2.83 + 5.1 * inv_b) * spq;
         v *= alpha / (a / (us * us) + b);
-        let m = ((nf + 1.0) * p) as u64;
+        let m = trunc_count((nf + 1.0) * p);
         let km = k.abs_diff(m);
         if km <= 15 {
             // Step 3.1: f(k) / f(m) by the recurrence f(i) / f(i - 1) = (n + 1) r / i - r.
@@ -381,11 +425,11 @@ fn binomial_btrd(rng: &mut Rng, n: u64, p: f64) -> u64 {
             let mut f = 1.0;
             if m < k {
                 for i in m + 1..=k {
-                    f *= nr / i as f64 - r;
+                    f *= nr / count_f64(i) - r;
                 }
             } else if m > k {
                 for i in k + 1..=m {
-                    v *= nr / i as f64 - r;
+                    v *= nr / count_f64(i) - r;
                 }
             }
             if v <= f {
@@ -395,7 +439,7 @@ fn binomial_btrd(rng: &mut Rng, n: u64, p: f64) -> u64 {
         }
         // Step 3.2: squeeze on ln(f(k) / f(m)).
         let v = v.ln();
-        let kmf = km as f64;
+        let kmf = count_f64(km);
         let rho = (kmf / npq) * (((kmf / 3.0 + 0.625) * kmf + 1.0 / 6.0) / npq + 0.5);
         let t = -kmf * kmf / (2.0 * npq);
         if v < t - rho {
@@ -404,21 +448,31 @@ fn binomial_btrd(rng: &mut Rng, n: u64, p: f64) -> u64 {
         if v > t + rho {
             continue;
         }
-        // Steps 3.3 and 3.4: the exact ratio by Stirling's series.
-        let r = p / q;
-        let mf = m as f64;
-        let nm = nf - mf + 1.0;
-        let h = (mf + 0.5) * ((mf + 1.0) / (r * nm)).ln()
-            + stirling_correction(m)
-            + stirling_correction(n - m);
-        let nk = nf - kf + 1.0;
-        if v <= h + (nf + 1.0) * (nm / nk).ln() + (kf + 0.5) * (nk * r / (kf + 1.0)).ln()
-            - stirling_correction(k)
-            - stirling_correction(n - k)
-        {
+        // Steps 3.3 and 3.4: the exact ratio by Stirling's series (rare; out of line so the
+        // compiler cannot hoist its loop-invariant logarithm into every call's setup).
+        if btrd_accept_exact(v, n, p, m, k) {
             return k;
         }
     }
+}
+
+/// BTRD's steps 3.3 and 3.4: whether ln v <= ln(f(k) / f(m)), by Stirling's series.
+#[cold]
+#[inline(never)]
+fn btrd_accept_exact(v: f64, n: u64, p: f64, m: u64, k: u64) -> bool {
+    let nf = n as f64;
+    let q = 1.0 - p;
+    let kf = k as f64;
+    let r = p / q;
+    let mf = m as f64;
+    let nm = nf - mf + 1.0;
+    let h = (mf + 0.5) * ((mf + 1.0) / (r * nm)).ln()
+        + stirling_correction(m)
+        + stirling_correction(n - m);
+    let nk = nf - kf + 1.0;
+    v <= h + (nf + 1.0) * (nm / nk).ln() + (kf + 0.5) * (nk * r / (kf + 1.0)).ln()
+        - stirling_correction(k)
+        - stirling_correction(n - k)
 }
 
 /// Fills `out` with Dirichlet(alpha) shares.
@@ -450,7 +504,8 @@ pub fn dirichlet_weights(rng: &mut Rng, gammas: &[Gamma], out: &mut [f64]) -> f6
     total
 }
 
-/// Multinomial(n, p) into `out` by conditional binomials. `order` lists the categories to draw,
+/// Multinomial(n, p) into `out` by conditional binomials. `order` lists the categories to draw
+/// (the others in `out` are left as they are),
 /// the largest last. The largest is drawn first against all the others together, so the small
 /// categories are then drawn from the few ballots left (small n: (1 - p)^n by squaring, no libm
 /// call); among the others, the last listed takes the remainder, and the loop stops as soon as no
@@ -470,7 +525,9 @@ pub fn multinomial_with(
     order: &[usize],
     out: &mut [u64],
 ) {
-    out.iter_mut().for_each(|o| *o = 0);
+    for &i in order {
+        out[i] = 0;
+    }
     let (&largest, rest) = order.split_last().expect("at least one category");
     let mut mass: f64 = rest.iter().map(|&i| p[i]).sum();
     let total = mass + p[largest];
@@ -497,6 +554,243 @@ pub fn multinomial_with(
         mass -= p[i];
     }
     out[last] = left;
+}
+
+/// Beta-binomial(n, a, b) (the Dirichlet-multinomial's marginal) by inversion from zero, with
+/// P(0) = prod_{j < n} (b + j) / (a + b + j) tabulated for every n up to a bound once per
+/// parameter set, and the exact pmf ratio P(k) / P(k - 1) = (n - k + 1) (a + k - 1) /
+/// (k (b + n - k)) in the loop: exact, no special function, expected cost O(n a / (a + b)).
+/// For a small category this replaces a gamma with shape below 1 (an exponential each) and a
+/// binomial.
+#[derive(Debug, Clone, Default)]
+pub struct BetaBinomial {
+    a: f64,
+    b: f64,
+    p0: Vec<f64>,
+}
+
+impl BetaBinomial {
+    /// Sets a > 0 or a = 0 (always 0, no table), b > 0, and tabulates P(0) for n <= max_n
+    /// (reusing the allocation). O(max_n).
+    pub fn set(&mut self, a: f64, b: f64, max_n: u64) {
+        debug_assert!(a >= 0.0 && b > 0.0);
+        self.a = a;
+        self.b = b;
+        let len = if a > 0.0 { max_n as usize + 1 } else { 0 };
+        self.p0.resize(len, 0.0);
+        let (mut p, mut j) = (1.0, 0.0);
+        for slot in self.p0.iter_mut() {
+            *slot = p;
+            p *= (b + j) / (a + b + j);
+            j += 1.0;
+        }
+    }
+
+    /// One draw; n beyond the table's bound is served too (P(0) computed on the spot).
+    #[inline]
+    pub fn sample(&self, rng: &mut Rng, n: u64) -> u64 {
+        let (a, b) = (self.a, self.b);
+        if a <= 0.0 {
+            return 0;
+        }
+        let p0 = match self.p0.get(n as usize) {
+            Some(&p) => p,
+            None => (0..n).fold(1.0, |p, j| {
+                let j = count_f64(j);
+                p * (b + j) / (a + b + j)
+            }),
+        };
+        let nf = count_f64(n);
+        'retry: loop {
+            let mut u = uniform(rng);
+            let mut p = p0;
+            // k as a float (exact integers): no conversions in the loop.
+            let mut kf = 0.0;
+            while u > p {
+                u -= p;
+                kf += 1.0;
+                if kf > nf {
+                    // Floating-point residue past the support: draw again.
+                    continue 'retry;
+                }
+                p *= (nf - kf + 1.0) * (a + kf - 1.0) / (kf * (b + nf - kf));
+            }
+            return trunc_count(kf);
+        }
+    }
+}
+
+/// The leading categories of `order` (smallest Dirichlet parameter first, largest last) that
+/// `dirichlet_multinomial_exact` draws as sequential beta-binomials: while a category's expected
+/// count at `typical_n` ballots is at most `BETA_BINOMIAL_MAX_MEAN` (the inversion's cost grows
+/// with it), never the largest. Writes `(category, a, b)` to `params[..s]`, with the conditional
+/// parameters a = alpha_i and b = the alphas not yet drawn minus alpha_i, and the other
+/// categories to `rest`, still smallest first. Returns (s, rest count).
+pub fn split_beta_binomial(
+    alpha: &[f64],
+    order: &[usize],
+    typical_n: f64,
+    params: &mut [(usize, f64, f64)],
+    rest: &mut [usize],
+) -> (usize, usize) {
+    let mut left: f64 = alpha.iter().sum();
+    let total = left;
+    let (mut s, mut n_rest) = (0, 0);
+    let last = order.len().saturating_sub(1);
+    for (j, &i) in order.iter().enumerate() {
+        let small = j < last && s == j && typical_n * alpha[i] / total <= BETA_BINOMIAL_MAX_MEAN;
+        if small && left - alpha[i] > 0.0 {
+            params[s] = (i, alpha[i], left - alpha[i]);
+            left -= alpha[i];
+            s += 1;
+        } else {
+            rest[n_rest] = i;
+            n_rest += 1;
+        }
+    }
+    (s, n_rest)
+}
+
+/// `split_beta_binomial` takes categories whose expected count is at most this: measured on
+/// odihr-43, the inversion is cheaper than a gamma plus a binomial up to about this mean.
+pub const BETA_BINOMIAL_MAX_MEAN: f64 = 12.0;
+
+/// Regions with a precinct larger than this draw no beta-binomials (their tables, rebuilt every
+/// trial, would cost more than they save).
+pub const BETA_BINOMIAL_MAX_TABLE: u64 = 1 << 16;
+
+/// Dirichlet-multinomial(n, alpha), exact: the categories of `tables` (category, index in `pool`)
+/// one after another as beta-binomials of the ballots left (the Dirichlet-multinomial's
+/// sequential conditionals), then the other categories (`order`, smallest first) share the rest
+/// by independent gammas and conditional binomials (the exact conditional law given the first
+/// ones).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn dirichlet_multinomial_exact(
+    rng: &mut Rng,
+    n: u64,
+    tables: &[(usize, usize)],
+    pool: &[BetaBinomial],
+    gammas: &[Gamma],
+    alpha: &[f64],
+    order: &[usize],
+    weights: &mut [f64],
+    out: &mut [u64],
+) {
+    let mut left = n;
+    for &(i, t) in tables {
+        let k = pool[t].sample(rng, left);
+        out[i] = k;
+        left -= k;
+    }
+    let mut total = 0.0;
+    for &i in order {
+        weights[i] = gammas[i].sample(rng);
+        total += weights[i];
+    }
+    // All gammas underflowed (only possible with tiny shapes): use the mean shares.
+    let w = if total > 0.0 { &*weights } else { alpha };
+    multinomial(rng, left, w, order, out);
+}
+
+/// A category that `dirichlet_multinomial_fast` gives a two-point share: `h` with probability
+/// `pi`, else 0. With h = m + (1 - m) / (1 + A) and pi = m / h its mean m and variance
+/// m (1 - m) / (1 + A) are those of the Dirichlet(alpha) share it replaces (m = alpha / A, A the
+/// total concentration).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SpikeShare {
+    pub category: usize,
+    pub pi: f64,
+    pub h: f64,
+}
+
+impl SpikeShare {
+    /// The two-point share of a category with mean share `m` under total concentration `a`.
+    pub fn new(category: usize, m: f64, a: f64) -> SpikeShare {
+        let h = m + (1.0 - m) / (1.0 + a);
+        SpikeShare {
+            category,
+            pi: if h > 0.0 { m / h } else { 0.0 },
+            h,
+        }
+    }
+}
+
+/// The categories of a Dirichlet(alpha) share vector (sorted smallest first, largest last, as
+/// `order`) that `dirichlet_multinomial_fast` draws with a `SpikeShare`: those with alpha < 1
+/// (the gammas that need an exponential each, and whose counts are small), never the largest,
+/// while the spikes' total `h` stays at most 1/2 (so the other categories keep at least half the
+/// share). Returns the number of spikes written to `spikes`; `rest` gets the other categories,
+/// still smallest first.
+pub fn split_spikes(
+    alpha: &[f64],
+    order: &[usize],
+    spikes: &mut [SpikeShare],
+    rest: &mut [usize],
+) -> (usize, usize) {
+    let total: f64 = alpha.iter().sum();
+    let (mut n_spikes, mut n_rest, mut h_sum) = (0, 0, 0.0);
+    let last = order.len().saturating_sub(1);
+    for (j, &i) in order.iter().enumerate() {
+        let spike = SpikeShare::new(i, alpha[i] / total, total);
+        if j < last && alpha[i] < 1.0 && h_sum + spike.h <= 0.5 {
+            spikes[n_spikes] = spike;
+            n_spikes += 1;
+            h_sum += spike.h;
+        } else {
+            rest[n_rest] = i;
+            n_rest += 1;
+        }
+    }
+    (n_spikes, n_rest)
+}
+
+/// Approximate Dirichlet-multinomial(n, alpha) for `SamplerKind::Fast`, with the exact mean and,
+/// but for the small covariances between two spike categories, the exact covariance.
+///
+/// The spike categories get a two-point share (`SpikeShare`: the Dirichlet share's mean and
+/// variance) instead of a gamma with an exponential, and their counts are drawn first, each a
+/// binomial of the ballots left given the share left (so ballots are conserved). The other
+/// categories (`order`, smallest first) share the remaining ballots exactly as in the exact
+/// sampler: a Dirichlet-multinomial of them, which is also the exact Dirichlet-multinomial's
+/// conditional law given the spike categories' counts, with `binomial_fast` for the binomials.
+/// Hence every category's mean n m and variance n m (1 - m) (n + A) / (1 + A), and every
+/// covariance involving a non-spike category, are exact; two spike categories are uncorrelated
+/// in share (-m_i m_j / (1 + A) for the Dirichlet: about 1% of their variances in odihr-43).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn dirichlet_multinomial_fast(
+    rng: &mut Rng,
+    n: u64,
+    spikes: &[SpikeShare],
+    gammas: &[Gamma],
+    alpha: &[f64],
+    order: &[usize],
+    weights: &mut [f64],
+    out: &mut [u64],
+) {
+    let mut left = n;
+    // The share not yet given to a drawn spike category (>= 1/2 by `split_spikes`).
+    let mut mass = 1.0;
+    for s in spikes {
+        out[s.category] = 0;
+        if uniform(rng) < s.pi {
+            if left > 0 {
+                let k = binomial_fast(rng, left, s.h / mass);
+                out[s.category] = k;
+                left -= k;
+            }
+            mass -= s.h;
+        }
+    }
+    let mut total = 0.0;
+    for &i in order {
+        weights[i] = gammas[i].sample(rng);
+        total += weights[i];
+    }
+    // All gammas underflowed (only possible with tiny shapes): use the mean shares.
+    let w = if total > 0.0 { &*weights } else { alpha };
+    multinomial_with(rng, SamplerKind::Fast, left, w, order, out);
 }
 
 #[cfg(test)]
@@ -779,6 +1073,247 @@ mod tests {
         assert_eq!(binomial_fast(&mut rng, 50, 0.0), 0);
         assert_eq!(binomial_fast(&mut rng, 50, 1.0), 50);
         assert_eq!(binomial_with(&mut rng, SamplerKind::Fast, 50, f64::NAN), 0);
+    }
+
+    /// Exact Beta-binomial(n, a, b) pmf by log-gamma (independent of the sampler's recurrence).
+    fn beta_binomial_pmf(n: u64, a: f64, b: f64) -> Vec<f64> {
+        let lg = crate::stats::ln_gamma;
+        let nf = n as f64;
+        (0..=n)
+            .map(|k| {
+                let kf = k as f64;
+                (lg(nf + 1.0) - lg(kf + 1.0) - lg(nf - kf + 1.0) + lg(kf + a) + lg(nf - kf + b)
+                    - lg(nf + a + b)
+                    - lg(a)
+                    - lg(b)
+                    + lg(a + b))
+                .exp()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn beta_binomial_matches_pmf_in_and_beyond_its_table() {
+        let draws = 200_000usize;
+        for (j, (n, a, b)) in [
+            (600u64, 0.19, 48.7),
+            (350, 0.76, 45.0),
+            (50, 2.0, 3.0),
+            (7, 0.5, 0.5),
+            (1, 0.3, 0.9),
+            (900, 0.39, 48.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut t = BetaBinomial::default();
+            // The last case is beyond the table (P(0) computed on the spot).
+            t.set(a, b, if j == 5 { 100 } else { n });
+            let mut rng = stream(500 + j as u64, 0);
+            let mut counts = vec![0u64; n as usize + 1];
+            for _ in 0..draws {
+                counts[t.sample(&mut rng, n) as usize] += 1;
+            }
+            let (chi2, dof) = chi_square(&counts, &beta_binomial_pmf(n, a, b), draws);
+            assert!(
+                chi2 < chi2_crit(dof),
+                "bb({n},{a},{b}): chi2 {chi2} with {dof} dof"
+            );
+        }
+        let mut t = BetaBinomial::default();
+        t.set(0.0, 3.0, 10);
+        let mut rng = stream(1, 1);
+        assert_eq!(t.sample(&mut rng, 10), 0, "a = 0: never");
+        assert_eq!(t.sample(&mut rng, 0), 0);
+        // A zero-share category or a huge precinct is never tabulated.
+        let mut params = [(0, 0.0, 0.0); 3];
+        let mut rest = [0usize; 3];
+        let alpha = [0.0, 0.5, 40.0];
+        assert_eq!(
+            split_beta_binomial(&alpha, &[0, 1, 2], 600.0, &mut params, &mut rest),
+            (2, 1)
+        );
+        let far = f64::INFINITY;
+        assert_eq!(
+            split_beta_binomial(&alpha, &[0, 1, 2], far, &mut params, &mut rest),
+            (0, 3)
+        );
+    }
+
+    #[test]
+    fn exact_dirichlet_multinomial_has_the_exact_marginals_and_sums() {
+        // odihr-43's shape. Every category's count and the sum of pairs drawn by different
+        // methods (beta-binomial and gamma) must follow the Dirichlet-multinomial's
+        // beta-binomial marginals (aggregation property), by chi-square at alpha 0.001.
+        let alpha = [40.0, 3.2, 2.5, 1.2, 0.76, 0.65, 0.39, 0.19];
+        let a0: f64 = alpha.iter().sum();
+        let mut order: Vec<usize> = (0..8).collect();
+        order.sort_by(|&x, &y| alpha[x].total_cmp(&alpha[y]));
+        let n = 300u64;
+        let mut params = [(0, 0.0, 0.0); 8];
+        let mut rest = [0usize; 8];
+        let (s, nr) = split_beta_binomial(&alpha, &order, n as f64, &mut params, &mut rest);
+        assert_eq!(
+            s, 5,
+            "small parties and spoiled: means <= 12 at 300 ballots"
+        );
+        let mut pool = vec![BetaBinomial::default(); s];
+        let tables: Vec<(usize, usize)> = (0..s).map(|k| (params[k].0, k)).collect();
+        for (t, p) in pool.iter_mut().zip(&params[..s]) {
+            t.set(p.1, p.2, n);
+        }
+        let gammas: Vec<Gamma> = alpha.iter().map(|&a| Gamma::new(a)).collect();
+        let pairs = [(7usize, 6usize), (4, 3), (7, 1), (3, 2)];
+        let draws = 200_000usize;
+        let mut rng = stream(600, 0);
+        let (mut w, mut out) = ([0.0; 8], [0u64; 8]);
+        let mut single = vec![vec![0u64; n as usize + 1]; 8];
+        let mut pair = vec![vec![0u64; n as usize + 1]; pairs.len()];
+        for _ in 0..draws {
+            dirichlet_multinomial_exact(
+                &mut rng,
+                n,
+                &tables,
+                &pool,
+                &gammas,
+                &alpha,
+                &rest[..nr],
+                &mut w,
+                &mut out,
+            );
+            assert_eq!(out.iter().sum::<u64>(), n);
+            for i in 0..8 {
+                single[i][out[i] as usize] += 1;
+            }
+            for (c, &(i, j)) in pair.iter_mut().zip(&pairs) {
+                c[(out[i] + out[j]) as usize] += 1;
+            }
+        }
+        for i in 0..8 {
+            let pmf = beta_binomial_pmf(n, alpha[i], a0 - alpha[i]);
+            let (chi2, dof) = chi_square(&single[i], &pmf, draws);
+            assert!(
+                chi2 < chi2_crit(dof),
+                "category {i}: chi2 {chi2} with {dof} dof"
+            );
+        }
+        for (c, &(i, j)) in pair.iter().zip(&pairs) {
+            let a = alpha[i] + alpha[j];
+            let (chi2, dof) = chi_square(c, &beta_binomial_pmf(n, a, a0 - a), draws);
+            assert!(
+                chi2 < chi2_crit(dof),
+                "categories {i}+{j}: chi2 {chi2} with {dof} dof"
+            );
+        }
+    }
+
+    #[test]
+    fn count_conversions_match_the_plain_casts() {
+        let mut rng = stream(9, 0);
+        let edge = [
+            0.0,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            654.4999999999999,
+            1e15 + 0.5,
+        ];
+        let random = (0..100_000).map(|_| uniform(&mut rng) * 5000.0);
+        for x in edge.into_iter().chain(random) {
+            assert_eq!(round_count(x), x.round() as u64, "{x}");
+            assert_eq!(trunc_count(x), x as u64, "{x}");
+        }
+        for n in [0u64, 1, 255, 1 << 40, (1 << 53) + 1, (1 << 62) + 12345] {
+            assert_eq!(count_f64(n).to_bits(), (n as f64).to_bits(), "{n}");
+        }
+    }
+
+    #[test]
+    fn fast_dirichlet_multinomial_keeps_means_and_covariances() {
+        // odihr-43's shape: Nur Otan, NSDP, Ak Zhol, spoiled, then four small parties; A ~ 49.
+        let alpha = [40.0, 3.2, 2.5, 1.2, 0.76, 0.65, 0.39, 0.19];
+        let k = alpha.len();
+        let a0: f64 = alpha.iter().sum();
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by(|&x, &y| alpha[x].total_cmp(&alpha[y]));
+        let mut spikes = [SpikeShare::default(); 8];
+        let mut rest = [0usize; 8];
+        let (ns, nr) = split_spikes(&alpha, &order, &mut spikes, &mut rest);
+        assert_eq!((ns, nr), (4, 4), "the four small parties spike");
+        assert!(spikes[..ns].iter().map(|s| s.h).sum::<f64>() <= 0.5);
+        assert!(
+            !spikes[..ns].iter().any(|s| s.category == 0),
+            "never the largest"
+        );
+        let gammas: Vec<Gamma> = alpha.iter().map(|&a| Gamma::new(a)).collect();
+        let n = 600u64;
+        let draws = 200_000usize;
+        let mut rng = stream(8, 0);
+        let (mut w, mut out) = ([0.0; 8], [0u64; 8]);
+        let mut sum = [0.0f64; 8];
+        let mut cross = [[0.0f64; 8]; 8];
+        for _ in 0..draws {
+            dirichlet_multinomial_fast(
+                &mut rng,
+                n,
+                &spikes[..ns],
+                &gammas,
+                &alpha,
+                &rest[..nr],
+                &mut w,
+                &mut out,
+            );
+            assert_eq!(out.iter().sum::<u64>(), n, "ballots conserved");
+            for i in 0..k {
+                sum[i] += out[i] as f64;
+                for j in 0..k {
+                    cross[i][j] += out[i] as f64 * out[j] as f64;
+                }
+            }
+        }
+        let nf = n as f64;
+        let c = (nf + a0) / (1.0 + a0);
+        let d = draws as f64;
+        for i in 0..k {
+            let m = alpha[i] / a0;
+            let mean = sum[i] / d;
+            let var = cross[i][i] / d - mean * mean;
+            let exact_var = c * nf * m * (1.0 - m);
+            let se = (exact_var / d).sqrt();
+            assert!(
+                (mean - nf * m).abs() < 5.0 * se,
+                "cat {i}: mean {mean} vs {}",
+                nf * m
+            );
+            // Heavy-tailed counts: 5% on the variance is several of its standard errors here.
+            assert!(
+                (var / exact_var - 1.0).abs() < 0.05,
+                "cat {i}: variance {var} vs {exact_var}"
+            );
+            for j in 0..i {
+                // Exact except between two spike categories (uncorrelated shares there).
+                let both_spikes = i >= 4 && j >= 4;
+                let mj = alpha[j] / a0;
+                let cov = cross[i][j] / d - mean * sum[j] / d;
+                let exact = -c * nf * m * mj;
+                let scale = (exact_var * c * nf * mj * (1.0 - mj)).sqrt();
+                let tol = if both_spikes { 0.03 } else { 0.01 } * scale + 8.0 * scale / d.sqrt();
+                assert!(
+                    (cov - exact).abs() < tol,
+                    "cov({i},{j}) {cov} vs {exact} (tolerance {tol})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn powu8_is_bit_for_bit_powu() {
+        for x in [0.0, 1e-300, 0.3, 0.5, 0.98, 0.999_999, 1.0] {
+            for n in 0..=255u64 {
+                assert_eq!(powu8(x, n).to_bits(), powu(x, n).to_bits(), "{x}^{n}");
+            }
+        }
     }
 
     #[test]

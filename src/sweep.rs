@@ -11,6 +11,7 @@
 use crate::engine::{self, Plan};
 use crate::error::{Error, Result};
 use crate::load::Loaded;
+use crate::sampler::SamplerKind;
 use crate::stats::Estimate;
 use crate::summary::Results;
 use serde::Serialize;
@@ -453,9 +454,18 @@ pub struct Spec {
     pub trials: u64,
     pub seed: u64,
     pub threads: usize,
+    /// Exact (the default) or approximate samplers, for every point (see `Spec::with_sampler`).
+    pub sampler: SamplerKind,
 }
 
 impl Spec {
+    /// The same sweep with samplers `kind`. `SamplerKind::Fast` is for forward scenarios: `prepare`
+    /// refuses it when a point's scenario asks the inverse question.
+    pub fn with_sampler(mut self, kind: SamplerKind) -> Spec {
+        self.sampler = kind;
+        self
+    }
+
     /// Checks the size of the sweep (error names the flags to change).
     pub fn new(
         param: Param,
@@ -499,6 +509,7 @@ impl Spec {
             trials,
             seed,
             threads,
+            sampler: SamplerKind::Exact,
         })
     }
 
@@ -567,7 +578,15 @@ pub struct Point {
 pub fn prepare(spec: &Spec, base: &Loaded) -> Result<Vec<(f64, Option<f64>, Loaded)>> {
     spec.coords()
         .into_iter()
-        .map(|(x, y)| Ok((x, y, spec.scenario_at(base, x, y)?)))
+        .map(|(x, y)| {
+            let loaded = spec.scenario_at(base, x, y)?;
+            if spec.sampler != SamplerKind::Exact && loaded.model.inverse.is_some() {
+                return Err(Error::Usage(
+                    "--sampler fast is for forward scenarios; inverse scenarios run exact".into(),
+                ));
+            }
+            Ok((x, y, loaded))
+        })
         .collect()
 }
 
@@ -579,7 +598,7 @@ pub fn run(spec: &Spec, base: &Loaded, mut progress: impl FnMut(u64)) -> Result<
         trials: spec.trials,
         seed: spec.seed,
         threads: spec.threads,
-        sampler: crate::sampler::SamplerKind::Exact,
+        sampler: spec.sampler,
     };
     let mut points = Vec::with_capacity(prepared.len());
     for (i, (x, y, loaded)) in prepared.into_iter().enumerate() {

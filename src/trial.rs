@@ -49,6 +49,24 @@ pub struct Simulator<'a> {
     /// turnout Beta.
     gammas: Vec<[sampler::Gamma; MAX_CATEGORIES]>,
     turnout: Vec<sampler::Beta>,
+    /// Per region, for `SamplerKind::Fast` only: the categories given a two-point share and the
+    /// others in draw order (`sampler::split_spikes`), with their counts.
+    spikes: Vec<[sampler::SpikeShare; MAX_CATEGORIES]>,
+    /// Per region, for `SamplerKind::Exact` only: the small categories drawn as beta-binomials
+    /// (`sampler::split_beta_binomial`), as (category, index in `bb_pool`). Regions with the same
+    /// parameters share a table (rebuilt each trial for n up to their largest precinct).
+    beta_binomials: Vec<[(usize, usize); MAX_CATEGORIES]>,
+    bb_pool: Vec<sampler::BetaBinomial>,
+    /// Distinct (a, b) bit patterns of `bb_pool` this trial and the largest n each needs.
+    bb_keys: Vec<(u64, u64, u64)>,
+    /// Per region: the largest electorate and the mean number of voters of a precinct.
+    max_registered: Vec<u64>,
+    typical_voters: Vec<f64>,
+    /// Per region: the categories drawn by gammas and conditional binomials (smallest first), and
+    /// (special categories, those categories) counts: spikes for `Fast`, beta-binomials for
+    /// `Exact`.
+    rest_order: Vec<[usize; MAX_CATEGORIES]>,
+    split: Vec<(usize, usize)>,
     /// Whether each precinct's count was irregular in the last trial.
     pub irregular: Vec<bool>,
     /// Exact (the default) or approximate binomials.
@@ -69,6 +87,32 @@ impl<'a> Simulator<'a> {
                 .iter()
                 .map(|r| sampler::Beta::with_mean(r.turnout, model.turnout_concentration))
                 .collect(),
+            spikes: vec![[sampler::SpikeShare::default(); MAX_CATEGORIES]; model.regions.len()],
+            beta_binomials: vec![[(0, 0); MAX_CATEGORIES]; model.regions.len()],
+            bb_pool: Vec::new(),
+            bb_keys: Vec::new(),
+            max_registered: layout
+                .region_range
+                .iter()
+                .map(|r| {
+                    layout.registered[r.clone()]
+                        .iter()
+                        .map(|&x| x as u64)
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect(),
+            typical_voters: layout
+                .region_range
+                .iter()
+                .zip(&model.regions)
+                .map(|(r, reg)| {
+                    let sum: f64 = layout.registered[r.clone()].iter().map(|&x| x as f64).sum();
+                    sum / r.len().max(1) as f64 * reg.turnout
+                })
+                .collect(),
+            rest_order: vec![[0; MAX_CATEGORIES]; model.regions.len()],
+            split: vec![(0, 0); model.regions.len()],
             irregular: vec![false; layout.len()],
             sampler: sampler::SamplerKind::Exact,
         }
@@ -122,6 +166,7 @@ impl<'a> Simulator<'a> {
     /// Sets the per-region Dirichlet parameters and multinomial draw order for a draw.
     fn set_regional_means(&mut self, d: &Draw) {
         regional_means(self.model, d, &mut self.alpha);
+        self.bb_keys.clear();
         let c = self.model.share_concentration;
         for r in 0..self.model.regions.len() {
             let a = &mut self.alpha[r];
@@ -134,6 +179,52 @@ impl<'a> Simulator<'a> {
             o[..self.n_cat].sort_by(|&x, &y| a[x].total_cmp(&a[y]).then(x.cmp(&y)));
             for (g, &x) in self.gammas[r].iter_mut().zip(a.iter()).take(self.n_cat) {
                 *g = sampler::Gamma::new(x);
+            }
+            self.split[r] = match self.sampler {
+                sampler::SamplerKind::Fast => sampler::split_spikes(
+                    &a[..self.n_cat],
+                    &o[..self.n_cat],
+                    &mut self.spikes[r],
+                    &mut self.rest_order[r],
+                ),
+                sampler::SamplerKind::Exact => {
+                    let mut params = [(0, 0.0, 0.0); MAX_CATEGORIES];
+                    let split = sampler::split_beta_binomial(
+                        &a[..self.n_cat],
+                        &o[..self.n_cat],
+                        if self.max_registered[r] <= sampler::BETA_BINOMIAL_MAX_TABLE {
+                            self.typical_voters[r]
+                        } else {
+                            f64::INFINITY
+                        },
+                        &mut params,
+                        &mut self.rest_order[r],
+                    );
+                    for (slot, &(i, pa, pb)) in
+                        self.beta_binomials[r].iter_mut().zip(&params[..split.0])
+                    {
+                        let key = (pa.to_bits(), pb.to_bits());
+                        let k = match self.bb_keys.iter().position(|x| (x.0, x.1) == key) {
+                            Some(k) => k,
+                            None => {
+                                self.bb_keys.push((key.0, key.1, 0));
+                                self.bb_keys.len() - 1
+                            }
+                        };
+                        self.bb_keys[k].2 = self.bb_keys[k].2.max(self.max_registered[r]);
+                        *slot = (i, k);
+                    }
+                    split
+                }
+            };
+        }
+        if self.sampler == sampler::SamplerKind::Exact {
+            if self.bb_pool.len() < self.bb_keys.len() {
+                self.bb_pool
+                    .resize(self.bb_keys.len(), sampler::BetaBinomial::default());
+            }
+            for (t, &(a, b, max_n)) in self.bb_pool.iter_mut().zip(&self.bb_keys) {
+                t.set(f64::from_bits(a), f64::from_bits(b), max_n);
             }
         }
     }
@@ -168,23 +259,39 @@ impl<'a> Simulator<'a> {
         let mut votes = [0u64; MAX_CATEGORIES];
         for r in 0..m.regions.len() {
             let alpha = &self.alpha[r][..n_cat];
-            let order = &self.order[r][..n_cat];
             let gammas = &self.gammas[r][..n_cat];
             let turnout_beta = self.turnout[r];
+            let (n_special, n_rest) = self.split[r];
+            let spikes = &self.spikes[r][..n_special.min(MAX_CATEGORIES)];
+            let beta_binomials = &self.beta_binomials[r][..n_special];
+            let rest_order = &self.rest_order[r][..n_rest];
             for i in l.region_range[r].clone() {
                 let registered = l.registered[i] as u64;
                 let turnout = turnout_beta.sample(rng);
-                let voters = ((registered as f64) * turnout).round() as u64;
-                // Dirichlet shares as unnormalised gamma weights: the conditional binomials of
-                // the multinomial only use ratios of them.
-                let total = sampler::dirichlet_weights(rng, gammas, &mut weights[..n_cat]);
-                // All gammas underflowed (only possible with tiny shapes): use the mean shares.
-                let w = if total > 0.0 {
-                    &weights[..n_cat]
-                } else {
-                    alpha
-                };
-                sampler::multinomial_with(rng, kind, voters, w, order, &mut votes[..n_cat]);
+                let voters = sampler::round_count(sampler::count_f64(registered) * turnout);
+                match kind {
+                    sampler::SamplerKind::Exact => sampler::dirichlet_multinomial_exact(
+                        rng,
+                        voters,
+                        beta_binomials,
+                        &self.bb_pool,
+                        gammas,
+                        alpha,
+                        rest_order,
+                        &mut weights[..n_cat],
+                        &mut votes[..n_cat],
+                    ),
+                    sampler::SamplerKind::Fast => sampler::dirichlet_multinomial_fast(
+                        rng,
+                        voters,
+                        spikes,
+                        gammas,
+                        alpha,
+                        rest_order,
+                        &mut weights[..n_cat],
+                        &mut votes[..n_cat],
+                    ),
+                }
                 for (t, v) in t.true_votes.iter_mut().zip(&votes[..n_cat]) {
                     *t += v;
                 }

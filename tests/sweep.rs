@@ -514,3 +514,55 @@ fn precincts_table_and_fingerprint() {
     roxmltree::Document::parse(&svg).expect("well-formed XML");
     assert!(svg.contains("True count") && svg.contains("Reported count"));
 }
+
+#[test]
+fn fast_sampler_is_plumbed_recorded_and_kept_apart() {
+    let out = tempfile::tempdir().unwrap();
+    let args = [
+        "--param",
+        "prevalence",
+        "--values",
+        "0.3",
+        "--trials",
+        "64",
+        "--seed",
+        "5",
+    ];
+    sweep(out.path(), &args).success();
+    sweep(out.path(), &[&args[..], &["--sampler", "fast"]].concat()).success();
+    let curve = |name: &str| -> Value {
+        serde_json::from_str(&read(dir(out.path(), name).join("curve.json"))).unwrap()
+    };
+    let exact = curve("sweep-irregularities.prevalence");
+    let fast = curve("sweep-irregularities.prevalence-fast");
+    assert_eq!(exact["sampler"], "exact");
+    assert_eq!(fast["sampler"], "fast");
+    // Same trials and seed: the election-level draws agree and only precinct counts differ, so
+    // the true-support probabilities agree up to the few trials within precinct noise of the
+    // threshold, while the reported turnouts differ.
+    let (e, f) = (
+        &exact["points"][0]["results"],
+        &fast["points"][0]["results"],
+    );
+    let p = |r: &Value| r["p_any_true_cross"]["estimate"].as_f64().unwrap();
+    assert!((p(e) - p(f)).abs() <= 3.0 / 64.0, "{} vs {}", p(e), p(f));
+    assert_ne!(e["reported_turnout"], f["reported_turnout"]);
+
+    // The inverse question always runs exact.
+    cargo_bin_cmd!("recount")
+        .args([
+            "sweep",
+            "inverse-honest",
+            "--param",
+            "threshold",
+            "--values",
+            "0.07",
+        ])
+        .args(["--trials", "8", "--sampler", "fast", "--quiet", "--out"])
+        .arg(out.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "--sampler fast is for forward scenarios",
+        ));
+}
