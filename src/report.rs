@@ -63,7 +63,7 @@ impl Provenance {
         Provenance {
             recount_version: crate::VERSION.to_string(),
             sampler_version: crate::SAMPLER_VERSION,
-            // Sweeps always use the exact samplers; `run` overwrites this for `--sampler fast`.
+            // Exact unless `run` or `sweep` overwrites it for `--sampler fast`.
             sampler: crate::sampler::SamplerKind::Exact.name().to_string(),
             generator: crate::rng::GENERATOR.to_string(),
             scenario: ScenarioInfo {
