@@ -181,12 +181,18 @@ pub struct BetaTable {
 
 impl BetaTable {
     /// The table for Beta(a, b), or None unless a, b >= 1 (a bounded density, which the
-    /// quadrature needs).
+    /// quadrature needs) and its standard deviation is at least 1/64 (so the quadrature resolves
+    /// it).
     pub fn new(a: f64, b: f64) -> Option<BetaTable> {
+        const PANELS: usize = 1024;
         if !(a >= 1.0 && b >= 1.0 && a.is_finite() && b.is_finite()) {
             return None;
         }
-        const PANELS: usize = 1024;
+        // At least 16 panels per standard deviation, for the quadrature's accuracy.
+        let sd = (a * b / ((a + b) * (a + b) * (a + b + 1.0))).sqrt();
+        if sd < 16.0 / PANELS as f64 {
+            return None;
+        }
         // The log density relative to its mode, so the density is at most 1 (no overflow).
         let mode = if a + b > 2.0 {
             (a - 1.0) / (a + b - 2.0)
@@ -976,6 +982,10 @@ mod tests {
         }
         assert!(BetaTable::new(0.5, 3.0).is_none());
         assert!(BetaTable::new(3.0, 0.9).is_none());
+        assert!(
+            BetaTable::new(7000.0, 3000.0).is_none(),
+            "too narrow for the quadrature"
+        );
     }
 
     #[test]
