@@ -220,15 +220,18 @@ fn miscount_with(rng: &mut Rng, kind: SamplerKind, votes: &mut [u64], rate: f64)
     }
     let valid: u64 = votes[..parties].iter().sum();
     let errors = binomial_with(rng, kind, valid, rate);
+    // The same values as the plain casts, without x86-64's branchy unsigned conversions.
+    let valid_f = sampler::count_f64(valid);
+    let others_f = sampler::count_f64(parties as u64 - 1);
     for _ in 0..errors {
         // Pick a ballot uniformly among the valid ones (counts change as ballots move).
-        let mut pick = (uniform(rng) * valid as f64) as u64;
+        let mut pick = sampler::trunc_count(uniform(rng) * valid_f);
         let mut from = 0;
         while from < parties - 1 && pick >= votes[from] {
             pick -= votes[from];
             from += 1;
         }
-        let mut to = (uniform(rng) * (parties - 1) as f64) as usize;
+        let mut to = sampler::trunc_count(uniform(rng) * others_f) as usize;
         to = to.min(parties - 2);
         if to >= from {
             to += 1;

@@ -49,6 +49,9 @@ pub struct Simulator<'a> {
     /// turnout Beta.
     gammas: Vec<[sampler::Gamma; MAX_CATEGORIES]>,
     turnout: Vec<sampler::Beta>,
+    /// Per region, for `SamplerKind::Fast` only: the turnout Beta as a quantile table (None where
+    /// its parameters are below 1, or for `Exact`).
+    turnout_table: Vec<Option<sampler::BetaTable>>,
     /// Per region, for `SamplerKind::Fast` only: the categories given a two-point share and the
     /// others in draw order (`sampler::split_spikes`), with their counts.
     spikes: Vec<[sampler::SpikeShare; MAX_CATEGORIES]>,
@@ -87,6 +90,7 @@ impl<'a> Simulator<'a> {
                 .iter()
                 .map(|r| sampler::Beta::with_mean(r.turnout, model.turnout_concentration))
                 .collect(),
+            turnout_table: Vec::new(),
             spikes: vec![[sampler::SpikeShare::default(); MAX_CATEGORIES]; model.regions.len()],
             beta_binomials: vec![[(0, 0); MAX_CATEGORIES]; model.regions.len()],
             bb_pool: Vec::new(),
@@ -121,6 +125,17 @@ impl<'a> Simulator<'a> {
     /// The same simulator, drawing binomials with sampler `kind`.
     pub fn with_sampler(mut self, kind: sampler::SamplerKind) -> Simulator<'a> {
         self.sampler = kind;
+        self.turnout_table = match kind {
+            sampler::SamplerKind::Fast => {
+                let c = self.model.turnout_concentration;
+                self.model
+                    .regions
+                    .iter()
+                    .map(|r| sampler::BetaTable::new(r.turnout * c, (1.0 - r.turnout) * c))
+                    .collect()
+            }
+            sampler::SamplerKind::Exact => Vec::new(),
+        };
         self
     }
 
@@ -261,13 +276,17 @@ impl<'a> Simulator<'a> {
             let alpha = &self.alpha[r][..n_cat];
             let gammas = &self.gammas[r][..n_cat];
             let turnout_beta = self.turnout[r];
+            let turnout_table = self.turnout_table.get(r).and_then(Option::as_ref);
             let (n_special, n_rest) = self.split[r];
             let spikes = &self.spikes[r][..n_special.min(MAX_CATEGORIES)];
             let beta_binomials = &self.beta_binomials[r][..n_special];
             let rest_order = &self.rest_order[r][..n_rest];
             for i in l.region_range[r].clone() {
                 let registered = l.registered[i] as u64;
-                let turnout = turnout_beta.sample(rng);
+                let turnout = match turnout_table {
+                    Some(t) => t.sample(rng),
+                    None => turnout_beta.sample(rng),
+                };
                 let voters = sampler::round_count(sampler::count_f64(registered) * turnout);
                 match kind {
                     sampler::SamplerKind::Exact => sampler::dirichlet_multinomial_exact(

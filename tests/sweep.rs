@@ -538,14 +538,17 @@ fn fast_sampler_is_plumbed_recorded_and_kept_apart() {
     assert_eq!(exact["sampler"], "exact");
     assert_eq!(fast["sampler"], "fast");
     // Same trials and seed: the election-level draws agree and only precinct counts differ, so
-    // the true-support probabilities agree up to the few trials within precinct noise of the
-    // threshold, while the reported turnouts differ.
+    // the true-support probabilities agree up to the trials within precinct noise of the
+    // threshold, while the reported turnouts differ. With 120 precincts that noise is about 0.3
+    // points of national share: over seeds 1-16 of `recount run tiny --trials 64`, exact and fast
+    // differed by up to 8 trials (SAMPLER_VERSION 4) and 5 (version 5); tests/fast_sampler.rs
+    // checks the distributions themselves.
     let (e, f) = (
         &exact["points"][0]["results"],
         &fast["points"][0]["results"],
     );
     let p = |r: &Value| r["p_any_true_cross"]["estimate"].as_f64().unwrap();
-    assert!((p(e) - p(f)).abs() <= 3.0 / 64.0, "{} vs {}", p(e), p(f));
+    assert!((p(e) - p(f)).abs() <= 10.0 / 64.0, "{} vs {}", p(e), p(f));
     assert_ne!(e["reported_turnout"], f["reported_turnout"]);
 
     // The inverse question always runs exact.
