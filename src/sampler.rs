@@ -341,12 +341,44 @@ pub fn binomial_fast(rng: &mut Rng, n: u64, p: f64) -> u64 {
     let mean = nf * p;
     let var = mean * (1.0 - p);
     if var < FAST_MIN_VARIANCE {
+        // Below the normal's range: a dithered uniform where its support fits in [0, n].
+        let l = (12.0 * var - 2.0).sqrt();
+        let half = 0.5 * (l + 1.0);
+        if l >= 1.0 && mean >= half && nf - mean >= half {
+            return dithered_uniform(rng, mean, l);
+        }
         return binomial_outlined(rng, n, p);
     }
     let z: f64 = standard_normal(rng);
     let x = (mean + var.sqrt() * z + 0.5).clamp(0.0, nf);
     // x >= 0: the truncating cast is the floor, so this rounds to the nearest integer.
     trunc_count(x).min(n)
+}
+
+/// For `binomial_fast`, a count with mean `mean` and variance (l^2 + 2) / 12 (l >= 1), without
+/// clamping: floor(mean - w / 2 + w U1 + U2) for U1, U2 uniform and an integer width w, l's floor
+/// or the next integer, chosen with the probability that makes E[w^2] = l^2. Given w, the
+/// fractional part of mean - w / 2 + w U1 is exactly uniform (w is an integer), so the dither U2
+/// keeps the mean and adds exactly 1/6 to the variance w^2 / 12: the mean is exact and the
+/// variance is E[w^2] / 12 + 1/6 = (l^2 + 2) / 12. The support, [floor(mean - w / 2),
+/// floor(mean + w / 2)], lies in [0, n] when mean and n - mean are at least (l + 1) / 2 (the
+/// caller's check). The three uniforms come from one 64-bit number, 21 bits each (cell
+/// midpoints, so each has mean exactly 1/2; the dither's resolution moves a draw's mean by at
+/// most 2^-22 of a ballot).
+#[inline(always)]
+fn dithered_uniform(rng: &mut Rng, mean: f64, l: f64) -> u64 {
+    const SCALE: f64 = 1.0 / (1u64 << 21) as f64;
+    const MASK: u64 = (1 << 21) - 1;
+    let bits = rng.next_u64();
+    let u1 = (count_f64(bits >> 43) + 0.5) * SCALE;
+    let u2 = (count_f64((bits >> 22) & MASK) + 0.5) * SCALE;
+    let u3 = (count_f64(bits & MASK) + 0.5) * SCALE;
+    let w1 = count_f64(trunc_count(l));
+    let w2 = w1 + 1.0;
+    // P(w = w1) so that E[w^2] = l^2.
+    let lambda = (w2 * w2 - l * l) / (w2 * w2 - w1 * w1);
+    let w = if u3 < lambda { w1 } else { w2 };
+    trunc_count(mean - 0.5 * w + w * u1 + u2)
 }
 
 /// `binomial`, never inlined.
@@ -1228,6 +1260,54 @@ mod tests {
         assert_eq!(binomial_fast(&mut rng, 50, 0.0), 0);
         assert_eq!(binomial_fast(&mut rng, 50, 1.0), 50);
         assert_eq!(binomial_with(&mut rng, SamplerKind::Fast, 50, f64::NAN), 0);
+    }
+
+    /// The dithered uniform of `binomial_fast` (variances 1/4 to 9, support inside [0, n]) has
+    /// the binomial's mean and variance: sample mean and variance within 5 of their standard
+    /// errors (from the sample's own central moments), and the support stays in [0, n].
+    #[test]
+    fn fast_binomial_small_variance_keeps_mean_and_variance() {
+        let mut rng = stream(13, 0);
+        let draws = 400_000;
+        for (n, p) in [
+            (27u64, 0.38),
+            (27, 0.18),
+            (440, 0.01),
+            (200, 0.05),
+            (12, 0.5),
+            (40, 0.9),
+            (60, 0.1),
+            (8, 0.4),
+        ] {
+            let m = n as f64 * p;
+            let v = m * (1.0 - p);
+            let l = (12.0 * v - 2.0).sqrt();
+            assert!(
+                l >= 1.0 && m >= 0.5 * (l + 1.0) && n as f64 - m >= 0.5 * (l + 1.0),
+                "bin({n},{p}) is not in the dithered uniform's range"
+            );
+            let xs: Vec<f64> = (0..draws)
+                .map(|_| {
+                    let k = binomial_fast(&mut rng, n, p);
+                    assert!(k <= n);
+                    k as f64
+                })
+                .collect();
+            let d = draws as f64;
+            let s1 = xs.iter().sum::<f64>() / d;
+            let c2 = xs.iter().map(|x| (x - s1).powi(2)).sum::<f64>() / d;
+            let c4 = xs.iter().map(|x| (x - s1).powi(4)).sum::<f64>() / d;
+            let se_mean = (c2 / d).sqrt();
+            let se_var = ((c4 - c2 * c2) / d).sqrt();
+            assert!(
+                (s1 - m).abs() < 5.0 * se_mean,
+                "bin({n},{p}): mean {s1} vs {m} (se {se_mean})"
+            );
+            assert!(
+                (c2 - v).abs() < 5.0 * se_var,
+                "bin({n},{p}): variance {c2} vs {v} (se {se_var})"
+            );
+        }
     }
 
     /// Exact Beta-binomial(n, a, b) pmf by log-gamma (independent of the sampler's recurrence).
