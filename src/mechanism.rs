@@ -127,6 +127,19 @@ impl<'a> Acting<'a> {
         }
     }
 
+    /// `regular` for a precinct whose irregularity decision was `u >= p_irr` with u uniform on
+    /// [0, 1) (`SamplerKind::Fast`): (u - p_irr) / (1 - p_irr) is then again uniform and
+    /// independent of the decision, so it decides the honest miscount instead of a new uniform.
+    #[inline]
+    pub fn regular_reusing(&self, rng: &mut Rng, votes: &mut [u64], u: f64, p_irr: f64) {
+        if let Some((_, rate)) = self.miscount
+            && self.regular_miscount > 0.0
+            && u - p_irr < self.regular_miscount * (1.0 - p_irr)
+        {
+            miscount_with(rng, self.kind, votes, rate);
+        }
+    }
+
     /// An irregular count: the mechanisms act on `votes` in place.
     pub fn irregular(&self, rng: &mut Rng, registered: u64, votes: &mut [u64]) {
         if let Some((p, r)) = self.rewrite

@@ -323,11 +323,14 @@ impl<'a> Simulator<'a> {
                     p_irr *= ir.evoting_multiplier;
                 }
                 let true_votes = votes;
-                let irregular = sampler::uniform(rng) < p_irr;
+                let u = sampler::uniform(rng);
+                let irregular = u < p_irr;
                 self.irregular[i] = irregular;
                 if irregular {
                     t.irregular_precincts += 1;
                     acts.irregular(rng, registered, &mut votes[..n_cat]);
+                } else if kind == sampler::SamplerKind::Fast {
+                    acts.regular_reusing(rng, &mut votes[..n_cat], u, p_irr);
                 } else {
                     acts.regular(rng, &mut votes[..n_cat]);
                 }
