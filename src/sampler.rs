@@ -286,12 +286,14 @@ impl BetaTable {
 const BTRD_MIN_MEAN: f64 = 12.0;
 
 /// Which samplers the engine uses. `Exact` (the default) draws every distribution exactly. `Fast`
-/// makes three moment-preserving approximations: binomials with a large variance
+/// makes moment-preserving approximations: binomials with a large variance
 /// (n p (1 - p) >= `FAST_MIN_VARIANCE`) come from a normal, rounded to the nearest integer and
-/// clamped to [0, n], in each precinct's Dirichlet-multinomial the categories with a
-/// Dirichlet parameter below 2 get a two-point share with the Dirichlet share's mean and variance
-/// (`dirichlet_multinomial_fast`), and the turnout Beta is inverted from a quantile table
-/// (`BetaTable`). National totals sum thousands of precincts, so only the
+/// clamped to [0, n], smaller ones from a dithered uniform with the exact mean and variance where
+/// its support fits in [0, n] (`binomial_fast`), in each precinct's Dirichlet-multinomial the
+/// categories with a Dirichlet parameter below 2 get a two-point share with the Dirichlet share's
+/// mean and variance (`dirichlet_multinomial_fast`), the turnout Beta is inverted from a quantile
+/// table (`BetaTable`), and the mechanisms' per-precinct intensity Betas become two-point
+/// intensities (`mechanism`). National totals sum thousands of precincts, so only the
 /// precinct counts' means and covariances carry through to the headline probabilities
 /// (tests/fast_sampler.rs checks them for every named scenario).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
@@ -328,7 +330,8 @@ pub fn binomial_with(rng: &mut Rng, kind: SamplerKind, n: u64, p: f64) -> u64 {
 }
 
 /// Approximate Binomial(n, p): a rounded, clamped normal when n p (1 - p) >= FAST_MIN_VARIANCE,
-/// the exact sampler otherwise (out of line, so the normal case stays small where it is inlined).
+/// else a dithered uniform (`dithered_uniform`) where its support fits in [0, n], else the exact
+/// sampler (out of line, so the common cases stay small where they are inlined).
 #[inline(always)]
 pub fn binomial_fast(rng: &mut Rng, n: u64, p: f64) -> u64 {
     if n == 0 || p.is_nan() || p <= 0.0 {
