@@ -113,9 +113,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Samplers: `exact` (default) draws every distribution exactly; `fast` (approximate) draws
-    /// binomials with variance n p (1 - p) >= 9 from a rounded normal, small categories' shares
-    /// from a two-point law with the same mean and variance and the turnout Beta from a quantile
-    /// table (about 1.7x faster than exact;
+    /// binomials with variance n p (1 - p) >= 9 from a rounded normal and smaller ones from a
+    /// dithered uniform, small categories' shares and the mechanisms' intensities from two-point
+    /// laws with the same means and variances and the turnout Beta from a quantile table (about
+    /// 2.5x faster than exact;
     /// headline probabilities agree with exact within Monte Carlo error, see
     /// docs/performance.md).
     /// Recorded in the output (`sampler`) and its file name (run-<seed>-<trials>-fast). Forward
