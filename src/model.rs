@@ -277,6 +277,9 @@ impl Model {
                 regions.len()
             ));
         }
+        if let Some(c) = &s.country {
+            check_country_totals(c, &regions)?;
+        }
         let all: u64 = regions.iter().map(|r| r.precincts as u64).sum();
         if all > MAX_PRECINCTS {
             return Err(format!(
@@ -627,6 +630,29 @@ pub fn prior_in(field: &str, p: &Prior, range: (f64, f64)) -> Result<Dist, Strin
 }
 
 /// Checks a whole count in [lo, hi].
+/// The regions' precincts and registered voters must add up to the country's totals.
+fn check_country_totals(
+    c: &crate::scenario::Country,
+    regions: &[RegionModel],
+) -> Result<(), String> {
+    let precincts = count_in("country.precincts", c.precincts, 1.0, MAX_PRECINCTS as f64)?;
+    let registered = count_in("country.registered", c.registered, 0.0, 4e13)?;
+    let sum_p: u64 = regions.iter().map(|r| r.precincts as u64).sum();
+    let sum_r: u64 = regions.iter().map(|r| r.registered).sum();
+    if sum_p != precincts {
+        return Err(format!(
+            "field `country.precincts`: {precincts} precincts in the country, but the regions' precincts sum to {sum_p}; make them agree"
+        ));
+    }
+    if sum_r != registered {
+        return Err(format!(
+            "field `country.registered`: {registered} registered voters in the country, but the regions' registered sum to {sum_r} ({} off); make them agree",
+            sum_r as i128 - registered as i128
+        ));
+    }
+    Ok(())
+}
+
 fn count_in(field: &str, v: f64, lo: f64, hi: f64) -> Result<u64, String> {
     if !v.is_finite() || v.fract() != 0.0 || v < lo || v > hi {
         return Err(format!(

@@ -37,6 +37,9 @@ pub struct Scenario {
     pub precinct_sizes: PrecinctSizes,
     /// Precinct-level heterogeneity of behaviour.
     pub behaviour: Behaviour,
+    /// National totals the regions must add up to (optional): a check on hand-edited regions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<Country>,
     /// The regions: 14 oblasts and the cities of Astana and Almaty.
     pub regions: Vec<Region>,
     /// How often counts are irregular and what irregular counts do.
@@ -104,6 +107,18 @@ pub struct Behaviour {
     pub turnout_concentration: Number,
     /// Concentration of the Dirichlet of precinct vote shares around the regional means.
     pub share_concentration: Number,
+}
+
+/// The country's published totals: the regions' precincts and registered voters must sum to them.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Country {
+    /// Polling stations in the whole country.
+    pub precincts: f64,
+    /// Registered voters in the whole country.
+    pub registered: f64,
+    /// Source of both totals.
+    pub source: String,
 }
 
 /// One region.

@@ -170,6 +170,44 @@ type Edit = Box<dyn Fn(&mut Value)>;
 fn broken_cases() -> Vec<(&'static str, Edit, Vec<&'static str>)> {
     vec![
         (
+            "regional electorates contradicting the national total",
+            Box::new(|v| {
+                let regions = v["regions"].as_array().unwrap();
+                let precincts: f64 = regions
+                    .iter()
+                    .map(|r| r["precincts"].as_f64().unwrap())
+                    .sum();
+                let registered: f64 = regions
+                    .iter()
+                    .map(|r| r["registered"].as_f64().unwrap())
+                    .sum();
+                set(
+                    v,
+                    "/country",
+                    json!({ "precincts": precincts, "registered": registered + 1000.0, "source": "test" }),
+                );
+            }),
+            vec![
+                "field `country.registered`",
+                "but the regions' registered sum to",
+                "(-1000 off)",
+            ],
+        ),
+        (
+            "regional precinct counts contradicting the national total",
+            Box::new(|v| {
+                set(
+                    v,
+                    "/country",
+                    json!({ "precincts": 11.0, "registered": 0.0, "source": "test" }),
+                );
+            }),
+            vec![
+                "field `country.precincts`",
+                "11 precincts in the country, but the regions' precincts sum to 10",
+            ],
+        ),
+        (
             "more precincts in all than any machine should simulate",
             Box::new(|v| {
                 let region = common::region("Big", 1_000_000, 100_000_000, 0.5, 0, 0.6);
