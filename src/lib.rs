@@ -7,6 +7,7 @@
 //! CSV. `cli` and `app` are the command-line front end.
 
 pub mod app;
+pub mod approx;
 pub mod cli;
 pub mod commands;
 pub mod country;

@@ -6,6 +6,7 @@
 //! Transfer, invalidation and miscount conserve ballots; stuffing adds at most the registered
 //! non-voters.
 
+use crate::approx;
 use crate::model::{MAX_CATEGORIES, Model, RewriteModel};
 use crate::rng::Rng;
 use crate::sampler::{self, SamplerKind, binomial_with, uniform};
@@ -52,7 +53,7 @@ impl Act {
         if self.spread.is_none() {
             return self;
         }
-        let s = sampler::SpikeShare::new(0, self.mean, self.concentration);
+        let s = approx::SpikeShare::new(0, self.mean, self.concentration);
         Act {
             probability: self.probability * s.pi,
             mean: s.h,

@@ -5,6 +5,7 @@
 //! its count is irregular and what the irregularities did to its protocol. It returns the true
 //! and the reported national totals. Buffers live in `Simulator` so the hot loop never allocates.
 
+use crate::approx;
 use crate::country::Layout;
 use crate::mechanism;
 use crate::model::{MAX_CATEGORIES, MAX_PARTIES, Model};
@@ -51,10 +52,10 @@ pub struct Simulator<'a> {
     turnout: Vec<sampler::Beta>,
     /// Per region, for `SamplerKind::Fast` only: the turnout Beta as a quantile table (None where
     /// its parameters are below 1, or for `Exact`).
-    turnout_table: Vec<Option<sampler::BetaTable>>,
+    turnout_table: Vec<Option<approx::BetaTable>>,
     /// Per region, for `SamplerKind::Fast` only: the categories given a two-point share and the
-    /// others in draw order (`sampler::split_spikes`), with their counts.
-    spikes: Vec<[sampler::SpikeShare; MAX_CATEGORIES]>,
+    /// others in draw order (`approx::split_spikes`), with their counts.
+    spikes: Vec<[approx::SpikeShare; MAX_CATEGORIES]>,
     /// Per region, for `SamplerKind::Exact` only: the small categories drawn as beta-binomials
     /// (`sampler::split_beta_binomial`), as (category, index in `bb_pool`). Regions with the same
     /// parameters share a table (rebuilt each trial for n up to their largest precinct).
@@ -91,7 +92,7 @@ impl<'a> Simulator<'a> {
                 .map(|r| sampler::Beta::with_mean(r.turnout, model.turnout_concentration))
                 .collect(),
             turnout_table: Vec::new(),
-            spikes: vec![[sampler::SpikeShare::default(); MAX_CATEGORIES]; model.regions.len()],
+            spikes: vec![[approx::SpikeShare::default(); MAX_CATEGORIES]; model.regions.len()],
             beta_binomials: vec![[(0, 0); MAX_CATEGORIES]; model.regions.len()],
             bb_pool: Vec::new(),
             bb_keys: Vec::new(),
@@ -131,7 +132,7 @@ impl<'a> Simulator<'a> {
                 self.model
                     .regions
                     .iter()
-                    .map(|r| sampler::BetaTable::new(r.turnout * c, (1.0 - r.turnout) * c))
+                    .map(|r| approx::BetaTable::new(r.turnout * c, (1.0 - r.turnout) * c))
                     .collect()
             }
             sampler::SamplerKind::Exact => Vec::new(),
@@ -196,7 +197,7 @@ impl<'a> Simulator<'a> {
                 *g = sampler::Gamma::new(x);
             }
             self.split[r] = match self.sampler {
-                sampler::SamplerKind::Fast => sampler::split_spikes(
+                sampler::SamplerKind::Fast => approx::split_spikes(
                     &a[..self.n_cat],
                     &o[..self.n_cat],
                     &mut self.spikes[r],
@@ -300,7 +301,7 @@ impl<'a> Simulator<'a> {
                         &mut weights[..n_cat],
                         &mut votes[..n_cat],
                     ),
-                    sampler::SamplerKind::Fast => sampler::dirichlet_multinomial_fast(
+                    sampler::SamplerKind::Fast => approx::dirichlet_multinomial_fast(
                         rng,
                         voters,
                         spikes,
