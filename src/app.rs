@@ -662,8 +662,12 @@ fn missing(parts: &[Saved], from: u64, to: u64) -> String {
     let incomplete: Vec<String> = parts
         .iter()
         .filter(|p| {
-            p.value["partial"]["trials_done"].is_u64()
-                && p.path.to_string_lossy().contains(".partial")
+            // A shard (or a whole run) that did not reach the end of its trials.
+            let end = p
+                .shard
+                .and_then(|s| s.range(p.trials))
+                .map_or(p.trials, |r| r.end);
+            p.state.done < end
         })
         .map(|p| {
             format!(

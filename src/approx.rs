@@ -10,7 +10,8 @@
 
 use crate::rng::Rng;
 use crate::sampler::{
-    Gamma, SamplerKind, binomial_outlined, count_f64, multinomial_with, trunc_count, uniform,
+    Gamma, SamplerKind, binomial_outlined, count_f64, dirichlet_multinomial_rest, trunc_count,
+    uniform,
 };
 use crate::ziggurat::standard_normal;
 use rand::Rng as _;
@@ -301,14 +302,16 @@ pub fn dirichlet_multinomial_fast(
             mass -= s.h;
         }
     }
-    let mut total = 0.0;
-    for &i in order {
-        weights[i] = gammas[i].sample(rng);
-        total += weights[i];
-    }
-    // All gammas underflowed (only possible with tiny shapes): use the mean shares.
-    let w = if total > 0.0 { &*weights } else { alpha };
-    multinomial_with(rng, SamplerKind::Fast, left, w, order, out);
+    dirichlet_multinomial_rest(
+        rng,
+        SamplerKind::Fast,
+        left,
+        gammas,
+        alpha,
+        order,
+        weights,
+        out,
+    );
 }
 
 #[cfg(test)]

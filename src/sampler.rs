@@ -660,6 +660,33 @@ pub fn dirichlet_multinomial_exact(
         out[i] = k;
         left -= k;
     }
+    dirichlet_multinomial_rest(
+        rng,
+        SamplerKind::Exact,
+        left,
+        gammas,
+        alpha,
+        order,
+        weights,
+        out,
+    );
+}
+
+/// The last step of both Dirichlet-multinomials (`dirichlet_multinomial_exact` and
+/// `approx::dirichlet_multinomial_fast`): the categories in `order` share the `left` ballots by
+/// independent gammas (unnormalised Dirichlet weights) and conditional binomials.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn dirichlet_multinomial_rest(
+    rng: &mut Rng,
+    kind: SamplerKind,
+    left: u64,
+    gammas: &[Gamma],
+    alpha: &[f64],
+    order: &[usize],
+    weights: &mut [f64],
+    out: &mut [u64],
+) {
     let mut total = 0.0;
     for &i in order {
         weights[i] = gammas[i].sample(rng);
@@ -667,7 +694,7 @@ pub fn dirichlet_multinomial_exact(
     }
     // All gammas underflowed (only possible with tiny shapes): use the mean shares.
     let w = if total > 0.0 { &*weights } else { alpha };
-    multinomial(rng, left, w, order, out);
+    multinomial_with(rng, kind, left, w, order, out);
 }
 
 #[cfg(test)]
