@@ -71,6 +71,14 @@ pub struct Simulator<'a> {
     /// `Exact`.
     rest_order: Vec<[usize; MAX_CATEGORIES]>,
     split: Vec<(usize, usize)>,
+    /// For `Fast`: per region, the stick-breaking Betas of its non-spike categories but the last
+    /// (`approx::dirichlet_multinomial_tabled`) as indices into `stick_keys`; the distinct (a, b)
+    /// bit patterns this trial with the precincts they serve; their tables (None where not built
+    /// or not tabulable); and whether each region draws by the tables.
+    sticks: Vec<[usize; MAX_CATEGORIES]>,
+    stick_keys: Vec<(u64, u64, u64)>,
+    stick_pool: Vec<Option<approx::BetaTable>>,
+    tabled: Vec<bool>,
     /// Whether each precinct's count was irregular in the last trial.
     pub irregular: Vec<bool>,
     /// Exact (the default) or approximate binomials.
@@ -118,6 +126,10 @@ impl<'a> Simulator<'a> {
                 .collect(),
             rest_order: vec![[0; MAX_CATEGORIES]; model.regions.len()],
             split: vec![(0, 0); model.regions.len()],
+            sticks: vec![[0; MAX_CATEGORIES]; model.regions.len()],
+            stick_keys: Vec::new(),
+            stick_pool: Vec::new(),
+            tabled: vec![false; model.regions.len()],
             irregular: vec![false; layout.len()],
             sampler: sampler::SamplerKind::Exact,
         }
@@ -183,6 +195,7 @@ impl<'a> Simulator<'a> {
     fn set_regional_means(&mut self, d: &Draw) {
         regional_means(self.model, d, &mut self.alpha);
         self.bb_keys.clear();
+        self.stick_keys.clear();
         let c = self.model.share_concentration;
         for r in 0..self.model.regions.len() {
             let a = &mut self.alpha[r];
@@ -197,12 +210,31 @@ impl<'a> Simulator<'a> {
                 *g = sampler::Gamma::new(x);
             }
             self.split[r] = match self.sampler {
-                sampler::SamplerKind::Fast => approx::split_spikes(
-                    &a[..self.n_cat],
-                    &o[..self.n_cat],
-                    &mut self.spikes[r],
-                    &mut self.rest_order[r],
-                ),
+                sampler::SamplerKind::Fast => {
+                    let split = approx::split_spikes(
+                        &a[..self.n_cat],
+                        &o[..self.n_cat],
+                        &mut self.spikes[r],
+                        &mut self.rest_order[r],
+                    );
+                    // Stick i: Beta(alpha_i, the later categories' alpha summed from the end).
+                    let rest = &self.rest_order[r][..split.1];
+                    let mut later = 0.0;
+                    for j in (0..rest.len().saturating_sub(1)).rev() {
+                        later += a[rest[j + 1]];
+                        let key = (a[rest[j]].to_bits(), later.to_bits());
+                        let k = match self.stick_keys.iter().position(|x| (x.0, x.1) == key) {
+                            Some(k) => k,
+                            None => {
+                                self.stick_keys.push((key.0, key.1, 0));
+                                self.stick_keys.len() - 1
+                            }
+                        };
+                        self.stick_keys[k].2 += self.layout.region_range[r].len() as u64;
+                        self.sticks[r][j] = k;
+                    }
+                    split
+                }
                 sampler::SamplerKind::Exact => {
                     let mut params = [(0, 0.0, 0.0); MAX_CATEGORIES];
                     let split = sampler::split_beta_binomial(
@@ -233,6 +265,27 @@ impl<'a> Simulator<'a> {
                     split
                 }
             };
+        }
+        if self.sampler == sampler::SamplerKind::Fast {
+            // A table costs about as much to build as 1,000 precincts' gammas save (it replaces
+            // one gamma a precinct), so only tables that serve more precincts than that are built:
+            // every named scenario's (its regions share their parameters), not a scenario whose
+            // regional factors give every region its own.
+            self.stick_pool.clear();
+            for &(a, b, served) in &self.stick_keys {
+                self.stick_pool
+                    .push(if served >= approx::STICK_TABLE_MIN_PRECINCTS {
+                        approx::BetaTable::new(f64::from_bits(a), f64::from_bits(b))
+                    } else {
+                        None
+                    });
+            }
+            for r in 0..self.model.regions.len() {
+                let n_rest = self.split[r].1;
+                self.tabled[r] = self.sticks[r][..n_rest.saturating_sub(1)]
+                    .iter()
+                    .all(|&k| self.stick_pool[k].is_some());
+            }
         }
         if self.sampler == sampler::SamplerKind::Exact {
             if self.bb_pool.len() < self.bb_keys.len() {
@@ -282,6 +335,14 @@ impl<'a> Simulator<'a> {
             let spikes = &self.spikes[r][..n_special.min(MAX_CATEGORIES)];
             let beta_binomials = &self.beta_binomials[r][..n_special];
             let rest_order = &self.rest_order[r][..n_rest];
+            let sticks: Vec<&approx::BetaTable> = if self.tabled[r] {
+                self.sticks[r][..n_rest.saturating_sub(1)]
+                    .iter()
+                    .filter_map(|&k| self.stick_pool[k].as_ref())
+                    .collect()
+            } else {
+                Vec::new()
+            };
             for i in l.region_range[r].clone() {
                 let registered = l.registered[i] as u64;
                 let turnout = match turnout_table {
@@ -301,6 +362,16 @@ impl<'a> Simulator<'a> {
                         &mut weights[..n_cat],
                         &mut votes[..n_cat],
                     ),
+                    sampler::SamplerKind::Fast if self.tabled[r] => {
+                        approx::dirichlet_multinomial_tabled(
+                            rng,
+                            voters,
+                            spikes,
+                            &sticks,
+                            rest_order,
+                            &mut votes[..n_cat],
+                        )
+                    }
                     sampler::SamplerKind::Fast => approx::dirichlet_multinomial_fast(
                         rng,
                         voters,
@@ -389,5 +460,43 @@ pub fn regional_means(m: &Model, d: &Draw, out: &mut [[f64; MAX_CATEGORIES]]) {
             *x *= 1.0 - d.spoiled;
         }
         row[np] = d.spoiled;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampler::SamplerKind;
+
+    /// Which path `Fast` takes: the stick-breaking tables for the regions that share their
+    /// parameters (in odihr-43 all but Astana and Almaty city, whose support factors differ),
+    /// gammas where regional factors give every region its own and no region is large enough to
+    /// repay a table. Both paths keep the Dirichlet-multinomial's moments (`approx::tests`); this
+    /// checks the choice.
+    #[test]
+    fn fast_tabulates_shared_sticks_only() {
+        let mut model = crate::load::load("odihr-43").expect("named scenario").model;
+        for factors in [false, true] {
+            if factors {
+                for (r, region) in model.regions.iter_mut().enumerate() {
+                    region.factors[1] = 1.0 + r as f64 / 10.0;
+                    assert!(u64::from(region.precincts) < approx::STICK_TABLE_MIN_PRECINCTS);
+                }
+            }
+            let layout = Layout::draw(&model, 5);
+            let mut sim = Simulator::new(&model, &layout).with_sampler(SamplerKind::Fast);
+            let mut rng = crate::rng::stream(5, 0);
+            let d = sim.draw(&mut rng);
+            sim.run(&mut rng, &d);
+            let tabled: u32 = (model.regions.iter().zip(&sim.tabled))
+                .filter(|x| *x.1)
+                .map(|x| x.0.precincts)
+                .sum();
+            if factors {
+                assert_eq!(tabled, 0);
+            } else {
+                assert_eq!(tabled, 9_728 - 297 - 651, "all but the two cities");
+            }
+        }
     }
 }
