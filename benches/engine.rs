@@ -28,6 +28,10 @@ fn scaled(factor: f64) -> Loaded {
         r.registered *= factor;
         r.evoting_precincts *= factor;
     }
+    if let Some(c) = s.country.as_mut() {
+        c.precincts *= factor;
+        c.registered *= factor;
+    }
     Loaded::new(l.name.clone(), l.path.clone(), s).expect("the scaled scenario validates")
 }
 
