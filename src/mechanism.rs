@@ -267,24 +267,33 @@ fn miscount_with(rng: &mut Rng, kind: SamplerKind, votes: &mut [u64], rate: f64)
     // The same values as the plain casts, without x86-64's branchy unsigned conversions.
     let valid_f = sampler::count_f64(valid);
     let others_f = sampler::count_f64(parties as u64 - 1);
-    for _ in 0..errors {
-        // Pick a ballot uniformly among the valid ones (counts change as ballots move), and the
-        // party it lands on uniformly among the others.
-        let (mut pick, to) = match kind {
-            SamplerKind::Exact => (
+    match kind {
+        SamplerKind::Exact => move_ballots(votes, errors, || {
+            (
                 sampler::trunc_count(uniform(rng) * valid_f),
                 sampler::trunc_count(uniform(rng) * others_f),
-            ),
-            // One 64-bit number for both, 32 bits each by multiply-and-shift (Lemire): each
-            // outcome's probability is within valid / 2^32 (under 1e-6 here) of uniform's.
-            SamplerKind::Fast => {
-                let bits = rng.next_u64();
-                (
-                    ((bits >> 32) * valid) >> 32,
-                    ((bits & 0xffff_ffff) * (parties as u64 - 1)) >> 32,
-                )
-            }
-        };
+            )
+        }),
+        // One 64-bit number for both, 32 bits each by multiply-and-shift (Lemire): each
+        // outcome's probability is within valid / 2^32 (under 1e-6 here) of uniform's.
+        SamplerKind::Fast => move_ballots(votes, errors, || {
+            let bits = rng.next_u64();
+            (
+                ((bits >> 32) * valid) >> 32,
+                ((bits & 0xffff_ffff) * (parties as u64 - 1)) >> 32,
+            )
+        }),
+    }
+}
+
+/// Moves `errors` valid ballots one at a time: `draw` gives the ballot's index among the valid
+/// ones (counts change as ballots move) and the party it lands on among the others (the party
+/// of the `parties - 1` others, skipping its own).
+#[inline(always)]
+fn move_ballots(votes: &mut [u64], errors: u64, mut draw: impl FnMut() -> (u64, u64)) {
+    let parties = votes.len() - 1;
+    for _ in 0..errors {
+        let (mut pick, to) = draw();
         let mut from = 0;
         while from < parties - 1 && pick >= votes[from] {
             pick -= votes[from];
