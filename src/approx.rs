@@ -161,7 +161,8 @@ pub fn binomial_fast(rng: &mut Rng, n: u64, p: f64) -> u64 {
         return binomial_outlined(rng, n, p);
     }
     let z: f64 = standard_normal(rng);
-    let x = (mean + var.sqrt() * z + 0.5).clamp(0.0, nf);
+    // max/min rather than clamp, which checks its bounds (a branch and a panic path per draw).
+    let x = (mean + var.sqrt() * z + 0.5).max(0.0).min(nf);
     // x >= 0: the truncating cast is the floor, so this rounds to the nearest integer.
     trunc_count(x).min(n)
 }
