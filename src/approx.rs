@@ -108,12 +108,14 @@ impl BetaTable {
         Some(BetaTable { q })
     }
 
-    /// One draw.
+    /// One draw: the cell from the top 10 bits of a random number, the position in it from the
+    /// next 53 (integer operations only: no float-to-integer conversion).
     #[inline(always)]
     pub fn sample(&self, rng: &mut Rng) -> f64 {
-        let x = (rng.next_u64() >> 11) as f64 * (BETA_TABLE_CELLS as f64 / (1u64 << 53) as f64);
-        let i = trunc_count(x) as usize;
-        let t = x - count_f64(i as u64);
+        const _: () = assert!(BETA_TABLE_CELLS == 1 << 10);
+        let bits = rng.next_u64();
+        let i = (bits >> 54) as usize;
+        let t = count_f64((bits << 10) >> 11) * (1.0 / (1u64 << 53) as f64);
         // i < BETA_TABLE_CELLS, so both entries exist.
         let (lo, hi) = (self.q[i], self.q[i + 1]);
         lo + t * (hi - lo)

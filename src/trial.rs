@@ -400,7 +400,12 @@ impl<'a> Simulator<'a> {
                 self.irregular[i] = irregular;
                 if irregular {
                     t.irregular_precincts += 1;
-                    acts.irregular(rng, registered, &mut votes[..n_cat]);
+                    if kind == sampler::SamplerKind::Fast {
+                        let v = u / p_irr.min(1.0);
+                        acts.irregular_reusing(rng, registered, &mut votes[..n_cat], v);
+                    } else {
+                        acts.irregular(rng, registered, &mut votes[..n_cat]);
+                    }
                 } else if kind == sampler::SamplerKind::Fast {
                     acts.regular_reusing(rng, &mut votes[..n_cat], u, p_irr);
                 } else {
