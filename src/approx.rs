@@ -15,9 +15,29 @@ use crate::sampler::{
 };
 use crate::ziggurat::standard_normal;
 use rand::Rng as _;
+use std::sync::OnceLock;
 
 /// Cells of a `BetaTable`.
 const BETA_TABLE_CELLS: usize = 1024;
+
+/// Simpson panels of a `BetaTable`'s quadrature over [0, 1].
+const PANELS: usize = 1024;
+
+/// (ln x, ln(1 - x)) at x = i / (2 PANELS), i = 0..=2 PANELS: the quadrature's points (panel
+/// ends and midpoints), computed once per process.
+fn log_grid() -> &'static [(f64, f64)] {
+    static GRID: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    GRID.get_or_init(|| {
+        let h = 1.0 / PANELS as f64;
+        (0..=2 * PANELS)
+            .map(|i| {
+                // Written as the quadrature wrote its points (k h, k h + h / 2), all exact.
+                let x = (i / 2) as f64 * h + if i % 2 == 1 { 0.5 * h } else { 0.0 };
+                (x.ln(), (1.0 - x).ln())
+            })
+            .collect()
+    })
+}
 
 /// Beta(a, b) for `SamplerKind::Fast` by inversion of a tabulated quantile function: the
 /// quantiles at u = k / 1024, linearly interpolated. Every cell between two tabulated quantiles
@@ -35,7 +55,6 @@ impl BetaTable {
     /// quadrature needs) and its standard deviation is at least 1/64 (so the quadrature resolves
     /// it).
     pub fn new(a: f64, b: f64) -> Option<BetaTable> {
-        const PANELS: usize = 1024;
         if !(a >= 1.0 && b >= 1.0 && a.is_finite() && b.is_finite()) {
             return None;
         }
@@ -52,13 +71,14 @@ impl BetaTable {
         };
         let log_f = |x: f64| (a - 1.0) * x.ln() + (b - 1.0) * (1.0 - x).ln();
         let log_mode = if a > 1.0 && b > 1.0 { log_f(mode) } else { 0.0 };
-        let f = |x: f64| {
-            let l = (if a > 1.0 { (a - 1.0) * x.ln() } else { 0.0 })
-                + (if b > 1.0 {
-                    (b - 1.0) * (1.0 - x).ln()
-                } else {
-                    0.0
-                });
+        // The density at grid point i (x = i / (2 PANELS)), from the cached logarithms: the
+        // same values as computing them here (the grid points and 1 - x are exact in binary),
+        // but a table is built every trial and the logarithms were half its cost.
+        let grid = log_grid();
+        let f = |i: usize| {
+            let (ln_x, ln_1mx) = grid[i];
+            let l = (if a > 1.0 { (a - 1.0) * ln_x } else { 0.0 })
+                + (if b > 1.0 { (b - 1.0) * ln_1mx } else { 0.0 });
             if l.is_finite() {
                 (l - log_mode).exp()
             } else {
@@ -69,10 +89,10 @@ impl BetaTable {
         // The cumulative mass and first moment at the panel ends.
         let mut cdf = vec![0.0; PANELS + 1];
         let mut cm1 = vec![0.0; PANELS + 1];
-        let mut left = f(0.0);
+        let mut left = f(0);
         for k in 0..PANELS {
             let x0 = k as f64 * h;
-            let (mid, right) = (f(x0 + 0.5 * h), f(x0 + h));
+            let (mid, right) = (f(2 * k + 1), f(2 * k + 2));
             cdf[k + 1] = cdf[k] + h / 6.0 * (left + 4.0 * mid + right);
             cm1[k + 1] =
                 cm1[k] + h / 6.0 * (4.0 * (x0 + 0.5 * h) * mid + (x0 + h) * right + x0 * left);
