@@ -168,11 +168,6 @@ fn run(args: &RunArgs) -> Result<()> {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     check_size(&loaded, range.end - range.start, threads, args.quiet)?;
-    if args.sampler != SamplerKind::Exact && loaded.model.inverse.is_some() {
-        return Err(Error::Usage(
-            "--sampler fast is for forward scenarios; inverse scenarios run exact".into(),
-        ));
-    }
     if let Some(n) = args.stop_after {
         engine::STOP_AFTER.store(n, std::sync::atomic::Ordering::SeqCst);
     }

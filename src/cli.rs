@@ -81,7 +81,7 @@ Outputs: <out>/<scenario>/sweep-<param>[-<param2>]/curve.csv, curve.json, curve.
     #[command(
         after_help = "Examples:\n  recount precincts odihr-43 --trial 0\n  recount precincts odihr-43 --trial 17 --seed 7 --out results/\n\n\
 Outputs: <out>/<scenario>/precincts-<seed>-<trial>.csv and .svg. Trial k of seed s is the same election \
-`recount run --seed s` simulated as its k-th trial."
+`recount run --seed s` simulated as its k-th trial (with --sampler fast, that of `recount run --seed s --sampler fast`)."
     )]
     Precincts(PrecinctsArgs),
     /// One self-contained HTML page with a scenario's run table, the curves already in <out>, its
@@ -119,8 +119,8 @@ pub struct RunArgs {
     /// 2.5x faster than exact;
     /// headline probabilities agree with exact within Monte Carlo error, see
     /// docs/performance.md).
-    /// Recorded in the output (`sampler`) and its file name (run-<seed>-<trials>-fast). Forward
-    /// scenarios only: inverse scenarios always run exact.
+    /// Recorded in the output (`sampler`) and its file name (run-<seed>-<trials>-fast). For
+    /// forward and inverse scenarios (inverse posteriors agree with exact's too).
     #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
     pub sampler: SamplerKind,
     /// Where result files go: <out>/<scenario>/run-<seed>-<trials>.{json,csv}.
@@ -203,8 +203,7 @@ pub struct SweepArgs {
     /// Print curve.json on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Samplers, as for `recount run` (fast: forward scenarios only; results go to
-    /// sweep-<param>[-<param2>]-fast/).
+    /// Samplers, as for `recount run` (fast: results go to sweep-<param>[-<param2>]-fast/).
     #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
     pub sampler: SamplerKind,
     /// Where result files go: <out>/<scenario>/sweep-<param>[-<param2>]/.
@@ -271,7 +270,11 @@ pub struct PrecinctsArgs {
     /// Bins per axis of the fingerprint histogram.
     #[arg(long, default_value_t = 50)]
     pub bins: usize,
-    /// Where result files go: <out>/<scenario>/precincts-<seed>-<trial>.{csv,svg}.
+    /// Samplers, as for `recount run`: replays the trial a run with the same samplers simulated
+    /// (files precincts-<seed>-<trial>-fast.{csv,svg} with fast).
+    #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
+    pub sampler: SamplerKind,
+    /// Where result files go: <out>/<scenario>/precincts-<seed>-<trial>[-fast].{csv,svg}.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
 }

@@ -164,9 +164,14 @@ pub fn precincts(args: &PrecinctsArgs) -> Result<()> {
             args.bins
         )));
     }
-    let election = crate::precincts::replay(&loaded.model, seed, args.trial);
+    let election = crate::precincts::replay(&loaded.model, seed, args.trial, args.sampler);
     let dir = args.out.join(&loaded.name);
-    let stem = format!("precincts-{seed}-{}", args.trial);
+    let mut stem = format!("precincts-{seed}-{}", args.trial);
+    // Kept apart from the exact replay's files, as `run` does with run-<seed>-<trials>-fast.
+    if args.sampler != crate::sampler::SamplerKind::Exact {
+        stem.push('-');
+        stem.push_str(args.sampler.name());
+    }
     let csv_path = dir.join(format!("{stem}.csv"));
     let svg_path = dir.join(format!("{stem}.svg"));
     write_atomic(

@@ -28,7 +28,7 @@ pub struct Plan {
     pub seed: u64,
     /// Worker threads; 1 disables parallelism.
     pub threads: usize,
-    /// Exact (the default) or approximate samplers; the inverse question always runs exact.
+    /// Exact (the default) or approximate samplers, for the forward and the inverse question.
     pub sampler: SamplerKind,
 }
 

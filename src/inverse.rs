@@ -22,6 +22,7 @@ use crate::observe::{self, Observer};
 use crate::outcome::{self, Record};
 use crate::params::{ObsDraw, Space, log_density};
 use crate::rng::Rng;
+use crate::sampler::SamplerKind;
 use crate::scenario::ProposalKind;
 use crate::stats::{Distribution, Summary};
 use crate::summary::Accumulator;
@@ -126,15 +127,7 @@ pub fn run_from(
         .expect("inverse run of a model with observations");
     let layout = Layout::draw(model, plan.seed);
     let space = Space::new(model);
-    let ctx = Context {
-        model,
-        inv,
-        layout: &layout,
-        space: &space,
-        groups: Groups::new(model, &layout),
-        guided: guided_parties(model, inv),
-        observed_multiplier: observed_multiplier(model, inv, &layout),
-    };
+    let ctx = Context::new(model, inv, &layout, &space, plan.sampler);
     let inv_state = state
         .inverse
         .get_or_insert_with(|| InverseState::new(&space));
@@ -155,6 +148,22 @@ pub fn run_from(
         },
         progress,
     );
+}
+
+/// The weighted records of trials [b * BATCH, b * BATCH + count), in trial order, as `run` adds
+/// them up (for tests that compare samplers trial by trial).
+pub fn weighted_batch(model: &Model, plan: &Plan, b: u64, count: u64) -> Vec<Record> {
+    let inv = model
+        .inverse
+        .as_ref()
+        .expect("inverse run of a model with observations");
+    let layout = Layout::draw(model, plan.seed);
+    let space = Space::new(model);
+    let ctx = Context::new(model, inv, &layout, &space, plan.sampler);
+    ctx.batch(plan.seed, b, count)
+        .into_iter()
+        .map(|w| w.record)
+        .collect()
 }
 
 /// The posteriors and diagnostics of the trials in `state`.
@@ -209,15 +218,7 @@ pub fn summarize(model: &Model, state: &engine::State) -> InverseSummary {
 pub fn trial_draw(model: &Model, layout: &Layout, sim: &Simulator, rng: &mut Rng) -> Draw {
     let inv = model.inverse.as_ref().expect("an inverse scenario");
     let space = Space::new(model);
-    let ctx = Context {
-        model,
-        inv,
-        layout,
-        space: &space,
-        groups: Groups::new(model, layout),
-        guided: guided_parties(model, inv),
-        observed_multiplier: observed_multiplier(model, inv, layout),
-    };
+    let ctx = Context::new(model, inv, layout, &space, sim.sampler);
     ctx.propose(sim, rng).0
 }
 
@@ -248,6 +249,29 @@ struct Context<'a> {
     guided: Vec<(usize, f64)>,
     /// P(an observed precinct is irregular) / prevalence, ignoring the cap at 1.
     observed_multiplier: f64,
+    /// The precinct-level samplers (the unknowns are drawn the same way with either).
+    sampler: SamplerKind,
+}
+
+impl<'a> Context<'a> {
+    fn new(
+        model: &'a Model,
+        inv: &'a InverseModel,
+        layout: &'a Layout,
+        space: &'a Space,
+        sampler: SamplerKind,
+    ) -> Context<'a> {
+        Context {
+            model,
+            inv,
+            layout,
+            space,
+            groups: Groups::new(model, layout),
+            guided: guided_parties(model, inv),
+            observed_multiplier: observed_multiplier(model, inv, layout),
+            sampler,
+        }
+    }
 }
 
 /// The mean urban/e-voting multiplier of the prevalence over the precincts observers visit.
@@ -277,7 +301,7 @@ impl Context<'_> {
     /// Simulates and weights the `count` trials of batch `b`, each from its own stream (as in
     /// the forward question, so sweeps share random numbers between points).
     fn batch(&self, seed: u64, b: u64, count: u64) -> Vec<Weighted> {
-        let mut sim = Simulator::new(self.model, self.layout);
+        let mut sim = Simulator::new(self.model, self.layout).with_sampler(self.sampler);
         let mut observer = Observer::new(self.inv, self.layout);
         (0..count)
             .map(|i| {
@@ -470,22 +494,14 @@ mod tests {
         let layout = Layout::draw(m, seed);
         let space = Space::new(m);
         let inv = m.inverse.as_ref().unwrap();
-        let ctx = Context {
-            model: m,
-            inv,
-            layout: &layout,
-            space: &space,
-            groups: Groups::new(m, &layout),
-            guided: guided_parties(m, inv),
-            observed_multiplier: observed_multiplier(m, inv, &layout),
-        };
+        let ctx = Context::new(m, inv, &layout, &space, SamplerKind::Exact);
         let records = ctx.batch(seed, 0, 3);
         let mut compared = 0;
         for (k, w) in records.iter().enumerate() {
             if w.record.weight == 0.0 && w.record.true_turnout == 0.0 {
                 continue; // not simulated (proposal outside the prior)
             }
-            let e = crate::precincts::replay(m, seed, k as u64);
+            let e = crate::precincts::replay(m, seed, k as u64, SamplerKind::Exact);
             let np = m.n_parties();
             let mut rep = vec![0u64; np + 1];
             for p in &e.precincts {

@@ -10,6 +10,7 @@ use crate::country::Layout;
 use crate::engine;
 use crate::model::Model;
 use crate::plot::{self, Histogram2d, PlotError};
+use crate::sampler::SamplerKind;
 use crate::trial::{Draw, Simulator};
 
 /// One precinct of one simulated election. Vote vectors hold the parties then spoiled ballots.
@@ -55,10 +56,10 @@ pub struct Election {
 }
 
 /// Replays trial `trial` of a run of `model` with master seed `seed`. O(precincts).
-pub fn replay(model: &Model, seed: u64, trial: u64) -> Election {
+pub fn replay(model: &Model, seed: u64, trial: u64, sampler: SamplerKind) -> Election {
     let layout = Layout::draw(model, seed);
     let mut rng = engine::trial_rng(seed, trial);
-    let mut sim = Simulator::new(model, &layout);
+    let mut sim = Simulator::new(model, &layout).with_sampler(sampler);
     // An inverse run draws its unknowns from the guided proposal: replay exactly that.
     let draw = match model.inverse {
         Some(_) => crate::inverse::trial_draw(model, &layout, &sim, &mut rng),
@@ -207,10 +208,22 @@ mod tests {
         let m = &l.model;
         let seed = 3;
         let layout = Layout::draw(m, seed);
-        for k in [0u64, 5, 70] {
-            let e = replay(m, seed, k);
-            let records =
-                engine::simulate_batch(m, &layout, seed, k / engine::BATCH, k % engine::BATCH + 1);
+        for (k, sampler) in [
+            (0u64, SamplerKind::Exact),
+            (5, SamplerKind::Exact),
+            (70, SamplerKind::Exact),
+            (5, SamplerKind::Fast),
+            (70, SamplerKind::Fast),
+        ] {
+            let e = replay(m, seed, k, sampler);
+            let records = engine::simulate_batch_with(
+                m,
+                &layout,
+                seed,
+                k / engine::BATCH,
+                k % engine::BATCH + 1,
+                sampler,
+            );
             let rec = records.last().unwrap();
             let np = m.n_parties();
             let mut true_tot = vec![0u64; np + 1];
@@ -235,7 +248,7 @@ mod tests {
     #[test]
     fn table_has_a_row_per_precinct() {
         let l = tiny();
-        let e = replay(&l.model, 1, 0);
+        let e = replay(&l.model, 1, 0, SamplerKind::Exact);
         let csv = to_csv(&l.model, &e);
         let mut r = csv::Reader::from_reader(csv.as_bytes());
         assert!(

@@ -459,8 +459,7 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The same sweep with samplers `kind`. `SamplerKind::Fast` is for forward scenarios: `prepare`
-    /// refuses it when a point's scenario asks the inverse question.
+    /// The same sweep with samplers `kind`.
     pub fn with_sampler(mut self, kind: SamplerKind) -> Spec {
         self.sampler = kind;
         self
@@ -580,11 +579,6 @@ pub fn prepare(spec: &Spec, base: &Loaded) -> Result<Vec<(f64, Option<f64>, Load
         .into_iter()
         .map(|(x, y)| {
             let loaded = spec.scenario_at(base, x, y)?;
-            if spec.sampler != SamplerKind::Exact && loaded.model.inverse.is_some() {
-                return Err(Error::Usage(
-                    "--sampler fast is for forward scenarios; inverse scenarios run exact".into(),
-                ));
-            }
             Ok((x, y, loaded))
         })
         .collect()

@@ -1,6 +1,6 @@
 //! The approximate samplers (`--sampler fast`) give the same headline probabilities as the exact
-//! ones, within Monte Carlo error, for every named scenario (inverse scenarios are run forward:
-//! the inverse question always uses the exact samplers).
+//! ones, within Monte Carlo error, for every named scenario run forward, and the same posteriors
+//! for every named inverse scenario.
 //!
 //! Both samplers run the same trials with the same seed: every trial draws the same election-level
 //! unknowns (support, prevalence, intensities) and only the precinct-level draws differ, so the
@@ -144,6 +144,98 @@ fn fast_matches_exact_headline_probabilities_for_every_named_scenario() {
     }
 }
 
+/// Trials per inverse scenario and sampler (an effective sample size of about 400 in
+/// inverse-odihr).
+const INVERSE_TRIALS: u64 = 1024;
+
+/// The weighted trials of the inverse question with the given samplers, in trial order.
+fn weighted(l: &Loaded, sampler: SamplerKind) -> Vec<Record> {
+    use rayon::prelude::*;
+    let plan = Plan {
+        trials: INVERSE_TRIALS,
+        seed: SEED,
+        threads: 2,
+        sampler,
+    };
+    (0..INVERSE_TRIALS / engine::BATCH)
+        .into_par_iter()
+        .flat_map_iter(|b| recount::inverse::weighted_batch(&l.model, &plan, b, engine::BATCH))
+        .collect()
+}
+
+/// The self-normalised posterior mean of `h` and each trial's influence on it,
+/// w_i (h_i - mean) / mean(w): the estimate's error is about the mean of the influences, so
+/// the error of a difference between two runs of the same trials is about the mean of the
+/// per-trial differences of influences (the delta method).
+fn posterior_mean(recs: &[Record], h: impl Fn(&Record) -> f64) -> (f64, Vec<f64>) {
+    let w: f64 = recs.iter().map(|r| r.weight).sum();
+    let mean = recs.iter().map(|r| r.weight * h(r)).sum::<f64>() / w;
+    let w_bar = w / recs.len() as f64;
+    let influence = recs
+        .iter()
+        .map(|r| r.weight * (h(r) - mean) / w_bar)
+        .collect();
+    (mean, influence)
+}
+
+/// Trial t of both samplers proposes the same unknowns (only the precincts and the observers'
+/// sample differ), so the posterior means of the two runs are compared against the spread of
+/// their paired influences: within 4 standard errors.
+fn check_posterior(
+    scenario: &str,
+    what: &str,
+    exact: &[Record],
+    fast: &[Record],
+    h: impl Fn(&Record) -> f64,
+) {
+    let (me, ie) = posterior_mean(exact, &h);
+    let (mf, i_f) = posterior_mean(fast, &h);
+    let d: Vec<f64> = ie.iter().zip(&i_f).map(|(e, f)| f - e).collect();
+    let n = d.len() as f64;
+    let mean_d = d.iter().sum::<f64>() / n;
+    let se = (d.iter().map(|x| (x - mean_d).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt();
+    assert!(
+        (mf - me).abs() <= 4.0 * se + 1e-12,
+        "{scenario} {what}: posterior exact {me} fast {mf} (paired se {se})"
+    );
+}
+
+#[test]
+fn fast_matches_exact_posteriors_for_every_named_inverse_scenario() {
+    let mut checked = 0;
+    for name in load::list_names().expect("the scenario directory is readable") {
+        let l = load::load(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if l.model.inverse.is_none() {
+            continue;
+        }
+        let (exact, fast) = (
+            weighted(&l, SamplerKind::Exact),
+            weighted(&l, SamplerKind::Fast),
+        );
+        let m = &l.model;
+        let (focus, threshold) = (&m.focus, m.threshold);
+        let over = |r: &Record, j: usize| (r.true_share[j] >= threshold) as u8 as f64;
+        check_posterior(&name, "P(any focus party truly over)", &exact, &fast, |r| {
+            focus.iter().any(|&j| over(r, j) > 0.0) as u8 as f64
+        });
+        for &j in focus {
+            let id = &m.parties[j].id;
+            check_posterior(&name, &format!("P({id} truly over)"), &exact, &fast, |r| {
+                over(r, j)
+            });
+            check_posterior(&name, &format!("{id} true share"), &exact, &fast, |r| {
+                r.true_share[j]
+            });
+        }
+        // The weights themselves: their mean (the evidence, up to a constant) is the same,
+        // within 4 standard errors of the paired per-trial differences.
+        let w = |recs: &[Record]| recs.iter().map(|r| r.weight).collect::<Vec<_>>();
+        check_paired(&name, "mean weight", &w(&exact), &w(&fast));
+        checked += 1;
+    }
+    assert!(checked >= 4, "only {checked} inverse scenarios");
+}
+
 #[test]
 fn fast_is_deterministic_and_independent_of_threads() {
     let l = load::load("odihr-43").unwrap();
@@ -176,7 +268,7 @@ fn cli_records_the_sampler_in_the_output_and_its_file_name() {
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["sampler"], flag);
     }
-    // Inverse scenarios run exact only.
+    // Inverse scenarios too.
     Command::new(env!("CARGO_BIN_EXE_recount"))
         .args([
             "run",
@@ -190,5 +282,11 @@ fn cli_records_the_sampler_in_the_output_and_its_file_name() {
         .arg("--out")
         .arg(dir.path())
         .assert()
-        .failure();
+        .success();
+    let path = dir
+        .path()
+        .join("inverse-odihr")
+        .join("run-20070818-8-fast.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(v["sampler"], "fast");
 }

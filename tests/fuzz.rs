@@ -21,6 +21,7 @@ fn scenarios() -> Vec<Value> {
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     names.sort();
     names
