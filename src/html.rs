@@ -93,13 +93,17 @@ fn run_table(run: &Value, run_file: &str) -> String {
         format!("{}%", crate::sweep::fmt_num(100.0 * t))
     });
     let mut s = format!(
-        "<p class=\"meta\">From <code>{}</code>: {} trials x {} precincts, seed {}, mode {}, recount {}, scenario hash {}. \
+        "<p class=\"meta\">From <code>{}</code>: {} trials x {} precincts, seed {}, mode {}, {} samplers, recount {}, scenario hash {}. \
          Probabilities: estimate [95% Wilson interval]; shares: mean [5%, 95%].</p>\n",
         escape(run_file),
         run["trials"],
         run["precincts"],
         run["seed"],
         escape(run["mode"].as_str().unwrap_or("")),
+        match run["sampler"].as_str() {
+            Some("fast") => "fast (approximate)",
+            _ => "exact",
+        },
         escape(run["recount_version"].as_str().unwrap_or("")),
         escape(run["scenario"]["hash"].as_str().unwrap_or("")),
     );

@@ -221,8 +221,15 @@ pub fn to_table(report: &RunReport) -> String {
             p.trials_done, report.provenance.trials
         ));
     }
+    // The exact samplers are the default and go unsaid; approximate ones are said where the
+    // reader looks, not only in the file name.
+    let samplers = if report.provenance.sampler == crate::sampler::SamplerKind::Exact.name() {
+        String::new()
+    } else {
+        format!(", {} (approximate) samplers", report.provenance.sampler)
+    };
     out.push_str(&format!(
-        "{} ({})\n{}\n{} trials x {} precincts, seed {}, scenario hash {}\n\n",
+        "{} ({})\n{}\n{} trials x {} precincts, seed {}, scenario hash {}{samplers}\n\n",
         report.provenance.scenario.name,
         report.provenance.scenario.title,
         report.provenance.scenario.question,

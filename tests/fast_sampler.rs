@@ -256,7 +256,7 @@ fn fast_is_deterministic_and_independent_of_threads() {
 fn cli_records_the_sampler_in_the_output_and_its_file_name() {
     let dir = tempfile::tempdir().unwrap();
     for (flag, file) in [("exact", "run-3-64.json"), ("fast", "run-3-64-fast.json")] {
-        Command::new(env!("CARGO_BIN_EXE_recount"))
+        let out = Command::new(env!("CARGO_BIN_EXE_recount"))
             .args([
                 "run", "odihr-43", "--trials", "64", "--seed", "3", "--quiet",
             ])
@@ -264,6 +264,13 @@ fn cli_records_the_sampler_in_the_output_and_its_file_name() {
             .arg(dir.path())
             .assert()
             .success();
+        // The table says so too, for fast only.
+        let table = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        assert_eq!(
+            table.contains("fast (approximate) samplers"),
+            flag == "fast",
+            "{table}"
+        );
         let text = std::fs::read_to_string(dir.path().join("odihr-43").join(file)).unwrap();
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["sampler"], flag);
