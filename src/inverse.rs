@@ -121,49 +121,50 @@ pub fn run_from(
     end: u64,
     progress: impl FnMut(u64),
 ) {
+    with_context(model, plan, |ctx| {
+        let inv_state = state
+            .inverse
+            .get_or_insert_with(|| InverseState::new(ctx.space));
+        let acc = &mut state.acc;
+        let posteriors = &mut inv_state.posteriors;
+        let within = &mut inv_state.within;
+        state.done = engine::run_batches(
+            plan.threads,
+            state.done,
+            end,
+            |b, count| ctx.batch(plan.seed, b, count),
+            |w| {
+                acc.add(&w.record);
+                for (d, &x) in posteriors.iter_mut().zip(&w.theta) {
+                    d.add(x, w.record.weight);
+                }
+                *within += w.within as u64;
+            },
+            progress,
+        );
+    })
+}
+
+/// Calls `f` with the context of `plan`'s inverse run (layout, unknowns, proposal, samplers).
+fn with_context<R>(model: &Model, plan: &Plan, f: impl FnOnce(&Context) -> R) -> R {
     let inv = model
         .inverse
         .as_ref()
         .expect("inverse run of a model with observations");
     let layout = Layout::draw(model, plan.seed);
     let space = Space::new(model);
-    let ctx = Context::new(model, inv, &layout, &space, plan.sampler);
-    let inv_state = state
-        .inverse
-        .get_or_insert_with(|| InverseState::new(&space));
-    let acc = &mut state.acc;
-    let posteriors = &mut inv_state.posteriors;
-    let within = &mut inv_state.within;
-    state.done = engine::run_batches(
-        plan.threads,
-        state.done,
-        end,
-        |b, count| ctx.batch(plan.seed, b, count),
-        |w| {
-            acc.add(&w.record);
-            for (d, &x) in posteriors.iter_mut().zip(&w.theta) {
-                d.add(x, w.record.weight);
-            }
-            *within += w.within as u64;
-        },
-        progress,
-    );
+    f(&Context::new(model, inv, &layout, &space, plan.sampler))
 }
 
 /// The weighted records of trials [b * BATCH, b * BATCH + count), in trial order, as `run` adds
 /// them up (for tests that compare samplers trial by trial).
 pub fn weighted_batch(model: &Model, plan: &Plan, b: u64, count: u64) -> Vec<Record> {
-    let inv = model
-        .inverse
-        .as_ref()
-        .expect("inverse run of a model with observations");
-    let layout = Layout::draw(model, plan.seed);
-    let space = Space::new(model);
-    let ctx = Context::new(model, inv, &layout, &space, plan.sampler);
-    ctx.batch(plan.seed, b, count)
-        .into_iter()
-        .map(|w| w.record)
-        .collect()
+    with_context(model, plan, |ctx| {
+        ctx.batch(plan.seed, b, count)
+            .into_iter()
+            .map(|w| w.record)
+            .collect()
+    })
 }
 
 /// The posteriors and diagnostics of the trials in `state`.
