@@ -8,6 +8,7 @@
 //! Each has a unit test of its moments against the exact law; `tests/fast_sampler.rs` checks
 //! every named scenario's probabilities against the exact samplers (`sampler`).
 
+use crate::math;
 use crate::rng::Rng;
 use crate::sampler::{
     Gamma, SamplerKind, binomial_outlined, count_f64, dirichlet_multinomial_rest, trunc_count,
@@ -33,7 +34,7 @@ fn log_grid() -> &'static [(f64, f64)] {
             .map(|i| {
                 // Written as the quadrature wrote its points (k h, k h + h / 2), all exact.
                 let x = (i / 2) as f64 * h + if i % 2 == 1 { 0.5 * h } else { 0.0 };
-                (x.ln(), (1.0 - x).ln())
+                (math::ln(x), math::ln(1.0 - x))
             })
             .collect()
     })
@@ -69,7 +70,7 @@ impl BetaTable {
         } else {
             0.5
         };
-        let log_f = |x: f64| (a - 1.0) * x.ln() + (b - 1.0) * (1.0 - x).ln();
+        let log_f = |x: f64| (a - 1.0) * math::ln(x) + (b - 1.0) * math::ln(1.0 - x);
         let log_mode = if a > 1.0 && b > 1.0 { log_f(mode) } else { 0.0 };
         // The density at grid point i (x = i / (2 PANELS)), from the cached logarithms: the
         // same values as computing them here (the grid points and 1 - x are exact in binary),
@@ -80,7 +81,7 @@ impl BetaTable {
             let l = (if a > 1.0 { (a - 1.0) * ln_x } else { 0.0 })
                 + (if b > 1.0 { (b - 1.0) * ln_1mx } else { 0.0 });
             if l.is_finite() {
-                (l - log_mode).exp()
+                math::exp(l - log_mode)
             } else {
                 0.0
             }

@@ -17,6 +17,7 @@
 use crate::country::Layout;
 use crate::engine::{self, Plan};
 use crate::expect::{self, Groups};
+use crate::math;
 use crate::model::{InverseModel, Model};
 use crate::observe::{self, Observer};
 use crate::outcome::{self, Record};
@@ -27,7 +28,6 @@ use crate::scenario::ProposalKind;
 use crate::stats::{Distribution, Summary};
 use crate::summary::Accumulator;
 use crate::trial::{Draw, Simulator};
-use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 /// Proposal spread in kernel tolerances.
@@ -328,7 +328,7 @@ impl Context<'_> {
                     observe::exit_poll_likelihood(self.inv, &record.true_share, obs.exit_bias);
                 let (k, within) =
                     observe::kernel(self.inv, &record.reported_share, self.inv.tolerance);
-                record.weight = log_ratio.exp() * l_obs * l_exit * k;
+                record.weight = math::exp(log_ratio) * l_obs * l_exit * k;
                 Weighted {
                     record,
                     theta,
@@ -417,13 +417,16 @@ fn truncated_normal(rng: &mut Rng, mu: f64, sd: f64, (lo, hi): (f64, f64)) -> (f
     let mass = normal_cdf(b) - normal_cdf(a);
     if mass < 0.05 || !mass.is_finite() {
         let x = lo + (hi - lo) * crate::sampler::uniform(rng);
-        return (x, -(hi - lo).ln());
+        return (x, -math::ln(hi - lo));
     }
     loop {
-        let z: f64 = rng.sample(rand_distr::StandardNormal);
+        // The crate's ziggurat: rand_distr's numbers, with `math`'s portable ln and exp.
+        let z = crate::ziggurat::standard_normal(rng);
         if z >= a && z <= b {
-            let log_q =
-                -0.5 * z * z - sd.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln() - mass.ln();
+            let log_q = -0.5 * z * z
+                - math::ln(sd)
+                - 0.5 * math::ln(2.0 * std::f64::consts::PI)
+                - math::ln(mass);
             return (mu + sd * z, log_q);
         }
     }
@@ -433,8 +436,8 @@ fn truncated_normal(rng: &mut Rng, mu: f64, sd: f64, (lo, hi): (f64, f64)) -> (f
 fn normal_cdf(x: f64) -> f64 {
     let z = (x / std::f64::consts::SQRT_2).abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let erfc = t
-        * (-z * z - 1.265_512_23
+    let erfc = t * math::exp(
+        -z * z - 1.265_512_23
             + t * (1.000_023_68
                 + t * (0.374_091_96
                     + t * (0.096_784_18
@@ -442,8 +445,8 @@ fn normal_cdf(x: f64) -> f64 {
                             + t * (0.278_868_07
                                 + t * (-1.135_203_98
                                     + t * (1.488_515_87
-                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-            .exp();
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))),
+    );
     if x >= 0.0 {
         1.0 - 0.5 * erfc
     } else {

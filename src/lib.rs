@@ -20,6 +20,7 @@ pub mod html;
 pub mod inverse;
 pub mod load;
 pub mod locate;
+pub mod math;
 pub mod mechanism;
 pub mod model;
 pub mod observe;
@@ -45,4 +46,4 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Version of the sampling algorithms: bumped whenever a change makes a seed produce different
 /// numbers (recorded in outputs; see CHANGELOG.md).
-pub const SAMPLER_VERSION: u32 = 8;
+pub const SAMPLER_VERSION: u32 = 9;

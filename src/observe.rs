@@ -7,6 +7,7 @@
 //! P(k negative) = sum_a Bin(a; m, sens) Bin(k - a; n - m, fp).
 
 use crate::country::Layout;
+use crate::math;
 use crate::model::{InverseModel, MAX_PARTIES};
 use crate::rng::Rng;
 use crate::sampler::uniform;
@@ -73,13 +74,13 @@ impl<'a> Observer<'a> {
                 return f64::NEG_INFINITY;
             }
             let (x, size) = (x as usize, size as usize);
-            let term = |c: usize, q: f64| if c == 0 { 0.0 } else { c as f64 * q.ln() };
+            let term = |c: usize, q: f64| if c == 0 { 0.0 } else { c as f64 * math::ln(q) };
             lf[size] - lf[x] - lf[size - x] + term(x, p) + term(size - x, 1.0 - p)
         };
         let lo = k.saturating_sub(n - m);
         let hi = k.min(m);
         (lo..=hi)
-            .map(|a| (ln_pmf(a, m, sensitivity) + ln_pmf(k - a, n - m, false_positive)).exp())
+            .map(|a| math::exp(ln_pmf(a, m, sensitivity) + ln_pmf(k - a, n - m, false_positive)))
             .sum()
     }
 }
@@ -93,7 +94,7 @@ pub fn exit_poll_likelihood(inv: &InverseModel, true_share: &[f64; MAX_PARTIES],
         .iter()
         .map(|&(j, poll)| ((poll - true_share[j] - bias) / e.standard_error).powi(2))
         .sum();
-    (-0.5 * z2).exp()
+    math::exp(-0.5 * z2)
 }
 
 /// Squared distance between reported and official shares, summed over compared parties.
@@ -119,7 +120,7 @@ pub fn kernel(
         within &= z.abs() <= 1.0;
     }
     let w = match inv.kernel {
-        Kernel::Gaussian => (-0.5 * z2).exp(),
+        Kernel::Gaussian => math::exp(-0.5 * z2),
         Kernel::Uniform => within as u8 as f64,
     };
     (w, within)

@@ -5,6 +5,7 @@
 //! intensity, the observers' assessment rates and the exit polls' bias. Coordinates map onto the
 //! engine's `Draw` and the observation model's `ObsDraw`.
 
+use crate::math;
 use crate::model::Model;
 use crate::prior::Dist;
 use crate::stats::ln_gamma;
@@ -152,7 +153,7 @@ pub fn log_density(d: &Dist, x: f64) -> f64 {
         }
         Dist::Uniform(lo, hi) => {
             if x >= lo && x <= hi && hi > lo {
-                -(hi - lo).ln()
+                -math::ln(hi - lo)
             } else {
                 f64::NEG_INFINITY
             }
@@ -162,8 +163,8 @@ pub fn log_density(d: &Dist, x: f64) -> f64 {
                 f64::NEG_INFINITY
             } else {
                 ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b)
-                    + (a - 1.0) * x.ln()
-                    + (b - 1.0) * (1.0 - x).ln()
+                    + (a - 1.0) * math::ln(x)
+                    + (b - 1.0) * math::ln(1.0 - x)
             }
         }
     }

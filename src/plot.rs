@@ -4,6 +4,7 @@
 //! Pure: data in, SVG text out. Drawing errors are propagated as `PlotError`, never unwrapped.
 
 use crate::curve::SweepReport;
+use crate::math;
 use crate::sweep::Measure;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -427,7 +428,8 @@ pub fn fingerprint(
                         .filter(|(_, c)| **c > 0)
                         .map(move |(ix, &c)| {
                             // Log scale: one precinct is light grey, the fullest cell black.
-                            let t = ((c as f64).ln_1p() / (max as f64).ln_1p()).clamp(0.0, 1.0);
+                            let t =
+                                (math::ln_1p(c as f64) / math::ln_1p(max as f64)).clamp(0.0, 1.0);
                             let g = (225.0 * (1.0 - t)).round() as u8;
                             Rectangle::new(
                                 [

@@ -8,6 +8,7 @@
 //! `SamplerKind` switches the engine to the moment-preserving approximations of `approx`
 //! (`--sampler fast`).
 
+use crate::math;
 use crate::rng::Rng;
 use crate::ziggurat::{standard_exp, standard_normal};
 use rand::Rng as _;
@@ -86,7 +87,7 @@ impl Gamma {
         let g = marsaglia_tsang(rng, self.d, self.c);
         if self.inv_shape > 0.0 {
             let e: f64 = standard_exp(rng);
-            g * (-e * self.inv_shape).exp()
+            g * math::exp(-e * self.inv_shape)
         } else {
             g
         }
@@ -107,7 +108,7 @@ fn marsaglia_tsang(rng: &mut Rng, d: f64, c: f64) -> f64 {
         let u = ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
         let x2 = x * x;
         // The squeeze accepts ~98% of draws without a logarithm.
-        if u < 1.0 - 0.0331 * x2 * x2 || u.ln() < 0.5 * x2 + d * (1.0 - v + v.ln()) {
+        if u < 1.0 - 0.0331 * x2 * x2 || math::ln(u) < 0.5 * x2 + d * (1.0 - v + math::ln(v)) {
             return d * v;
         }
     }
@@ -271,7 +272,7 @@ fn q_pow_n(p: f64, n: u64) -> f64 {
     if n <= 255 {
         powu8(1.0 - p, n)
     } else {
-        (n as f64 * (-p).ln_1p()).exp()
+        math::exp(n as f64 * math::ln_1p(-p))
     }
 }
 
@@ -417,7 +418,7 @@ fn binomial_btrd(rng: &mut Rng, n: u64, p: f64) -> u64 {
             continue;
         }
         // Step 3.2: squeeze on ln(f(k) / f(m)).
-        let v = v.ln();
+        let v = math::ln(v);
         let kmf = count_f64(km);
         let rho = (kmf / npq) * (((kmf / 3.0 + 0.625) * kmf + 1.0 / 6.0) / npq + 0.5);
         let t = -kmf * kmf / (2.0 * npq);
@@ -445,11 +446,11 @@ fn btrd_accept_exact(v: f64, n: u64, p: f64, m: u64, k: u64) -> bool {
     let r = p / q;
     let mf = m as f64;
     let nm = nf - mf + 1.0;
-    let h = (mf + 0.5) * ((mf + 1.0) / (r * nm)).ln()
+    let h = (mf + 0.5) * math::ln((mf + 1.0) / (r * nm))
         + stirling_correction(m)
         + stirling_correction(n - m);
     let nk = nf - kf + 1.0;
-    v <= h + (nf + 1.0) * (nm / nk).ln() + (kf + 0.5) * (nk * r / (kf + 1.0)).ln()
+    v <= h + (nf + 1.0) * math::ln(nm / nk) + (kf + 0.5) * math::ln(nk * r / (kf + 1.0))
         - stirling_correction(k)
         - stirling_correction(n - k)
 }
@@ -865,8 +866,11 @@ pub(crate) mod tests {
         let lg = |k: u64| crate::stats::ln_gamma(k as f64 + 1.0);
         (0..=n)
             .map(|k| {
-                (lg(n) - lg(k) - lg(n - k) + k as f64 * p.ln() + (n - k) as f64 * (-p).ln_1p())
-                    .exp()
+                math::exp(
+                    lg(n) - lg(k) - lg(n - k)
+                        + k as f64 * math::ln(p)
+                        + (n - k) as f64 * math::ln_1p(-p),
+                )
             })
             .collect()
     }
@@ -962,12 +966,13 @@ pub(crate) mod tests {
         (0..=n)
             .map(|k| {
                 let kf = k as f64;
-                (lg(nf + 1.0) - lg(kf + 1.0) - lg(nf - kf + 1.0) + lg(kf + a) + lg(nf - kf + b)
-                    - lg(nf + a + b)
-                    - lg(a)
-                    - lg(b)
-                    + lg(a + b))
-                .exp()
+                math::exp(
+                    lg(nf + 1.0) - lg(kf + 1.0) - lg(nf - kf + 1.0) + lg(kf + a) + lg(nf - kf + b)
+                        - lg(nf + a + b)
+                        - lg(a)
+                        - lg(b)
+                        + lg(a + b),
+                )
             })
             .collect()
     }
@@ -1124,7 +1129,7 @@ pub(crate) mod tests {
         for k in [0u64, 1, 5, 9, 10, 11, 16, 100, 5000, 1_000_000] {
             let x = k as f64;
             let exact = crate::stats::ln_gamma(x + 1.0)
-                - ((x + 0.5) * (x + 1.0).ln() - (x + 1.0) + HALF_LN_2PI);
+                - ((x + 0.5) * math::ln(x + 1.0) - (x + 1.0) + HALF_LN_2PI);
             let got = stirling_correction(k);
             assert!(
                 (got - exact).abs() < 1e-9 * (1.0 + x),

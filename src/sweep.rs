@@ -11,6 +11,7 @@
 use crate::engine::{self, Plan};
 use crate::error::{Error, Result};
 use crate::load::Loaded;
+use crate::math;
 use crate::sampler::SamplerKind;
 use crate::stats::Estimate;
 use crate::summary::Results;
@@ -829,7 +830,7 @@ pub fn fmt_num(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return format!("{x}");
     }
-    let digits = (4 - 1 - x.abs().log10().floor() as i32).max(0) as usize;
+    let digits = (4 - 1 - math::log10(x.abs()).floor() as i32).max(0) as usize;
     let s = format!("{x:.digits$}");
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
