@@ -136,15 +136,19 @@ fn whole_trial(c: &mut Criterion) {
 fn throughput(c: &mut Criterion) {
     let l = odihr();
     let layout = Layout::draw(&l.model, 1);
-    let trials = 128u64;
+    // 512 trials are 8 batches, one chunk of a long run on two threads (`engine::run_batches`),
+    // so an iteration measures what a million-trial run sustains: rayon balances the eight
+    // batches between the threads. With 128 trials (one batch per thread) an iteration waits
+    // for the slower thread, and on a shared machine it read 20-25% below the long runs.
+    let trials = 512u64;
     let mut g = c.benchmark_group("run");
-    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    g.sample_size(10).measurement_time(Duration::from_secs(30));
     g.throughput(Throughput::Elements(trials * layout.len() as u64));
     for sampler in [SamplerKind::Exact, SamplerKind::Fast] {
         for threads in [1usize, 2] {
             g.bench_function(
                 BenchmarkId::new(
-                    format!("odihr-43_128_trials_{}_threads", sampler.name()),
+                    format!("odihr-43_{trials}_trials_{}_threads", sampler.name()),
                     threads,
                 ),
                 |b| {
