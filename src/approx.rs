@@ -142,6 +142,17 @@ impl BetaTable {
         lo + t * (hi - lo)
     }
 
+    /// `sample` from 32 random bits (`pooled`): the cell from the top 10, the position in it from
+    /// the other 22, at the midpoints of 2^22 equal steps (so its mean is still exactly the
+    /// cell's middle and its variance the uniform's to 2^-44).
+    #[inline(always)]
+    pub fn sample32(&self, bits: u32) -> f64 {
+        let i = (bits >> 22) as usize;
+        let t = (f64::from(bits & 0x3f_ffff) + 0.5) * (1.0 / (1u64 << 22) as f64);
+        let (lo, hi) = (self.q[i], self.q[i + 1]);
+        lo + t * (hi - lo)
+    }
+
     /// The table's mean and variance (exact for its piecewise-uniform law).
     pub fn moments(&self) -> (f64, f64) {
         let n = BETA_TABLE_CELLS as f64;
@@ -228,6 +239,8 @@ pub struct SpikeShare {
     /// 1 / pi and 1 / (1 - pi): rescale the uniform of the decision for the next spike.
     pub inv_pi: f64,
     pub inv_miss: f64,
+    /// pi in units of 2^-32 (`pooled` decides a spike from 32 random bits: hit if below it).
+    pub pi32: u64,
 }
 
 impl SpikeShare {
@@ -241,6 +254,7 @@ impl SpikeShare {
             h,
             inv_pi: 1.0 / pi,
             inv_miss: 1.0 / (1.0 - pi),
+            pi32: (pi * 4_294_967_296.0).round() as u64,
         }
     }
 }
@@ -381,6 +395,38 @@ fn spike_counts(rng: &mut Rng, n: u64, spikes: &[SpikeShare], out: &mut [u64]) -
         }
     }
     left
+}
+
+/// Multinomial(n, w) with `binomial_fast` by conditional binomials, in the order of the fast
+/// Dirichlet-multinomials (the spike categories, then `order`, the last taking the rest): the
+/// counts that `dirichlet_multinomial_tabled` draws given its shares (`pooled`'s noise).
+#[inline]
+pub fn multinomial_shares(
+    rng: &mut Rng,
+    n: u64,
+    spikes: &[SpikeShare],
+    order: &[usize],
+    w: &[f64],
+    out: &mut [u64],
+) {
+    let mut left = n;
+    let mut mass = 1.0;
+    let (&largest, rest) = order.split_last().expect("at least one category");
+    for i in spikes
+        .iter()
+        .map(|s| s.category)
+        .chain(rest.iter().copied())
+    {
+        let k = if left > 0 && w[i] > 0.0 {
+            binomial_fast(rng, left, (w[i] / mass).min(1.0))
+        } else {
+            0
+        };
+        out[i] = k;
+        left -= k;
+        mass -= w[i];
+    }
+    out[largest] = left;
 }
 
 #[cfg(test)]

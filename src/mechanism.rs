@@ -7,6 +7,7 @@
 //! non-voters.
 
 use crate::approx;
+use crate::math::{keep, less};
 use crate::model::{MAX_CATEGORIES, Model, RewriteModel};
 use crate::rng::Rng;
 use crate::sampler::{self, SamplerKind, binomial_with, uniform};
@@ -126,6 +127,7 @@ impl<'a> Acting<'a> {
 
     /// The same mechanisms, drawing their binomials with sampler `kind`.
     pub fn with_sampler(mut self, kind: SamplerKind) -> Acting<'a> {
+        let kind = kind.base();
         self.kind = kind;
         if kind == SamplerKind::Fast {
             self.transfer = self.transfer.map(Act::two_point);
@@ -151,12 +153,17 @@ impl<'a> Acting<'a> {
     /// independent of the decision, so it decides the honest miscount instead of a new uniform.
     #[inline]
     pub fn regular_reusing(&self, rng: &mut Rng, votes: &mut [u64], u: f64, p_irr: f64) {
-        if let Some((_, rate)) = self.miscount
-            && self.regular_miscount > 0.0
-            && u - p_irr < self.regular_miscount * (1.0 - p_irr)
-        {
+        if let Some(rate) = self.regular_miscount_reusing(u, p_irr) {
             miscount_with(rng, self.kind, votes, rate);
         }
+    }
+
+    /// The decision of `regular_reusing`: the miscount rate if a regular count is miscounted.
+    #[inline]
+    pub fn regular_miscount_reusing(&self, u: f64, p_irr: f64) -> Option<f64> {
+        let (_, rate) = self.miscount?;
+        (self.regular_miscount > 0.0 && u - p_irr < self.regular_miscount * (1.0 - p_irr))
+            .then_some(rate)
     }
 
     /// An irregular count: the mechanisms act on `votes` in place.
@@ -170,10 +177,112 @@ impl<'a> Acting<'a> {
     /// instead of a new uniform each.
     #[inline]
     pub fn irregular_reusing(&self, rng: &mut Rng, registered: u64, votes: &mut [u64], v: f64) {
+        let plan = self.plan_reusing(rng, v);
+        self.apply(&plan, rng, registered, votes);
+    }
+
+    /// What acts in an irregular precinct and how strongly, decided as `irregular_reusing` does
+    /// (the same random numbers in the same order: with `Fast`'s two-point intensities only a
+    /// rewrite's invented figures need any).
+    #[inline]
+    pub fn plan_reusing(&self, rng: &mut Rng, v: f64) -> Plan {
         let mut v = v;
-        self.irregular_deciding(rng, registered, votes, move |_, p| {
-            rescaled_decision(&mut v, p)
-        });
+        let mut plan = Plan::default();
+        if let Some((p, r)) = self.rewrite
+            && rescaled_decision(&mut v, p)
+        {
+            plan.rewrite = Some((r.turnout.sample(rng), r.share.sample(rng)));
+            return plan;
+        }
+        let mut step = |a: &Option<Act>, rng: &mut Rng| match a {
+            Some(a) if rescaled_decision(&mut v, a.probability) => Some(a.acting_intensity(rng)),
+            _ => None,
+        };
+        plan.invalidation = step(&self.invalidation, rng);
+        plan.transfer = step(&self.transfer, rng);
+        plan.stuffing = step(&self.stuffing, rng);
+        plan.miscount = match self.miscount {
+            Some((p, rate)) if rescaled_decision(&mut v, p) => Some(rate),
+            _ => None,
+        };
+        plan
+    }
+
+    /// Applies `plan` to a precinct's counts, in the order of `irregular`.
+    #[inline]
+    pub fn apply(&self, plan: &Plan, rng: &mut Rng, registered: u64, votes: &mut [u64]) {
+        if let Some((t, s)) = plan.rewrite {
+            rewrite(votes, self.beneficiary, registered, t, s);
+            return;
+        }
+        if let Some(x) = plan.invalidation {
+            let targets = &self.invalidation.as_ref().expect("planned").targets;
+            invalidate_with(rng, self.kind, votes, targets, x);
+        }
+        if let Some(x) = plan.transfer {
+            let targets = &self.transfer.as_ref().expect("planned").targets;
+            transfer_with(rng, self.kind, votes, targets, self.beneficiary, x);
+        }
+        if let Some(x) = plan.stuffing {
+            stuff_with(rng, self.kind, votes, self.beneficiary, registered, x);
+        }
+        if let Some(rate) = plan.miscount {
+            miscount_with(rng, self.kind, votes, rate);
+        }
+    }
+
+    /// What `apply` does to a precinct's expected counts `e` (`pooled`): the mean of the counts
+    /// after the mechanisms given the counts before is linear in them for invalidation, transfer
+    /// and stuffing (each ballot moves independently), and for miscount given the number of
+    /// valid ballots V (below); a rewrite gives the other categories rest x e_k / (sum of their
+    /// e), their exact conditional mean but for its rounding down (under a ballot each, which
+    /// spoiled gets).
+    ///
+    /// Miscount moves Binomial(V, rate) ballots one at a time, each drawn among all valid ones:
+    /// one move takes a party's expected count x to x (1 - P / ((P - 1) V)) + 1 / (P - 1) for P
+    /// parties, so after m moves x - V / P has shrunk by lambda^m, lambda = 1 - P / ((P - 1) V),
+    /// and E[lambda^m] = (1 - rate P / ((P - 1) V))^V (`miscount_shrink`). V is taken at its
+    /// expectation (it varies by a few percent, which changes the factor only at second order).
+    pub fn expect(&self, plan: &Plan, registered: u64, e: &mut [f64]) {
+        let spoiled = e.len() - 1;
+        let b = self.beneficiary;
+        if let Some((t, s)) = plan.rewrite {
+            let cast = (registered as f64 * t).round();
+            let to_b = (cast * s).round();
+            let others: f64 = e.iter().enumerate().filter(|x| x.0 != b).map(|x| x.1).sum();
+            if others > 0.0 {
+                let scale = (cast - to_b) / others;
+                e.iter_mut().for_each(|x| *x *= scale);
+            } else {
+                e.iter_mut().for_each(|x| *x = 0.0);
+                e[spoiled] = cast - to_b;
+            }
+            e[b] = to_b;
+            return;
+        }
+        let moving = |a: &Option<Act>, x: f64, to: usize, e: &mut [f64]| {
+            let targets = &a.as_ref().expect("planned").targets;
+            for j in 0..spoiled {
+                if targets[j] {
+                    let moved = e[j] * x;
+                    e[j] -= moved;
+                    e[to] += moved;
+                }
+            }
+        };
+        if let Some(x) = plan.invalidation {
+            moving(&self.invalidation, x, spoiled, e);
+        }
+        if let Some(x) = plan.transfer {
+            moving(&self.transfer, x, b, e);
+        }
+        if let Some(x) = plan.stuffing {
+            let cast: f64 = e.iter().sum();
+            e[b] += (registered as f64 - cast).max(0.0) * x;
+        }
+        if let Some(rate) = plan.miscount {
+            expect_miscount(e, rate, None);
+        }
     }
 
     /// The mechanisms in order, `decide(rng, p)` deciding whether each acts.
@@ -216,6 +325,217 @@ impl<'a> Acting<'a> {
         {
             miscount_with(rng, self.kind, votes, rate);
         }
+    }
+}
+
+/// `Acting` for `pooled` in a branch-free form over `N` categories (zeros past the model's):
+/// `decide` makes the decisions of `plan_reusing` from the same uniform with the same
+/// arithmetic, keeping them as bits instead of branching on them (they are coin flips no branch
+/// predictor learns), and `expect` is `Acting::expect` for them, a mechanism that does not act
+/// moving ballots at intensity 0. Not for rewrites (whose invented figures need random numbers):
+/// `new` gives None for a model with one.
+#[derive(Debug, Clone, Copy)]
+pub struct Lanes<const N: usize> {
+    beneficiary: usize,
+    spoiled: usize,
+    /// 1 for the categories a mechanism targets, else 0.
+    invalidation: (f64, f64, [f64; N]),
+    transfer: (f64, f64, [f64; N]),
+    stuffing: (f64, f64),
+    miscount: (f64, f64),
+    regular_miscount: f64,
+    /// Per mechanism in order: its probability p and what a miss and a hit multiply the
+    /// uniform by after subtracting p on a miss (1 / (1 - p), 1 / p).
+    steps: [(f64, [f64; 2]); 4],
+    /// exp(-c) for miscount's c (`expect_miscount`).
+    exp_neg_c: f64,
+}
+
+/// Decision bits of `Lanes::decide`.
+pub const IRREGULAR: u8 = 1;
+const INVALIDATION: u8 = 2;
+const TRANSFER: u8 = 4;
+const STUFFING: u8 = 8;
+const MISCOUNT: u8 = 16;
+
+/// The sum of `a`'s elements pairwise (N a power of two), in an order the compiler can
+/// vectorise.
+#[inline(always)]
+pub fn pairwise_sum<const N: usize>(mut a: [f64; N]) -> f64 {
+    let mut width = N / 2;
+    while width > 0 {
+        for j in 0..width {
+            a[j] += a[j + width];
+        }
+        width /= 2;
+    }
+    a[0]
+}
+
+impl<const N: usize> Lanes<N> {
+    pub fn new(acts: &Acting, n_categories: usize) -> Option<Lanes<N>> {
+        if acts.rewrite.is_some() || n_categories > N || acts.kind != SamplerKind::Fast {
+            return None;
+        }
+        let directed = |a: &Option<Act>| match a {
+            Some(a) => {
+                let mut t = [0.0; N];
+                for (t, &x) in t.iter_mut().zip(&a.targets[..n_categories - 1]) {
+                    *t = if x { 1.0 } else { 0.0 };
+                }
+                (a.probability, a.mean, t)
+            }
+            None => (0.0, 0.0, [0.0; N]),
+        };
+        let miscount = acts.miscount.unwrap_or((0.0, 0.0));
+        let step = |p: f64| (p, [1.0 / (1.0 - p), 1.0 / p]);
+        let chained = [&acts.invalidation, &acts.transfer, &acts.stuffing]
+            .map(|a| step(a.map_or(0.0, |a| a.probability)));
+        Some(Lanes {
+            steps: [chained[0], chained[1], chained[2], step(miscount.0)],
+            exp_neg_c: {
+                let p = (n_categories - 1) as f64;
+                crate::math::exp(-miscount.1 * p / (p - 1.0))
+            },
+            beneficiary: acts.beneficiary,
+            spoiled: n_categories - 1,
+            invalidation: directed(&acts.invalidation),
+            transfer: directed(&acts.transfer),
+            stuffing: acts
+                .stuffing
+                .map_or((0.0, 0.0), |a| (a.probability, a.mean)),
+            miscount,
+            regular_miscount: if acts.miscount.is_some() {
+                acts.regular_miscount
+            } else {
+                0.0
+            },
+        })
+    }
+
+    /// Whether a regular count (irregularity uniform `u` >= `p_irr`) is miscounted honestly,
+    /// as `regular_miscount_reusing` decides it: 1 or 0 (meaningless where u < p_irr).
+    #[inline(always)]
+    pub fn honest(&self, u: f64, p_irr: f64) -> u64 {
+        less(u - p_irr, self.regular_miscount * (1.0 - p_irr))
+    }
+
+    /// The decision bits of a precinct that is `irregular` (1) with rescaled uniform `v` (u / p_irr,
+    /// as in `plan_reusing`), or else miscounted honestly: `plan_reusing`'s chain of rescaled
+    /// decisions, with reciprocals and masks instead of divisions and branches. A mechanism
+    /// the model lacks has probability 0, which leaves the uniform as it is.
+    #[inline(always)]
+    pub fn decide(&self, v: f64, irregular: u64) -> u8 {
+        let mut v = v;
+        let mut bits = IRREGULAR;
+        for (step, bit) in self
+            .steps
+            .iter()
+            .zip([INVALIDATION, TRANSFER, STUFFING, MISCOUNT])
+        {
+            let hit = less(v, step.0);
+            // (v - p) / (1 - p) on a miss, v / p on a hit.
+            v = (v - keep(1 - hit, step.0)) * (keep(1 - hit, step.1[0]) + keep(hit, step.1[1]));
+            bits |= hit as u8 * bit;
+        }
+        let mask = 0u8.wrapping_sub(irregular as u8);
+        (bits & mask) | (MISCOUNT & !mask)
+    }
+
+    /// The `Plan` of decision bits `bits`.
+    pub fn plan(&self, bits: u8) -> Plan {
+        let on = |bit: u8, x: f64| (bits & bit != 0).then_some(x);
+        Plan {
+            rewrite: None,
+            invalidation: on(INVALIDATION, self.invalidation.1),
+            transfer: on(TRANSFER, self.transfer.1),
+            stuffing: on(STUFFING, self.stuffing.1),
+            miscount: on(MISCOUNT, self.miscount.1),
+        }
+    }
+
+    /// `Acting::expect` for the decisions `bits`, without branches but on miscount.
+    #[inline(always)]
+    pub fn expect(&self, bits: u8, registered: f64, e: &mut [f64; N]) {
+        let on = |bit: u8, x: f64| keep(u64::from(bits & bit != 0), x);
+        let mut moving = |(_, x, t): &(f64, f64, [f64; N]), bit: u8, to: usize| {
+            let x = on(bit, *x);
+            let mut m = [0.0; N];
+            for ((m, e), t) in m.iter_mut().zip(e.iter_mut()).zip(t) {
+                *m = *e * (x * t);
+                *e -= *m;
+            }
+            e[to] += pairwise_sum(m);
+        };
+        moving(&self.invalidation, INVALIDATION, self.spoiled);
+        moving(&self.transfer, TRANSFER, self.beneficiary);
+        let cast = pairwise_sum(*e);
+        e[self.beneficiary] += (registered - cast).max(0.0) * on(STUFFING, self.stuffing.1);
+        if bits & MISCOUNT != 0 {
+            expect_miscount(
+                &mut e[..self.spoiled + 1],
+                self.miscount.1,
+                Some(self.exp_neg_c),
+            );
+        }
+    }
+}
+
+/// What acts in one irregular precinct (`Acting::plan_reusing`): each mechanism's intensity where
+/// it acts, a rewrite's invented turnout and beneficiary share.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Plan {
+    pub rewrite: Option<(f64, f64)>,
+    pub invalidation: Option<f64>,
+    pub transfer: Option<f64>,
+    pub stuffing: Option<f64>,
+    pub miscount: Option<f64>,
+}
+
+impl Plan {
+    /// A regular count's honest miscount (`Acting::regular_miscount_reusing`).
+    pub fn miscount(rate: f64) -> Plan {
+        Plan {
+            miscount: Some(rate),
+            ..Plan::default()
+        }
+    }
+}
+
+/// The expected counts after `miscount` at `rate` (`Acting::expect`), `exp_neg_c` being
+/// exp(-c) for c = rate P / (P - 1) (a trial's constant: `Lanes` computes it once).
+fn expect_miscount(e: &mut [f64], rate: f64, exp_neg_c: Option<f64>) {
+    let parties = e.len() - 1;
+    if parties < 2 {
+        return;
+    }
+    let p = parties as f64;
+    let c = rate * p / (p - 1.0);
+    let valid: f64 = e[..parties].iter().sum();
+    let shrink = miscount_shrink(valid, c, exp_neg_c.unwrap_or_else(|| crate::math::exp(-c)));
+    let even = valid / p;
+    e[..parties]
+        .iter_mut()
+        .for_each(|x| *x = even + (*x - even) * shrink);
+}
+
+/// (1 - c / V)^V, by which miscount shrinks a party's expected distance from V / P
+/// (`Acting::expect`). Where a = c / V <= 1/16 (all but the tiniest precincts) without a
+/// logarithm: V ln(1 - a) = -c - d with d = c a (1/2 + a/3 + a^2/4 + ...), the series cut
+/// after a^4 / 6 (relative error below 3e-8 c), and exp(-d) by its Taylor series to d^5
+/// (d < 0.04, error below 1e-11).
+fn miscount_shrink(valid: f64, c: f64, exp_neg_c: f64) -> f64 {
+    let a = c / valid;
+    if a <= 1.0 / 16.0 {
+        let d = c * a * (0.5 + a * (1.0 / 3.0 + a * (0.25 + a * (0.2 + a / 6.0))));
+        let exp_neg_d =
+            1.0 - d * (1.0 - d * (0.5 - d * (1.0 / 6.0 - d * (1.0 / 24.0 - d / 120.0))));
+        exp_neg_c * exp_neg_d
+    } else if a < 1.0 {
+        crate::math::exp(valid * crate::math::ln_1p(-a))
+    } else {
+        // Fewer valid ballots than a move shrinks (valid below c, under two): mixed completely.
+        0.0
     }
 }
 
@@ -320,7 +640,7 @@ fn miscount_with(rng: &mut Rng, kind: SamplerKind, votes: &mut [u64], rate: f64)
         }),
         // One 64-bit number for both, 32 bits each by multiply-and-shift (Lemire): each
         // outcome's probability is within valid / 2^32 (under 1e-6 here) of uniform's.
-        SamplerKind::Fast => move_ballots(votes, errors, || {
+        SamplerKind::Fast | SamplerKind::Pooled => move_ballots(votes, errors, || {
             let bits = rng.next_u64();
             (
                 ((bits >> 32) * valid) >> 32,
@@ -478,6 +798,149 @@ mod tests {
                 "party {j}: exact {me} fast {mf} (se {se})"
             );
         }
+    }
+
+    /// The mechanisms of odihr-43 all acting in every irregular count, for `Fast`.
+    fn all_acting(m: &crate::model::Model) -> Acting<'_> {
+        let d = Draw {
+            transfer: [1.0, 0.3],
+            invalidation: [0.5, 0.1],
+            stuffing: [0.4, 0.05],
+            miscount: [0.3, 0.05],
+            ..Draw::default()
+        };
+        Acting::new(m, &d).with_sampler(SamplerKind::Fast)
+    }
+
+    /// `Acting::expect` (what `pooled` adds to the totals) is the mean of what `apply` does to
+    /// the same counts: every mechanism alone and all together, within 5 standard errors of
+    /// 100,000 applications; a rewrite (deterministic) to within its rounding down.
+    #[test]
+    fn expect_is_the_mean_of_apply() {
+        let model = crate::load::load("odihr-43").expect("named scenario").model;
+        let acts = all_acting(&model);
+        let start = [500u64, 40, 30, 9, 5, 3, 1, 12];
+        let registered = 900;
+        let plans = [
+            Plan {
+                invalidation: Some(0.1),
+                ..Plan::default()
+            },
+            Plan {
+                transfer: Some(0.3),
+                ..Plan::default()
+            },
+            Plan {
+                stuffing: Some(0.05),
+                ..Plan::default()
+            },
+            Plan::miscount(0.05),
+            Plan::miscount(0.4),
+            Plan {
+                invalidation: Some(0.1),
+                transfer: Some(0.3),
+                stuffing: Some(0.05),
+                miscount: Some(0.05),
+                rewrite: None,
+            },
+        ];
+        let mut rng = stream(23, 0);
+        let draws = 100_000;
+        for plan in plans {
+            let mut e = start.map(|x| x as f64);
+            acts.expect(&plan, registered, &mut e);
+            let (mut s1, mut s2) = ([0.0f64; 8], [0.0f64; 8]);
+            for _ in 0..draws {
+                let mut v = start;
+                acts.apply(&plan, &mut rng, registered, &mut v);
+                for ((a, b), &x) in s1.iter_mut().zip(&mut s2).zip(&v) {
+                    *a += x as f64;
+                    *b += (x as f64).powi(2);
+                }
+            }
+            let n = draws as f64;
+            for j in 0..8 {
+                let mean = s1[j] / n;
+                let se = ((s2[j] / n - mean * mean).max(0.0) / n).sqrt();
+                assert!(
+                    (mean - e[j]).abs() <= 5.0 * se + 1e-9,
+                    "{plan:?} category {j}: simulated {mean} expected {} (se {se})",
+                    e[j]
+                );
+            }
+        }
+        let plan = Plan {
+            rewrite: Some((0.95, 0.9)),
+            ..Plan::default()
+        };
+        let mut e = start.map(|x| x as f64);
+        acts.expect(&plan, registered, &mut e);
+        let mut v = start;
+        acts.apply(&plan, &mut rng, registered, &mut v);
+        // Each category rounds down by under a ballot, and spoiled gets those ballots.
+        for j in 0..7 {
+            assert!((v[j] as f64 - e[j]).abs() < 1.0, "rewrite {j}: {v:?} {e:?}");
+        }
+        assert!((v[7] as f64 - e[7]).abs() < 7.0, "rewrite: {v:?} {e:?}");
+        assert!((v.iter().sum::<u64>() as f64 - e.iter().sum::<f64>()).abs() < 1e-9);
+    }
+
+    /// `Lanes` (pooled's branch-free form) makes `plan_reusing`'s decisions from the same
+    /// uniforms, and its `expect` is `Acting::expect` of that plan (to rounding).
+    #[test]
+    fn lanes_decide_and_expect_as_acting() {
+        let model = crate::load::load("odihr-43").expect("named scenario").model;
+        let acts = all_acting(&model);
+        let lanes = Lanes::<8>::new(&acts, 8).expect("no rewrite");
+        let mut rng = stream(29, 0);
+        let start = [500.0, 40.0, 30.0, 9.0, 5.0, 3.0, 1.0, 12.0];
+        let mut seen = [0u32; 32];
+        for _ in 0..200_000 {
+            let v = uniform(&mut rng);
+            let bits = lanes.decide(v, 1);
+            seen[usize::from(bits >> 1)] += 1;
+            let plan = acts.plan_reusing(&mut rng, v);
+            assert_eq!(lanes.plan(bits), plan, "v {v}");
+            let (mut a, mut b) = (start, start);
+            lanes.expect(bits, 900.0, &mut a);
+            acts.expect(&plan, 900, &mut b);
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+                    "{plan:?}: {a:?} {b:?}"
+                );
+            }
+        }
+        assert!(seen.iter().filter(|&&k| k > 0).count() == 16, "{seen:?}");
+        // A regular count: only an honest miscount, at the regular rate.
+        assert_eq!(lanes.decide(0.7, 0), MISCOUNT);
+        let regular = |u: f64| lanes.honest(u, 0.43) == 1;
+        assert_eq!(
+            regular(0.45),
+            acts.regular_miscount_reusing(0.45, 0.43).is_some()
+        );
+        assert_eq!(
+            regular(0.9),
+            acts.regular_miscount_reusing(0.9, 0.43).is_some()
+        );
+    }
+
+    /// The logarithm-free (1 - c / V)^V of `miscount_shrink` agrees with exp(V ln(1 - c / V))
+    /// to 1e-7 over the range where it is used (c / V <= 1/16), and the exact formula is used
+    /// beyond.
+    #[test]
+    fn miscount_shrink_matches_its_closed_form() {
+        for valid in [2.0, 16.0, 19.0, 50.0, 600.0, 5000.0] {
+            for c in [0.001, 0.05, 0.35, 1.0, 7.0 / 6.0] {
+                let exact = crate::math::exp(valid * crate::math::ln_1p(-c / valid));
+                let got = miscount_shrink(valid, c, crate::math::exp(-c));
+                assert!(
+                    (got / exact - 1.0).abs() < 1e-7,
+                    "V {valid} c {c}: {got} vs {exact}"
+                );
+            }
+        }
+        assert_eq!(miscount_shrink(1.0, 1.1, crate::math::exp(-1.1)), 0.0);
     }
 
     /// Decisions chained from one uniform (`rescaled_decision`, after the irregularity decision

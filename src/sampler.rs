@@ -183,13 +183,16 @@ const BTRD_MIN_MEAN: f64 = 12.0;
 /// table (`BetaTable`), and the mechanisms' per-precinct intensity Betas become two-point
 /// intensities (`mechanism`). National totals sum thousands of precincts, so only the
 /// precinct counts' means and covariances carry through to the headline probabilities
-/// (tests/fast_sampler.rs checks them for every named scenario).
+/// (tests/fast_sampler.rs checks them for every named scenario). `Pooled` draws every precinct's
+/// turnout, shares and irregularities as `Fast` does, but not its ballot counts: their binomial
+/// noise is pooled over the trial (`pooled`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum SamplerKind {
     #[default]
     Exact,
     Fast,
+    Pooled,
 }
 
 impl SamplerKind {
@@ -198,6 +201,15 @@ impl SamplerKind {
         match self {
             SamplerKind::Exact => "exact",
             SamplerKind::Fast => "fast",
+            SamplerKind::Pooled => "pooled",
+        }
+    }
+
+    /// The samplers a precinct's draws use: `Pooled` draws what it draws as `Fast` does.
+    pub fn base(self) -> SamplerKind {
+        match self {
+            SamplerKind::Pooled => SamplerKind::Fast,
+            k => k,
         }
     }
 }
@@ -207,7 +219,7 @@ impl SamplerKind {
 pub fn binomial_with(rng: &mut Rng, kind: SamplerKind, n: u64, p: f64) -> u64 {
     match kind {
         SamplerKind::Exact => binomial(rng, n, p),
-        SamplerKind::Fast => crate::approx::binomial_fast(rng, n, p),
+        SamplerKind::Fast | SamplerKind::Pooled => crate::approx::binomial_fast(rng, n, p),
     }
 }
 

@@ -12,6 +12,9 @@ use crate::model::{MAX_CATEGORIES, MAX_PARTIES, Model};
 use crate::rng::Rng;
 use crate::sampler;
 
+mod pooled;
+pub use pooled::{MAX_STRIDE, MIN_NOISE_PRECINCTS};
+
 /// The election-level unknowns of one trial.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Draw {
@@ -138,8 +141,8 @@ impl<'a> Simulator<'a> {
     /// The same simulator, drawing binomials with sampler `kind`.
     pub fn with_sampler(mut self, kind: sampler::SamplerKind) -> Simulator<'a> {
         self.sampler = kind;
-        self.turnout_table = match kind {
-            sampler::SamplerKind::Fast => {
+        self.turnout_table = match kind.base() {
+            sampler::SamplerKind::Fast | sampler::SamplerKind::Pooled => {
                 let c = self.model.turnout_concentration;
                 self.model
                     .regions
@@ -209,8 +212,8 @@ impl<'a> Simulator<'a> {
             for (g, &x) in self.gammas[r].iter_mut().zip(a.iter()).take(self.n_cat) {
                 *g = sampler::Gamma::new(x);
             }
-            self.split[r] = match self.sampler {
-                sampler::SamplerKind::Fast => {
+            self.split[r] = match self.sampler.base() {
+                sampler::SamplerKind::Fast | sampler::SamplerKind::Pooled => {
                     let split = approx::split_spikes(
                         &a[..self.n_cat],
                         &o[..self.n_cat],
@@ -266,7 +269,7 @@ impl<'a> Simulator<'a> {
                 }
             };
         }
-        if self.sampler == sampler::SamplerKind::Fast {
+        if self.sampler.base() == sampler::SamplerKind::Fast {
             // A table costs about as much to build as 1,000 precincts' gammas save (it replaces
             // one gamma a precinct), so only tables that serve more precincts than that are built:
             // every named scenario's (its regions share their parameters), not a scenario whose
@@ -312,6 +315,9 @@ impl<'a> Simulator<'a> {
         mut observe: F,
     ) -> Totals {
         self.set_regional_means(d);
+        if self.sampler == sampler::SamplerKind::Pooled {
+            return self.run_pooled(rng, d);
+        }
         let m = self.model;
         let l = self.layout;
         let n_cat = self.n_cat;
@@ -372,16 +378,18 @@ impl<'a> Simulator<'a> {
                             &mut votes[..n_cat],
                         )
                     }
-                    sampler::SamplerKind::Fast => approx::dirichlet_multinomial_fast(
-                        rng,
-                        voters,
-                        spikes,
-                        gammas,
-                        alpha,
-                        rest_order,
-                        &mut weights[..n_cat],
-                        &mut votes[..n_cat],
-                    ),
+                    sampler::SamplerKind::Fast | sampler::SamplerKind::Pooled => {
+                        approx::dirichlet_multinomial_fast(
+                            rng,
+                            voters,
+                            spikes,
+                            gammas,
+                            alpha,
+                            rest_order,
+                            &mut weights[..n_cat],
+                            &mut votes[..n_cat],
+                        )
+                    }
                 }
                 for (t, v) in t.true_votes.iter_mut().zip(&votes[..n_cat]) {
                     *t += v;

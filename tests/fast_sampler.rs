@@ -1,6 +1,6 @@
-//! The approximate samplers (`--sampler fast`) give the same headline probabilities as the exact
-//! ones, within Monte Carlo error, for every named scenario run forward, and the same posteriors
-//! for every named inverse scenario.
+//! The approximate samplers (`--sampler fast` and `--sampler pooled`) give the same headline
+//! probabilities as the exact ones, within Monte Carlo error, for every named scenario run
+//! forward, and the same posteriors for every named inverse scenario.
 //!
 //! Both samplers run the same trials with the same seed: every trial draws the same election-level
 //! unknowns (support, prevalence, intensities) and only the precinct-level draws differ, so the
@@ -21,11 +21,14 @@ use recount::summary::Accumulator;
 use recount::summary::Results;
 use serde_json::Value;
 
-/// Trials per scenario and sampler: 12 scenarios x 2 samplers x 256 trials x 9,728 precincts is
-/// about 6e7 precinct-trials, about 30 s on two cores in the test profile (opt-level 3).
+/// Trials per scenario and sampler: 12 scenarios x 3 samplers x 256 trials x 9,728 precincts is
+/// about 9e7 precinct-trials, about 40 s on two cores in the test profile (opt-level 3).
 const TRIALS: u64 = 256;
 
 const SEED: u64 = 2007;
+
+/// The approximate samplers, each checked against the exact ones.
+const APPROXIMATE: [SamplerKind; 2] = [SamplerKind::Fast, SamplerKind::Pooled];
 
 /// Every trial's record with the given samplers, in trial order.
 fn records(l: &Loaded, sampler: SamplerKind) -> Vec<Record> {
@@ -54,7 +57,7 @@ fn check_paired(scenario: &str, what: &str, exact: &[f64], fast: &[f64]) {
     let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
     assert!(
         mean.abs() <= 4.0 * sd / n.sqrt() + 1e-12,
-        "{scenario} {what}: mean paired difference fast - exact {mean:e} (se {:e})",
+        "{scenario} {what}: mean paired difference approximate - exact {mean:e} (se {:e})",
         sd / n.sqrt()
     );
 }
@@ -64,83 +67,85 @@ fn check(scenario: &str, what: &str, exact: &Estimate, fast: &Estimate) {
     let diff = (exact.estimate - fast.estimate).abs();
     assert!(
         diff <= 4.0 * se + 1e-12,
-        "{scenario} {what}: exact {} fast {} (difference {diff}, combined se {se})",
+        "{scenario} {what}: exact {} approximate {} (difference {diff}, combined se {se})",
         exact.estimate,
         fast.estimate
     );
 }
 
 #[test]
-fn fast_matches_exact_headline_probabilities_for_every_named_scenario() {
+fn approximate_samplers_match_exact_headline_probabilities_for_every_named_scenario() {
     let names = load::list_names().expect("the scenario directory is readable");
     assert!(names.len() >= 10, "{names:?}");
-    for name in &names {
-        let l = load::load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let (exact_recs, fast_recs) = (
-            records(&l, SamplerKind::Exact),
-            records(&l, SamplerKind::Fast),
-        );
-        let (exact, fast) = (results(&l, &exact_recs), results(&l, &fast_recs));
-        for (e, f) in exact.parties.iter().zip(&fast.parties) {
-            assert_eq!(e.id, f.id);
-            check(
-                name,
-                &format!("{} p_true_cross", e.id),
-                &e.p_true_cross,
-                &f.p_true_cross,
-            );
-            check(
-                name,
-                &format!("{} p_reported_cross", e.id),
-                &e.p_reported_cross,
-                &f.p_reported_cross,
-            );
-            check(
-                name,
-                &format!("{} p_flipped", e.id),
-                &e.p_flipped,
-                &f.p_flipped,
-            );
-        }
-        check(
-            name,
-            "p_any_true_cross",
-            &exact.p_any_true_cross,
-            &fast.p_any_true_cross,
-        );
-        check(
-            name,
-            "p_any_reported_cross",
-            &exact.p_any_reported_cross,
-            &fast.p_any_reported_cross,
-        );
-        check(
-            name,
-            "p_any_flipped",
-            &exact.p_any_flipped,
-            &fast.p_any_flipped,
-        );
-        // National shares, true and reported, and turnout: no bias beyond precinct noise.
-        for (j, p) in exact.parties.iter().enumerate() {
-            for (what, get) in [
-                (
-                    "true share",
-                    (|r: &Record, j: usize| r.true_share[j]) as fn(&Record, usize) -> f64,
-                ),
-                ("reported share", |r: &Record, j: usize| r.reported_share[j]),
-            ] {
-                let e: Vec<f64> = exact_recs.iter().map(|r| get(r, j)).collect();
-                let f: Vec<f64> = fast_recs.iter().map(|r| get(r, j)).collect();
-                check_paired(name, &format!("{} {what}", p.id), &e, &f);
+    for scenario in &names {
+        let l = load::load(scenario).unwrap_or_else(|e| panic!("{scenario}: {e}"));
+        let exact_recs = records(&l, SamplerKind::Exact);
+        for kind in APPROXIMATE {
+            let name = &format!("{scenario} ({})", kind.name());
+            let fast_recs = records(&l, kind);
+            let (exact, fast) = (results(&l, &exact_recs), results(&l, &fast_recs));
+            for (e, f) in exact.parties.iter().zip(&fast.parties) {
+                assert_eq!(e.id, f.id);
+                check(
+                    name,
+                    &format!("{} p_true_cross", e.id),
+                    &e.p_true_cross,
+                    &f.p_true_cross,
+                );
+                check(
+                    name,
+                    &format!("{} p_reported_cross", e.id),
+                    &e.p_reported_cross,
+                    &f.p_reported_cross,
+                );
+                check(
+                    name,
+                    &format!("{} p_flipped", e.id),
+                    &e.p_flipped,
+                    &f.p_flipped,
+                );
             }
+            check(
+                name,
+                "p_any_true_cross",
+                &exact.p_any_true_cross,
+                &fast.p_any_true_cross,
+            );
+            check(
+                name,
+                "p_any_reported_cross",
+                &exact.p_any_reported_cross,
+                &fast.p_any_reported_cross,
+            );
+            check(
+                name,
+                "p_any_flipped",
+                &exact.p_any_flipped,
+                &fast.p_any_flipped,
+            );
+            // National shares, true and reported, and turnout: no bias beyond precinct noise.
+            for (j, p) in exact.parties.iter().enumerate() {
+                for (what, get) in [
+                    (
+                        "true share",
+                        (|r: &Record, j: usize| r.true_share[j]) as fn(&Record, usize) -> f64,
+                    ),
+                    ("reported share", |r: &Record, j: usize| r.reported_share[j]),
+                ] {
+                    let e: Vec<f64> = exact_recs.iter().map(|r| get(r, j)).collect();
+                    let f: Vec<f64> = fast_recs.iter().map(|r| get(r, j)).collect();
+                    check_paired(name, &format!("{} {what}", p.id), &e, &f);
+                }
+            }
+            let turnout =
+                |recs: &[Record]| recs.iter().map(|r| r.reported_turnout).collect::<Vec<_>>();
+            check_paired(
+                name,
+                "reported turnout",
+                &turnout(&exact_recs),
+                &turnout(&fast_recs),
+            );
         }
-        let turnout = |recs: &[Record]| recs.iter().map(|r| r.reported_turnout).collect::<Vec<_>>();
-        check_paired(
-            name,
-            "reported turnout",
-            &turnout(&exact_recs),
-            &turnout(&fast_recs),
-        );
     }
 }
 
@@ -196,66 +201,73 @@ fn check_posterior(
     let se = (d.iter().map(|x| (x - mean_d).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt();
     assert!(
         (mf - me).abs() <= 4.0 * se + 1e-12,
-        "{scenario} {what}: posterior exact {me} fast {mf} (paired se {se})"
+        "{scenario} {what}: posterior exact {me} approximate {mf} (paired se {se})"
     );
 }
 
 #[test]
-fn fast_matches_exact_posteriors_for_every_named_inverse_scenario() {
+fn approximate_samplers_match_exact_posteriors_for_every_named_inverse_scenario() {
     let mut checked = 0;
-    for name in load::list_names().expect("the scenario directory is readable") {
-        let l = load::load(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    for scenario in load::list_names().expect("the scenario directory is readable") {
+        let l = load::load(&scenario).unwrap_or_else(|e| panic!("{scenario}: {e}"));
         if l.model.inverse.is_none() {
             continue;
         }
-        let (exact, fast) = (
-            weighted(&l, SamplerKind::Exact),
-            weighted(&l, SamplerKind::Fast),
-        );
-        let m = &l.model;
-        let (focus, threshold) = (&m.focus, m.threshold);
-        let over = |r: &Record, j: usize| (r.true_share[j] >= threshold) as u8 as f64;
-        check_posterior(&name, "P(any focus party truly over)", &exact, &fast, |r| {
-            focus.iter().any(|&j| over(r, j) > 0.0) as u8 as f64
-        });
-        for &j in focus {
-            let id = &m.parties[j].id;
-            check_posterior(&name, &format!("P({id} truly over)"), &exact, &fast, |r| {
-                over(r, j)
+        let exact = weighted(&l, SamplerKind::Exact);
+        for kind in APPROXIMATE {
+            let name = format!("{scenario} ({})", kind.name());
+            let fast = weighted(&l, kind);
+            let m = &l.model;
+            let (focus, threshold) = (&m.focus, m.threshold);
+            let over = |r: &Record, j: usize| (r.true_share[j] >= threshold) as u8 as f64;
+            check_posterior(&name, "P(any focus party truly over)", &exact, &fast, |r| {
+                focus.iter().any(|&j| over(r, j) > 0.0) as u8 as f64
             });
-            check_posterior(&name, &format!("{id} true share"), &exact, &fast, |r| {
-                r.true_share[j]
-            });
+            for &j in focus {
+                let id = &m.parties[j].id;
+                check_posterior(&name, &format!("P({id} truly over)"), &exact, &fast, |r| {
+                    over(r, j)
+                });
+                check_posterior(&name, &format!("{id} true share"), &exact, &fast, |r| {
+                    r.true_share[j]
+                });
+            }
+            // The weights themselves: their mean (the evidence, up to a constant) is the same,
+            // within 4 standard errors of the paired per-trial differences.
+            let w = |recs: &[Record]| recs.iter().map(|r| r.weight).collect::<Vec<_>>();
+            check_paired(&name, "mean weight", &w(&exact), &w(&fast));
         }
-        // The weights themselves: their mean (the evidence, up to a constant) is the same,
-        // within 4 standard errors of the paired per-trial differences.
-        let w = |recs: &[Record]| recs.iter().map(|r| r.weight).collect::<Vec<_>>();
-        check_paired(&name, "mean weight", &w(&exact), &w(&fast));
         checked += 1;
     }
     assert!(checked >= 4, "only {checked} inverse scenarios");
 }
 
 #[test]
-fn fast_is_deterministic_and_independent_of_threads() {
+fn approximate_samplers_are_deterministic_and_independent_of_threads() {
     let l = load::load("odihr-43").unwrap();
-    let run = |threads| {
-        let plan = Plan {
-            trials: 70,
-            seed: 5,
-            threads,
-            sampler: SamplerKind::Fast,
+    for sampler in APPROXIMATE {
+        let run = |threads| {
+            let plan = Plan {
+                trials: 70,
+                seed: 5,
+                threads,
+                sampler,
+            };
+            let r = engine::run(&l.model, &plan, |_| {}).results(&l.model);
+            serde_json::to_string(&r).unwrap()
         };
-        let r = engine::run(&l.model, &plan, |_| {}).results(&l.model);
-        serde_json::to_string(&r).unwrap()
-    };
-    assert_eq!(run(1), run(2));
+        assert_eq!(run(1), run(2), "{sampler:?}");
+    }
 }
 
 #[test]
 fn cli_records_the_sampler_in_the_output_and_its_file_name() {
     let dir = tempfile::tempdir().unwrap();
-    for (flag, file) in [("exact", "run-3-64.json"), ("fast", "run-3-64-fast.json")] {
+    for (flag, file) in [
+        ("exact", "run-3-64.json"),
+        ("fast", "run-3-64-fast.json"),
+        ("pooled", "run-3-64-pooled.json"),
+    ] {
         let out = Command::new(env!("CARGO_BIN_EXE_recount"))
             .args([
                 "run", "odihr-43", "--trials", "64", "--seed", "3", "--quiet",
@@ -267,8 +279,8 @@ fn cli_records_the_sampler_in_the_output_and_its_file_name() {
         // The table says so too, for fast only.
         let table = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
         assert_eq!(
-            table.contains("fast (approximate) samplers"),
-            flag == "fast",
+            table.contains(&format!("{flag} (approximate) samplers")),
+            flag != "exact",
             "{table}"
         );
         let text = std::fs::read_to_string(dir.path().join("odihr-43").join(file)).unwrap();
