@@ -158,6 +158,23 @@ impl<'a> Acting<'a> {
         }
     }
 
+    /// `regular_miscount_reusing`'s decision as 1 or 0, without a branch (`pooled`; meaningless
+    /// where u < p_irr).
+    #[inline(always)]
+    pub fn honest_bit(&self, u: f64, p_irr: f64) -> u64 {
+        let rate = if self.miscount.is_some() {
+            self.regular_miscount
+        } else {
+            0.0
+        };
+        less(u - p_irr, rate * (1.0 - p_irr))
+    }
+
+    /// The plan of a regular count miscounted honestly.
+    pub fn honest_plan(&self) -> Plan {
+        self.miscount.map_or(Plan::default(), |(_, rate)| Plan::miscount(rate))
+    }
+
     /// The decision of `regular_reusing`: the miscount rate if a regular count is miscounted.
     #[inline]
     pub fn regular_miscount_reusing(&self, u: f64, p_irr: f64) -> Option<f64> {
@@ -343,7 +360,6 @@ pub struct Lanes<const N: usize> {
     transfer: (f64, f64, [f64; N]),
     stuffing: (f64, f64),
     miscount: (f64, f64),
-    regular_miscount: f64,
     /// Per mechanism in order: its probability p and what a miss and a hit multiply the
     /// uniform by after subtracting p on a miss (1 / (1 - p), 1 / p).
     steps: [(f64, [f64; 2]); 4],
@@ -405,19 +421,7 @@ impl<const N: usize> Lanes<N> {
                 .stuffing
                 .map_or((0.0, 0.0), |a| (a.probability, a.mean)),
             miscount,
-            regular_miscount: if acts.miscount.is_some() {
-                acts.regular_miscount
-            } else {
-                0.0
-            },
         })
-    }
-
-    /// Whether a regular count (irregularity uniform `u` >= `p_irr`) is miscounted honestly,
-    /// as `regular_miscount_reusing` decides it: 1 or 0 (meaningless where u < p_irr).
-    #[inline(always)]
-    pub fn honest(&self, u: f64, p_irr: f64) -> u64 {
-        less(u - p_irr, self.regular_miscount * (1.0 - p_irr))
     }
 
     /// The decision bits of a precinct that is `irregular` (1) with rescaled uniform `v` (u / p_irr,
@@ -914,7 +918,7 @@ mod tests {
         assert!(seen.iter().filter(|&&k| k > 0).count() == 16, "{seen:?}");
         // A regular count: only an honest miscount, at the regular rate.
         assert_eq!(lanes.decide(0.7, 0), MISCOUNT);
-        let regular = |u: f64| lanes.honest(u, 0.43) == 1;
+        let regular = |u: f64| acts.honest_bit(u, 0.43) == 1;
         assert_eq!(
             regular(0.45),
             acts.regular_miscount_reusing(0.45, 0.43).is_some()

@@ -42,15 +42,68 @@ pub fn stride(precincts: usize) -> usize {
     (precincts / MIN_NOISE_PRECINCTS).clamp(1, MAX_STRIDE)
 }
 
-/// A precinct whose count is irregular or miscounted honestly, waiting for the second pass of
-/// its region (`Lanes::decide` and `Lanes::expect`): its expected true counts, electorate,
-/// rescaled irregularity uniform, and whether it is irregular (1) or miscounted honestly (0).
-#[derive(Clone, Copy)]
-struct Acted<const N: usize> {
-    counts: [f64; N],
-    registered: f64,
-    v: f64,
-    irregular: u64,
+/// Precincts that the first pass draws together, their numbers laid out lane by lane so that the
+/// arithmetic on them vectorises.
+const BLOCK: usize = 8;
+
+/// Up to this many 32-bit random numbers a precinct: turnout, one per category's share, the
+/// irregularity decision (and one to make the count even).
+const MAX_WORDS: usize = MAX_CATEGORIES + 3;
+
+/// x rounded to the nearest integer (ties to even) for 0 <= x < 2^51, without a conversion to
+/// an integer (which does not vectorise on x86-64's baseline).
+#[inline(always)]
+fn round_nearest(x: f64) -> f64 {
+    const MAGIC: f64 = 4_503_599_627_370_496.0; // 2^52
+    (x + MAGIC) - MAGIC
+}
+
+/// One region's precincts whose count a mechanism may change or whose ballot noise is drawn,
+/// between the passes: their expected true counts (and, after the second pass, reported;
+/// `stride` numbers each), electorate, rescaled irregularity uniform, whether irregular, whether
+/// anything acts. Filled without branches: every precinct is written at `len`, and `len` moves
+/// on only for those kept, so the vectors hold a block more than the largest region. Kept by the
+/// `Simulator` between trials.
+#[derive(Default)]
+pub(super) struct Pending {
+    counts: Vec<f64>,
+    after: Vec<f64>,
+    registered: Vec<f64>,
+    v: Vec<f64>,
+    irregular: Vec<u64>,
+    acts: Vec<u64>,
+    /// The second pass's decisions (`Lanes`) or plans (a model with rewrites).
+    bits: Vec<u8>,
+    plans: Vec<Plan>,
+    len: usize,
+}
+
+impl Pending {
+    /// Room for `capacity` precincts of `n` categories.
+    fn reserve(&mut self, capacity: usize, n: usize) {
+        if self.registered.len() < capacity || self.counts.len() < capacity * n {
+            self.counts = vec![0.0; capacity * n];
+            self.after = vec![0.0; capacity * n];
+            self.registered = vec![0.0; capacity];
+            self.v = vec![0.0; capacity];
+            self.irregular = vec![0; capacity];
+            self.acts = vec![0; capacity];
+            self.bits = vec![0; capacity];
+        }
+    }
+}
+
+/// Precinct k's `N` numbers in one of `Pending`'s count vectors.
+#[inline(always)]
+fn row<const N: usize>(v: &mut [f64], k: usize) -> &mut [f64; N] {
+    (&mut v[k * N..(k + 1) * N]).try_into().expect("N numbers")
+}
+
+/// A precinct whose ballot-level noise is drawn: its place in `Pending`, voters and shares.
+struct Noisy<const N: usize> {
+    slot: usize,
+    voters: u64,
+    w: [f64; N],
 }
 
 /// `bits` where `on` is 1, else no decisions (0).
@@ -58,10 +111,6 @@ struct Acted<const N: usize> {
 fn keep_bits(on: u64, bits: u8) -> u8 {
     bits & 0u8.wrapping_sub(on as u8)
 }
-
-/// Up to this many 32-bit random numbers a precinct: turnout, one per category's share, the
-/// irregularity decision.
-const MAX_WORDS: usize = MAX_CATEGORIES + 2;
 
 impl Simulator<'_> {
     /// `run` for `SamplerKind::Pooled` (after `set_regional_means`).
@@ -74,6 +123,9 @@ impl Simulator<'_> {
         }
     }
 
+    /// Per region: a first pass over its precincts in blocks (turnout, shares, expected true
+    /// counts, the irregularity decision), a second over those that mechanisms may act on
+    /// (what they move in expectation), a third over those whose ballot noise is drawn.
     fn run_pooled_n<const N: usize>(&mut self, rng: &mut Rng, d: &Draw) -> Totals {
         let m = self.model;
         let l = self.layout;
@@ -95,28 +147,33 @@ impl Simulator<'_> {
         let inv_p_irr = p_irr.map(|p| 1.0 / p.min(1.0));
         let stride = stride(l.len());
         let mut next_noisy = (rng.next_u64() % stride as u64) as usize;
-        let mut mean_true = [0.0f64; N];
+        // Sums per category and lane, added up at the end (a fixed order).
+        let mut mean_true = [[0.0f64; BLOCK]; N];
         let mut moved = [0.0f64; N];
         let mut noise_true = [0.0f64; N];
         let mut noise_reported = [0.0f64; N];
-        let (mut registered_total, mut irregular_precincts) = (0u64, 0u64);
-        let mut acted = vec![
-            Acted {
-                counts: [0.0; N],
-                registered: 0.0,
-                v: 0.0,
-                irregular: 0,
-            };
-            l.region_range.iter().map(|r| r.len()).max().unwrap_or(0) + 1
-        ];
-        // Categories past the model's stay 0.
-        let mut w = [0.0f64; N];
+        let mut irregular_precincts = 0u64;
+        let largest_region = l.region_range.iter().map(|r| r.len()).max().unwrap_or(0);
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.reserve(largest_region + BLOCK, N);
+        let mut noisy: Vec<Noisy<N>> = Vec::new();
+        // The first pass's numbers for a block, lane by lane (rewritten for every block: the
+        // categories past the model's stay 0, a block's dead lanes get no electorate).
+        let mut words = [[0u32; BLOCK]; MAX_WORDS];
+        let mut turnout = [0.0f64; BLOCK];
+        let mut g = [[0.0f64; BLOCK]; N];
+        let mut registered = [0.0f64; BLOCK];
+        let mut voters = [0.0f64; BLOCK];
+        let mut w = [[0.0f64; BLOCK]; N];
+        let mut e = [[0.0f64; BLOCK]; N];
         for r in 0..m.regions.len() {
             let turnout_table = self.turnout_table.get(r).and_then(Option::as_ref);
             let (n_spikes, n_rest) = self.split[r];
             let spikes = &self.spikes[r][..n_spikes];
             let rest_order = &self.rest_order[r][..n_rest];
-            let sticks: Vec<&approx::BetaTable> = if self.tabled[r] {
+            let (&largest, rest) = rest_order.split_last().expect("at least one category");
+            let tabled = self.tabled[r];
+            let sticks: Vec<&approx::BetaTable> = if tabled {
                 self.sticks[r][..n_rest.saturating_sub(1)]
                     .iter()
                     .filter_map(|&k| self.stick_pool[k].as_ref())
@@ -124,110 +181,188 @@ impl Simulator<'_> {
             } else {
                 Vec::new()
             };
-            let shares = Shares {
-                spikes,
-                sticks: self.tabled[r].then_some(&sticks[..]),
-                gammas: &self.gammas[r][..n_cat],
-                alpha: &self.alpha[r][..n_cat],
-                order: rest_order,
-            };
-            // Turnout, the tabled shares, the irregularity decision: 32 bits each.
-            let n_words = 2 + n_spikes + if self.tabled[r] { sticks.len() } else { 0 };
-            let mut n_acted = 0;
-            for i in l.region_range[r].clone() {
-                let mut words = [0u32; MAX_WORDS + 1];
-                for pair in words[..n_words.next_multiple_of(2)].chunks_exact_mut(2) {
-                    let x = rng.next_u64();
-                    pair[0] = (x >> 32) as u32;
-                    pair[1] = x as u32;
-                }
-                let registered = l.registered[i] as u64;
-                let turnout = match turnout_table {
-                    Some(t) => t.sample32(words[0]),
-                    None => self.turnout[r].sample(rng),
-                };
-                let voters = sampler::round_count(count_f64(registered) * turnout);
-                shares.draw(rng, &words[1..], &mut w);
-                let n = count_f64(voters);
-                let mut e = [0.0f64; N];
-                for ((e, t), &w) in e.iter_mut().zip(&mut mean_true).zip(&w) {
-                    *e = n * w;
-                    *t += *e;
-                }
-                registered_total += registered;
-                let kind = usize::from(l.urban[i]) | usize::from(l.evoting[i]) << 1;
-                let p_irr = p_irr[kind];
-                let u = (f64::from(words[n_words - 1]) + 0.5) * (1.0 / 4_294_967_296.0);
-                let irregular = u < p_irr;
-                self.irregular[i] = irregular;
-                irregular_precincts += u64::from(irregular);
-                let plan = match &lanes {
-                    Some(lanes) => {
-                        let irregular = u64::from(irregular);
-                        let acts_here = irregular | lanes.honest(u, p_irr);
-                        let v = u * inv_p_irr[kind];
-                        // Kept for the second pass only where a mechanism may act, without a
-                        // branch: the next precinct overwrites it otherwise.
-                        acted[n_acted] = Acted {
-                            counts: e,
-                            registered: count_f64(registered),
-                            v,
-                            irregular,
-                        };
-                        n_acted += acts_here as usize;
-                        (i == next_noisy).then(|| {
-                            let bits = keep_bits(acts_here, lanes.decide(v, irregular));
-                            lanes.expect(bits, count_f64(registered), &mut e);
-                            lanes.plan(bits)
-                        })
+            let gammas = &self.gammas[r][..n_cat];
+            let alpha = &self.alpha[r][..n_cat];
+            // Turnout, spikes, sticks, the irregularity decision: 32 random bits each.
+            let n_words = 2 + n_spikes + sticks.len();
+            let range = l.region_range[r].clone();
+            pending.len = 0;
+            noisy.clear();
+            let mut i0 = range.start;
+            while i0 < range.end {
+                let live = (range.end - i0).min(BLOCK);
+                // The random numbers, precinct by precinct.
+                for lane in 0..live {
+                    for k in (0..n_words).step_by(2) {
+                        let x = rng.next_u64();
+                        words[k][lane] = (x >> 32) as u32;
+                        words[k + 1][lane] = x as u32;
                     }
-                    // A rewrite's invented figures take random numbers in `plan_reusing`.
-                    None => {
-                        let plan = if irregular {
-                            acts.plan_reusing(rng, u * inv_p_irr[kind])
-                        } else {
-                            acts.regular_miscount_reusing(u, p_irr)
-                                .map_or(Plan::default(), Plan::miscount)
-                        };
-                        let before = e;
-                        acts.expect(&plan, registered, &mut e[..n_cat]);
-                        for ((t, &a), &b) in moved.iter_mut().zip(&e).zip(&before) {
-                            *t += a - b;
+                    if turnout_table.is_none() {
+                        turnout[lane] = self.turnout[r].sample(rng);
+                    }
+                    if !tabled {
+                        for &c in rest_order {
+                            g[c][lane] = gammas[c].sample(rng);
                         }
-                        Some(plan)
                     }
+                }
+                registered[live..].fill(0.0);
+                for (x, &y) in registered.iter_mut().zip(&l.registered[i0..i0 + live]) {
+                    *x = f64::from(y);
+                }
+                if let Some(t) = turnout_table {
+                    for (x, &bits) in turnout.iter_mut().zip(&words[0]) {
+                        *x = t.sample32(bits);
+                    }
+                }
+                for ((n, &r), &t) in voters.iter_mut().zip(&registered).zip(&turnout) {
+                    *n = round_nearest(r * t);
+                }
+                // The share vectors: spikes h or 0 (hit when the 32 bits are below pi in units
+                // of 2^-32), then the other categories from the stick tables or the gammas.
+                let mut mass = [1.0f64; BLOCK];
+                for (s, words) in spikes.iter().zip(&words[1..]) {
+                    let row = &mut w[s.category];
+                    for ((x, m), &bits) in row.iter_mut().zip(&mut mass).zip(words) {
+                        // 1 if bits < pi32 (both below 2^33: the difference's top bit).
+                        let hit = u64::from(bits).wrapping_sub(s.pi32) >> 63;
+                        *x = keep(hit, s.h);
+                        *m -= *x;
+                    }
+                }
+                if tabled {
+                    for ((&c, table), words) in rest.iter().zip(&sticks).zip(&words[1 + n_spikes..]) {
+                        let row = &mut w[c];
+                        for ((x, m), &bits) in row.iter_mut().zip(&mut mass).zip(words) {
+                            *x = *m * table.sample32(bits);
+                            *m -= *x;
+                        }
+                    }
+                    w[largest] = mass;
+                } else {
+                    for lane in 0..live {
+                        let mut total: f64 = rest_order.iter().map(|&c| g[c][lane]).sum();
+                        // All gammas underflowed (only with tiny shapes): the mean shares.
+                        if total <= 0.0 {
+                            rest_order.iter().for_each(|&c| g[c][lane] = alpha[c]);
+                            total = rest_order.iter().map(|&c| alpha[c]).sum();
+                        }
+                        for &c in rest_order {
+                            w[c][lane] = g[c][lane] * (mass[lane] / total);
+                        }
+                    }
+                }
+                for ((e, w), t) in e.iter_mut().zip(&w).zip(&mut mean_true) {
+                    for (((e, &w), t), &n) in e.iter_mut().zip(w).zip(t).zip(&voters) {
+                        *e = n * w;
+                        *t += *e;
+                    }
+                }
+                // The irregularity decisions, then the precincts kept for the next passes.
+                for lane in 0..live {
+                    let i = i0 + lane;
+                    let kind = usize::from(l.urban[i]) | usize::from(l.evoting[i]) << 1;
+                    let p = p_irr[kind];
+                    let u = (f64::from(words[n_words - 1][lane]) + 0.5) * (1.0 / 4_294_967_296.0);
+                    let irregular = crate::math::less(u, p);
+                    self.irregular[i] = irregular == 1;
+                    irregular_precincts += irregular;
+                    let acting = irregular | acts.honest_bit(u, p);
+                    let k = pending.len;
+                    for (x, e) in row::<N>(&mut pending.counts, k).iter_mut().zip(&e) {
+                        *x = e[lane];
+                    }
+                    pending.registered[k] = registered[lane];
+                    pending.v[k] = u * inv_p_irr[kind];
+                    pending.irregular[k] = irregular;
+                    pending.acts[k] = acting;
+                    let is_noisy = i == next_noisy;
+                    if is_noisy {
+                        next_noisy += stride;
+                        noisy.push(Noisy {
+                            slot: k,
+                            voters: voters[lane] as u64,
+                            w: std::array::from_fn(|c| w[c][lane]),
+                        });
+                    }
+                    pending.len += (acting | u64::from(is_noisy)) as usize;
+                }
+                i0 += live;
+            }
+            // The second pass: what the mechanisms move, in expectation.
+            let n_pending = pending.len;
+            match &lanes {
+                Some(lanes) => {
+                    for k in 0..n_pending {
+                        let bits = keep_bits(
+                            pending.acts[k],
+                            lanes.decide(pending.v[k], pending.irregular[k]),
+                        );
+                        let before = *row::<N>(&mut pending.counts, k);
+                        let mut e = before;
+                        lanes.expect(bits, pending.registered[k], &mut e);
+                        for ((t, &after), &before) in moved.iter_mut().zip(&e).zip(&before) {
+                            *t += after - before;
+                        }
+                        *row::<N>(&mut pending.after, k) = e;
+                        pending.bits[k] = bits;
+                    }
+                }
+                // A rewrite's invented figures take random numbers (`plan_reusing`).
+                None => {
+                    pending.plans.clear();
+                    for k in 0..n_pending {
+                        let plan = if pending.acts[k] == 0 {
+                            Plan::default()
+                        } else if pending.irregular[k] == 1 {
+                            acts.plan_reusing(rng, pending.v[k])
+                        } else {
+                            acts.honest_plan()
+                        };
+                        let before = *row::<N>(&mut pending.counts, k);
+                        let mut e = before;
+                        acts.expect(&plan, pending.registered[k] as u64, &mut e[..n_cat]);
+                        for ((t, &after), &before) in moved.iter_mut().zip(&e).zip(&before) {
+                            *t += after - before;
+                        }
+                        *row::<N>(&mut pending.after, k) = e;
+                        pending.plans.push(plan);
+                    }
+                }
+            }
+            // The third: the ballots of the subsample, around their expectations.
+            for nz in &noisy {
+                let mut votes = [0u64; MAX_CATEGORIES];
+                approx::multinomial_shares(
+                    rng,
+                    nz.voters,
+                    spikes,
+                    rest_order,
+                    &nz.w[..n_cat],
+                    &mut votes[..n_cat],
+                );
+                let before = *row::<N>(&mut pending.counts, nz.slot);
+                for ((t, &v), &e) in noise_true.iter_mut().zip(&votes).zip(&before) {
+                    *t += count_f64(v) - e;
+                }
+                let plan = match &lanes {
+                    Some(lanes) => lanes.plan(pending.bits[nz.slot]),
+                    None => pending.plans[nz.slot],
                 };
-                if i == next_noisy {
-                    next_noisy += stride;
-                    let mut votes = [0u64; MAX_CATEGORIES];
-                    approx::multinomial_shares(
-                        rng,
-                        voters,
-                        spikes,
-                        rest_order,
-                        &w[..n_cat],
-                        &mut votes[..n_cat],
-                    );
-                    for ((t, &v), &w) in noise_true.iter_mut().zip(&votes).zip(&w) {
-                        *t += count_f64(v) - n * w;
-                    }
-                    let plan = plan.expect("a plan for the noisy precinct");
-                    acts.apply(&plan, rng, registered, &mut votes[..n_cat]);
-                    for ((t, &v), &e) in noise_reported.iter_mut().zip(&votes).zip(&e) {
-                        *t += count_f64(v) - e;
-                    }
+                let registered = pending.registered[nz.slot] as u64;
+                acts.apply(&plan, rng, registered, &mut votes[..n_cat]);
+                let after = *row::<N>(&mut pending.after, nz.slot);
+                for ((t, &v), &e) in noise_reported.iter_mut().zip(&votes).zip(&after) {
+                    *t += count_f64(v) - e;
                 }
             }
-            // The second pass: what the mechanisms move, from the precincts they act on.
-            if let Some(lanes) = &lanes {
-                for a in &acted[..n_acted] {
-                    let mut e = a.counts;
-                    lanes.expect(lanes.decide(a.v, a.irregular), a.registered, &mut e);
-                    for ((t, &after), &before) in moved.iter_mut().zip(&e).zip(&a.counts) {
-                        *t += after - before;
-                    }
-                }
-            }
+        }
+        self.pending = pending;
+        let mean_true: [f64; N] = std::array::from_fn(|c| mean_true[c].iter().sum());
+        let mut mean_reported = mean_true;
+        for (t, &x) in mean_reported.iter_mut().zip(&moved) {
+            *t += x;
         }
         let scale = (stride as f64).sqrt();
         let total = |mean: &[f64; N], noise: &[f64; N]| {
@@ -238,72 +373,11 @@ impl Simulator<'_> {
             }
             out
         };
-        let mut mean_reported = mean_true;
-        for (t, &x) in mean_reported.iter_mut().zip(&moved) {
-            *t += x;
-        }
         Totals {
             true_votes: total(&mean_true, &noise_true),
             reported_votes: total(&mean_reported, &noise_reported),
-            registered: registered_total,
+            registered: l.registered.iter().map(|&x| u64::from(x)).sum(),
             irregular_precincts,
-        }
-    }
-}
-
-/// How a region's precincts get their share vectors (as `Fast`'s Dirichlet-multinomials).
-struct Shares<'s> {
-    spikes: &'s [approx::SpikeShare],
-    /// The stick-breaking tables, where the region has them.
-    sticks: Option<&'s [&'s approx::BetaTable]>,
-    gammas: &'s [sampler::Gamma],
-    alpha: &'s [f64],
-    /// The other categories, smallest first.
-    order: &'s [usize],
-}
-
-impl Shares<'_> {
-    /// Writes a precinct's share vector to `w`: each spike h or 0 (hit when its 32 bits of
-    /// `words` are below pi in units of 2^-32, so pi is kept to 2^-33), then the other
-    /// categories, from the stick tables (32 bits each) or from gammas, times the share left.
-    #[inline(always)]
-    fn draw<const N: usize>(&self, rng: &mut Rng, words: &[u32], w: &mut [f64; N]) {
-        let mut mass = 1.0;
-        for (s, &bits) in self.spikes.iter().zip(words) {
-            // 1 if bits < pi32 (both below 2^33, so the difference's top bit is the sign).
-            let hit = u64::from(bits).wrapping_sub(s.pi32) >> 63;
-            let x = keep(hit, s.h);
-            w[s.category] = x;
-            mass -= x;
-        }
-        let (&largest, rest) = self.order.split_last().expect("at least one category");
-        match self.sticks {
-            Some(sticks) => {
-                let words = &words[self.spikes.len()..];
-                for ((&i, table), &bits) in rest.iter().zip(sticks).zip(words) {
-                    let x = mass * table.sample32(bits);
-                    w[i] = x;
-                    mass -= x;
-                }
-                w[largest] = mass;
-            }
-            None => {
-                let mut total = 0.0;
-                for &i in self.order {
-                    w[i] = self.gammas[i].sample(rng);
-                    total += w[i];
-                }
-                // All gammas underflowed (only possible with tiny shapes): the mean shares.
-                if total <= 0.0 {
-                    for &i in self.order {
-                        w[i] = self.alpha[i];
-                        total += w[i];
-                    }
-                }
-                for &i in self.order {
-                    w[i] *= mass / total;
-                }
-            }
         }
     }
 }
