@@ -6,6 +6,7 @@
 //! and folds them into `summary::Accumulator`; `report` turns the results into a table, JSON and
 //! CSV. `cli` and `app` are the command-line front end.
 
+pub mod alias;
 pub mod app;
 pub mod approx;
 pub mod cli;

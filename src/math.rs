@@ -38,15 +38,9 @@ pub fn log10(x: f64) -> f64 {
     libm::log10(x)
 }
 
-/// 1 if a < b, else 0, for finite a and b: the sign of a - b (which is exact in sign). The hot
-/// loops' decisions are coin flips that no branch predictor learns, and a comparison's bool
-/// becomes a branch wherever it meets a float (x86-64's baseline has no float select).
-#[inline(always)]
-pub fn less(a: f64, b: f64) -> u64 {
-    (a - b).to_bits() >> 63
-}
-
-/// `x` where `bit` is 1 and 0 where it is 0, by masking x's bits (no branch, see `less`).
+/// `x` where `bit` is 1 and 0 where it is 0, by masking x's bits: a comparison's bool becomes
+/// a branch wherever it meets a float (x86-64's baseline has no float select), and the hot
+/// loops' selections are coin flips that no branch predictor learns.
 #[inline(always)]
 pub fn keep(bit: u64, x: f64) -> f64 {
     f64::from_bits(x.to_bits() & 0u64.wrapping_sub(bit))

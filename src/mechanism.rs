@@ -7,7 +7,7 @@
 //! non-voters.
 
 use crate::approx;
-use crate::math::{keep, less};
+use crate::math::keep;
 use crate::model::{MAX_CATEGORIES, Model, RewriteModel};
 use crate::rng::Rng;
 use crate::sampler::{self, SamplerKind, binomial_with, uniform};
@@ -158,23 +158,6 @@ impl<'a> Acting<'a> {
         }
     }
 
-    /// `regular_miscount_reusing`'s decision as 1 or 0, without a branch (`pooled`; meaningless
-    /// where u < p_irr).
-    #[inline(always)]
-    pub fn honest_bit(&self, u: f64, p_irr: f64) -> u64 {
-        let rate = if self.miscount.is_some() {
-            self.regular_miscount
-        } else {
-            0.0
-        };
-        less(u - p_irr, rate * (1.0 - p_irr))
-    }
-
-    /// The plan of a regular count miscounted honestly.
-    pub fn honest_plan(&self) -> Plan {
-        self.miscount.map_or(Plan::default(), |(_, rate)| Plan::miscount(rate))
-    }
-
     /// The decision of `regular_reusing`: the miscount rate if a regular count is miscounted.
     #[inline]
     pub fn regular_miscount_reusing(&self, u: f64, p_irr: f64) -> Option<f64> {
@@ -223,6 +206,15 @@ impl<'a> Acting<'a> {
             _ => None,
         };
         plan
+    }
+
+    /// A rewrite's plan: its invented turnout and beneficiary share (`pooled`).
+    pub fn plan_rewrite(&self, rng: &mut Rng) -> Plan {
+        let (_, r) = self.rewrite.expect("a model with rewrites");
+        Plan {
+            rewrite: Some((r.turnout.sample(rng), r.share.sample(rng))),
+            ..Plan::default()
+        }
     }
 
     /// Applies `plan` to a precinct's counts, in the order of `irregular`.
@@ -345,34 +337,44 @@ impl<'a> Acting<'a> {
     }
 }
 
-/// `Acting` for `pooled` in a branch-free form over `N` categories (zeros past the model's):
-/// `decide` makes the decisions of `plan_reusing` from the same uniform with the same
-/// arithmetic, keeping them as bits instead of branching on them (they are coin flips no branch
-/// predictor learns), and `expect` is `Acting::expect` for them, a mechanism that does not act
-/// moving ballots at intensity 0. Not for rewrites (whose invented figures need random numbers):
-/// `new` gives None for a model with one.
+/// `Acting` for `pooled`, in a branch-free form over `N` categories (zeros past the model's).
+///
+/// A precinct's decisions (is its count irregular, and if so is it rewritten, or which of the
+/// other mechanisms act) are one outcome of a law over `OUTCOMES` (`outcomes`, drawn from an
+/// alias table): the law that `irregular` and `regular`'s chain of independent decisions
+/// gives. `expect` is `Acting::expect` for an outcome's decision bits (`bits`), a mechanism that
+/// does not act moving ballots at intensity 0; a rewrite (whose invented figures need random
+/// numbers) goes through `Acting::plan_rewrite` and `Acting::expect` instead.
 #[derive(Debug, Clone, Copy)]
 pub struct Lanes<const N: usize> {
     beneficiary: usize,
     spoiled: usize,
-    /// 1 for the categories a mechanism targets, else 0.
+    /// Probability, intensity where it acts, and 1 for the categories targeted (else 0).
     invalidation: (f64, f64, [f64; N]),
     transfer: (f64, f64, [f64; N]),
     stuffing: (f64, f64),
     miscount: (f64, f64),
-    /// Per mechanism in order: its probability p and what a miss and a hit multiply the
-    /// uniform by after subtracting p on a miss (1 / (1 - p), 1 / p).
-    steps: [(f64, [f64; 2]); 4],
     /// exp(-c) for miscount's c (`expect_miscount`).
     exp_neg_c: f64,
+    rewrite: f64,
+    regular_miscount: f64,
 }
 
-/// Decision bits of `Lanes::decide`.
+/// Decision bits of `Lanes::bits`.
 pub const IRREGULAR: u8 = 1;
 const INVALIDATION: u8 = 2;
 const TRANSFER: u8 = 4;
 const STUFFING: u8 = 8;
 const MISCOUNT: u8 = 16;
+/// A rewritten protocol (no other bit set).
+pub const REWRITE: u8 = 32;
+
+/// Outcomes of `Lanes::outcomes`: a regular count, one miscounted honestly, an irregular one
+/// with each combination of invalidation, transfer, stuffing and miscount (2 + those four bits),
+/// and a rewritten one.
+pub const OUTCOMES: usize = 19;
+pub const REGULAR: usize = 0;
+pub const REWRITTEN: usize = 18;
 
 /// The sum of `a`'s elements pairwise (N a power of two), in an order the compiler can
 /// vectorise.
@@ -389,10 +391,8 @@ pub fn pairwise_sum<const N: usize>(mut a: [f64; N]) -> f64 {
 }
 
 impl<const N: usize> Lanes<N> {
-    pub fn new(acts: &Acting, n_categories: usize) -> Option<Lanes<N>> {
-        if acts.rewrite.is_some() || n_categories > N || acts.kind != SamplerKind::Fast {
-            return None;
-        }
+    pub fn new(acts: &Acting, n_categories: usize) -> Lanes<N> {
+        assert!(n_categories <= N && acts.kind == SamplerKind::Fast);
         let directed = |a: &Option<Act>| match a {
             Some(a) => {
                 let mut t = [0.0; N];
@@ -404,11 +404,7 @@ impl<const N: usize> Lanes<N> {
             None => (0.0, 0.0, [0.0; N]),
         };
         let miscount = acts.miscount.unwrap_or((0.0, 0.0));
-        let step = |p: f64| (p, [1.0 / (1.0 - p), 1.0 / p]);
-        let chained = [&acts.invalidation, &acts.transfer, &acts.stuffing]
-            .map(|a| step(a.map_or(0.0, |a| a.probability)));
-        Some(Lanes {
-            steps: [chained[0], chained[1], chained[2], step(miscount.0)],
+        Lanes {
             exp_neg_c: {
                 let p = (n_categories - 1) as f64;
                 crate::math::exp(-miscount.1 * p / (p - 1.0))
@@ -421,32 +417,56 @@ impl<const N: usize> Lanes<N> {
                 .stuffing
                 .map_or((0.0, 0.0), |a| (a.probability, a.mean)),
             miscount,
-        })
-    }
-
-    /// The decision bits of a precinct that is `irregular` (1) with rescaled uniform `v` (u / p_irr,
-    /// as in `plan_reusing`), or else miscounted honestly: `plan_reusing`'s chain of rescaled
-    /// decisions, with reciprocals and masks instead of divisions and branches. A mechanism
-    /// the model lacks has probability 0, which leaves the uniform as it is.
-    #[inline(always)]
-    pub fn decide(&self, v: f64, irregular: u64) -> u8 {
-        let mut v = v;
-        let mut bits = IRREGULAR;
-        for (step, bit) in self
-            .steps
-            .iter()
-            .zip([INVALIDATION, TRANSFER, STUFFING, MISCOUNT])
-        {
-            let hit = less(v, step.0);
-            // (v - p) / (1 - p) on a miss, v / p on a hit.
-            v = (v - keep(1 - hit, step.0)) * (keep(1 - hit, step.1[0]) + keep(hit, step.1[1]));
-            bits |= hit as u8 * bit;
+            rewrite: acts.rewrite.map_or(0.0, |r| r.0),
+            regular_miscount: if acts.miscount.is_some() {
+                acts.regular_miscount
+            } else {
+                0.0
+            },
         }
-        let mask = 0u8.wrapping_sub(irregular as u8);
-        (bits & mask) | (MISCOUNT & !mask)
     }
 
-    /// The `Plan` of decision bits `bits`.
+    /// The law of a precinct's outcome when its count is irregular with probability `p_irr`
+    /// (capped at 1): regular, then miscounted honestly with the regular rate; irregular,
+    /// then rewritten, or else each other mechanism acting independently with its probability.
+    pub fn outcomes(&self, p_irr: f64) -> [f64; OUTCOMES] {
+        let p = p_irr.clamp(0.0, 1.0);
+        let mut w = [0.0; OUTCOMES];
+        w[REGULAR] = (1.0 - p) * (1.0 - self.regular_miscount);
+        w[REGULAR + 1] = (1.0 - p) * self.regular_miscount;
+        let chained = [
+            self.invalidation.0,
+            self.transfer.0,
+            self.stuffing.0,
+            self.miscount.0,
+        ];
+        for m in 0..16 {
+            w[2 + m] = chained.iter().enumerate().fold(p * (1.0 - self.rewrite), |x, (j, &q)| {
+                x * if m >> j & 1 == 1 { q } else { 1.0 - q }
+            });
+        }
+        w[REWRITTEN] = p * self.rewrite;
+        w
+    }
+
+    /// The decision bits of an outcome.
+    #[inline(always)]
+    pub fn bits(outcome: usize) -> u8 {
+        const TABLE: [u8; OUTCOMES] = {
+            let mut t = [0u8; OUTCOMES];
+            t[1] = MISCOUNT;
+            let mut m = 0;
+            while m < 16 {
+                t[2 + m] = IRREGULAR | (m as u8) << 1;
+                m += 1;
+            }
+            t[REWRITTEN] = IRREGULAR | REWRITE;
+            t
+        };
+        TABLE[outcome]
+    }
+
+    /// The `Plan` of decision bits `bits` (but a rewrite's: `Acting::plan_rewrite`).
     pub fn plan(&self, bits: u8) -> Plan {
         let on = |bit: u8, x: f64| (bits & bit != 0).then_some(x);
         Plan {
@@ -889,44 +909,54 @@ mod tests {
         assert!((v.iter().sum::<u64>() as f64 - e.iter().sum::<f64>()).abs() < 1e-9);
     }
 
-    /// `Lanes` (pooled's branch-free form) makes `plan_reusing`'s decisions from the same
-    /// uniforms, and its `expect` is `Acting::expect` of that plan (to rounding).
+    /// `Lanes::outcomes` is the law of `Fast`'s chained decisions (irregular or not, then
+    /// each mechanism): 400,000 precincts decided as `run` decides them fall on the outcomes as
+    /// it says (chi-square over the 18 possible ones below its 0.999 quantile, 40.79), and each
+    /// outcome's `Lanes::expect` is `Acting::expect` of its plan (to rounding).
     #[test]
-    fn lanes_decide_and_expect_as_acting() {
+    fn lanes_outcomes_follow_the_chained_decisions() {
         let model = crate::load::load("odihr-43").expect("named scenario").model;
-        let acts = all_acting(&model);
-        let lanes = Lanes::<8>::new(&acts, 8).expect("no rewrite");
+        let mut acts = all_acting(&model);
+        acts.regular_miscount = 0.05;
+        let lanes = Lanes::<8>::new(&acts, 8);
+        let p_irr = 0.43;
+        let law = lanes.outcomes(p_irr);
+        assert!((law.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(law[REWRITTEN], 0.0, "odihr-43 has no rewrites");
         let mut rng = stream(29, 0);
+        let mut counts = [0u64; OUTCOMES];
+        let draws = 400_000;
+        for _ in 0..draws {
+            let u = uniform(&mut rng);
+            let outcome = if u < p_irr {
+                let plan = acts.plan_reusing(&mut rng, u / p_irr);
+                let bit = |x: Option<f64>, j: usize| usize::from(x.is_some()) << j;
+                2 + bit(plan.invalidation, 0)
+                    + bit(plan.transfer, 1)
+                    + bit(plan.stuffing, 2)
+                    + bit(plan.miscount, 3)
+            } else {
+                usize::from(acts.regular_miscount_reusing(u, p_irr).is_some())
+            };
+            counts[outcome] += 1;
+        }
+        let chi2: f64 = (0..REWRITTEN)
+            .map(|k| {
+                let e = law[k] * draws as f64;
+                (counts[k] as f64 - e).powi(2) / e
+            })
+            .sum();
+        assert!(chi2 < 40.79, "chi2 {chi2}: {counts:?} against {law:?}");
         let start = [500.0, 40.0, 30.0, 9.0, 5.0, 3.0, 1.0, 12.0];
-        let mut seen = [0u32; 32];
-        for _ in 0..200_000 {
-            let v = uniform(&mut rng);
-            let bits = lanes.decide(v, 1);
-            seen[usize::from(bits >> 1)] += 1;
-            let plan = acts.plan_reusing(&mut rng, v);
-            assert_eq!(lanes.plan(bits), plan, "v {v}");
+        for outcome in 0..REWRITTEN {
+            let bits = Lanes::<8>::bits(outcome);
             let (mut a, mut b) = (start, start);
             lanes.expect(bits, 900.0, &mut a);
-            acts.expect(&plan, 900, &mut b);
+            acts.expect(&lanes.plan(bits), 900, &mut b);
             for (x, y) in a.iter().zip(&b) {
-                assert!(
-                    (x - y).abs() <= 1e-9 * y.abs().max(1.0),
-                    "{plan:?}: {a:?} {b:?}"
-                );
+                assert!((x - y).abs() <= 1e-9 * y.abs().max(1.0), "{outcome}: {a:?} {b:?}");
             }
         }
-        assert!(seen.iter().filter(|&&k| k > 0).count() == 16, "{seen:?}");
-        // A regular count: only an honest miscount, at the regular rate.
-        assert_eq!(lanes.decide(0.7, 0), MISCOUNT);
-        let regular = |u: f64| acts.honest_bit(u, 0.43) == 1;
-        assert_eq!(
-            regular(0.45),
-            acts.regular_miscount_reusing(0.45, 0.43).is_some()
-        );
-        assert_eq!(
-            regular(0.9),
-            acts.regular_miscount_reusing(0.9, 0.43).is_some()
-        );
     }
 
     /// The logarithm-free (1 - c / V)^V of `miscount_shrink` agrees with exp(V ln(1 - c / V))

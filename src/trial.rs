@@ -86,8 +86,8 @@ pub struct Simulator<'a> {
     pub irregular: Vec<bool>,
     /// Exact (the default) or approximate binomials.
     pub sampler: sampler::SamplerKind,
-    /// `SamplerKind::Pooled`'s buffer between its passes.
-    pending: pooled::Pending,
+    /// `SamplerKind::Pooled`'s tables and buffers.
+    pooled: pooled::Tables,
 }
 
 impl<'a> Simulator<'a> {
@@ -137,7 +137,7 @@ impl<'a> Simulator<'a> {
             tabled: vec![false; model.regions.len()],
             irregular: vec![false; layout.len()],
             sampler: sampler::SamplerKind::Exact,
-            pending: pooled::Pending::default(),
+            pooled: pooled::Tables::default(),
         }
     }
 

@@ -23,8 +23,8 @@
 //! It cannot give precinct counts (`recount precincts` needs `fast` or `exact`).
 
 use super::{Draw, Simulator, Totals};
+use crate::alias::{self, Alias};
 use crate::approx;
-use crate::math::keep;
 use crate::mechanism::{self, Lanes, Plan};
 use crate::model::MAX_CATEGORIES;
 use crate::rng::Rng;
@@ -42,74 +42,101 @@ pub fn stride(precincts: usize) -> usize {
     (precincts / MIN_NOISE_PRECINCTS).clamp(1, MAX_STRIDE)
 }
 
-/// Precincts that the first pass draws together, their numbers laid out lane by lane so that the
-/// arithmetic on them vectorises.
-const BLOCK: usize = 8;
-
-/// Up to this many 32-bit random numbers a precinct: turnout, one per category's share, the
-/// irregularity decision (and one to make the count even).
+/// Up to this many 32-bit random numbers a precinct: turnout, the spike patterns, the sticks,
+/// the outcome (and one to make the count even).
 const MAX_WORDS: usize = MAX_CATEGORIES + 3;
 
-/// x rounded to the nearest integer (ties to even) for 0 <= x < 2^51, without a conversion to
-/// an integer (which does not vectorise on x86-64's baseline).
-#[inline(always)]
-fn round_nearest(x: f64) -> f64 {
-    const MAGIC: f64 = 4_503_599_627_370_496.0; // 2^52
-    (x + MAGIC) - MAGIC
+/// Spikes decided together by one alias table: 2^5 = `alias::SLOTS` patterns.
+const GROUP: usize = 5;
+
+/// Up to `GROUP` spike categories of a region, decided together (`Tables`): the law of their
+/// hit pattern, each pattern's shares (h for the categories hit, else 0) and total.
+#[derive(Clone)]
+struct SpikeGroup {
+    pattern: Alias,
+    shares: [[f64; MAX_CATEGORIES]; alias::SLOTS],
+    taken: [f64; alias::SLOTS],
 }
 
-/// One region's precincts whose count a mechanism may change or whose ballot noise is drawn,
-/// between the passes: their expected true counts (and, after the second pass, reported;
-/// `stride` numbers each), electorate, rescaled irregularity uniform, whether irregular, whether
-/// anything acts. Filled without branches: every precinct is written at `len`, and `len` moves
-/// on only for those kept, so the vectors hold a block more than the largest region. Kept by the
-/// `Simulator` between trials.
+/// What `Pooled` builds per trial and keeps between trials (so the hot loop never allocates).
 #[derive(Default)]
-pub(super) struct Pending {
+pub(super) struct Tables {
+    /// Per region, its spike groups in `groups`.
+    region_groups: Vec<std::ops::Range<usize>>,
+    groups: Vec<SpikeGroup>,
+    /// One region's precincts that a mechanism may change or whose ballot noise is drawn,
+    /// between the passes: expected true counts (and, after the second pass, reported; N numbers
+    /// each), electorate, outcome. Filled without branches: every precinct is written at `len`,
+    /// and `len` moves on only for those kept, so the vectors hold one more than the largest
+    /// region.
     counts: Vec<f64>,
     after: Vec<f64>,
     registered: Vec<f64>,
-    v: Vec<f64>,
-    irregular: Vec<u64>,
-    acts: Vec<u64>,
-    /// The second pass's decisions (`Lanes`) or plans (a model with rewrites).
-    bits: Vec<u8>,
-    plans: Vec<Plan>,
+    outcome: Vec<u8>,
+    /// A rewritten precinct's plan (its invented figures), by place.
+    rewrites: Vec<(usize, Plan)>,
     len: usize,
 }
 
-impl Pending {
+impl Tables {
     /// Room for `capacity` precincts of `n` categories.
     fn reserve(&mut self, capacity: usize, n: usize) {
         if self.registered.len() < capacity || self.counts.len() < capacity * n {
             self.counts = vec![0.0; capacity * n];
             self.after = vec![0.0; capacity * n];
             self.registered = vec![0.0; capacity];
-            self.v = vec![0.0; capacity];
-            self.irregular = vec![0; capacity];
-            self.acts = vec![0; capacity];
-            self.bits = vec![0; capacity];
+            self.outcome = vec![0; capacity];
+        }
+    }
+
+    /// The spike groups of every region for this trial's two-point shares.
+    fn set_groups(&mut self, spikes: &[[approx::SpikeShare; MAX_CATEGORIES]], split: &[(usize, usize)]) {
+        self.region_groups.clear();
+        let mut n = 0;
+        for (region, &(n_spikes, _)) in spikes.iter().zip(split) {
+            let start = n;
+            for chunk in region[..n_spikes].chunks(GROUP) {
+                if self.groups.len() <= n {
+                    self.groups.push(SpikeGroup {
+                        pattern: Alias::default(),
+                        shares: [[0.0; MAX_CATEGORIES]; alias::SLOTS],
+                        taken: [0.0; alias::SLOTS],
+                    });
+                }
+                let g = &mut self.groups[n];
+                let mut law = [0.0; alias::SLOTS];
+                for (pattern, p) in law.iter_mut().enumerate().take(1 << chunk.len()) {
+                    *p = 1.0;
+                    g.shares[pattern] = [0.0; MAX_CATEGORIES];
+                    g.taken[pattern] = 0.0;
+                    for (j, s) in chunk.iter().enumerate() {
+                        let hit = pattern >> j & 1 == 1;
+                        *p *= if hit { s.pi } else { 1.0 - s.pi };
+                        if hit {
+                            g.shares[pattern][s.category] = s.h;
+                            g.taken[pattern] += s.h;
+                        }
+                    }
+                }
+                g.pattern = Alias::new(&law[..1 << chunk.len()]);
+                n += 1;
+            }
+            self.region_groups.push(start..n);
         }
     }
 }
 
-/// Precinct k's `N` numbers in one of `Pending`'s count vectors.
+/// Precinct k's `N` numbers in one of `Tables`' count vectors.
 #[inline(always)]
 fn row<const N: usize>(v: &mut [f64], k: usize) -> &mut [f64; N] {
     (&mut v[k * N..(k + 1) * N]).try_into().expect("N numbers")
 }
 
-/// A precinct whose ballot-level noise is drawn: its place in `Pending`, voters and shares.
+/// A precinct whose ballot-level noise is drawn: its place in `Tables`, voters and shares.
 struct Noisy<const N: usize> {
     slot: usize,
     voters: u64,
     w: [f64; N],
-}
-
-/// `bits` where `on` is 1, else no decisions (0).
-#[inline(always)]
-fn keep_bits(on: u64, bits: u8) -> u8 {
-    bits & 0u8.wrapping_sub(on as u8)
 }
 
 impl Simulator<'_> {
@@ -123,9 +150,10 @@ impl Simulator<'_> {
         }
     }
 
-    /// Per region: a first pass over its precincts in blocks (turnout, shares, expected true
-    /// counts, the irregularity decision), a second over those that mechanisms may act on
-    /// (what they move in expectation), a third over those whose ballot noise is drawn.
+    /// Per region: a first pass over its precincts (turnout, shares, expected true counts, the
+    /// outcome of their irregularity decisions), a second over those that mechanisms may act on
+    /// (what the mechanisms move, in expectation), a third over those whose ballot noise is
+    /// drawn.
     fn run_pooled_n<const N: usize>(&mut self, rng: &mut Rng, d: &Draw) -> Totals {
         let m = self.model;
         let l = self.layout;
@@ -133,8 +161,8 @@ impl Simulator<'_> {
         let ir = &m.irregular;
         let acts = mechanism::Acting::new(m, d).with_sampler(SamplerKind::Fast);
         let lanes = Lanes::<N>::new(&acts, n_cat);
-        // p_irr by (urban, e-voting), computed as `run` does, and 1 / min(p_irr, 1).
-        let p_irr: [f64; 4] = std::array::from_fn(|k| {
+        // The outcome's law by (urban, e-voting), with p_irr computed as `run` does.
+        let outcomes: [Alias; 4] = std::array::from_fn(|k| {
             let mut p = d.prevalence;
             if k & 1 != 0 {
                 p *= ir.urban_multiplier;
@@ -142,30 +170,20 @@ impl Simulator<'_> {
             if k & 2 != 0 {
                 p *= ir.evoting_multiplier;
             }
-            p
+            Alias::new(&lanes.outcomes(p))
         });
-        let inv_p_irr = p_irr.map(|p| 1.0 / p.min(1.0));
         let stride = stride(l.len());
         let mut next_noisy = (rng.next_u64() % stride as u64) as usize;
-        // Sums per category and lane, added up at the end (a fixed order).
-        let mut mean_true = [[0.0f64; BLOCK]; N];
+        let mut mean_true = [0.0f64; N];
         let mut moved = [0.0f64; N];
         let mut noise_true = [0.0f64; N];
         let mut noise_reported = [0.0f64; N];
         let mut irregular_precincts = 0u64;
+        let mut t = std::mem::take(&mut self.pooled);
         let largest_region = l.region_range.iter().map(|r| r.len()).max().unwrap_or(0);
-        let mut pending = std::mem::take(&mut self.pending);
-        pending.reserve(largest_region + BLOCK, N);
+        t.reserve(largest_region + 1, N);
+        t.set_groups(&self.spikes, &self.split);
         let mut noisy: Vec<Noisy<N>> = Vec::new();
-        // The first pass's numbers for a block, lane by lane (rewritten for every block: the
-        // categories past the model's stay 0, a block's dead lanes get no electorate).
-        let mut words = [[0u32; BLOCK]; MAX_WORDS];
-        let mut turnout = [0.0f64; BLOCK];
-        let mut g = [[0.0f64; BLOCK]; N];
-        let mut registered = [0.0f64; BLOCK];
-        let mut voters = [0.0f64; BLOCK];
-        let mut w = [[0.0f64; BLOCK]; N];
-        let mut e = [[0.0f64; BLOCK]; N];
         for r in 0..m.regions.len() {
             let turnout_table = self.turnout_table.get(r).and_then(Option::as_ref);
             let (n_spikes, n_rest) = self.split[r];
@@ -183,153 +201,97 @@ impl Simulator<'_> {
             };
             let gammas = &self.gammas[r][..n_cat];
             let alpha = &self.alpha[r][..n_cat];
-            // Turnout, spikes, sticks, the irregularity decision: 32 random bits each.
-            let n_words = 2 + n_spikes + sticks.len();
-            let range = l.region_range[r].clone();
-            pending.len = 0;
+            let groups = &t.groups[t.region_groups[r].clone()];
+            // Turnout, the spike groups, the sticks, the outcome: 32 random bits each.
+            let n_words = 2 + groups.len() + sticks.len();
+            t.len = 0;
+            t.rewrites.clear();
             noisy.clear();
-            let mut i0 = range.start;
-            while i0 < range.end {
-                let live = (range.end - i0).min(BLOCK);
-                // The random numbers, precinct by precinct.
-                for lane in 0..live {
-                    for k in (0..n_words).step_by(2) {
-                        let x = rng.next_u64();
-                        words[k][lane] = (x >> 32) as u32;
-                        words[k + 1][lane] = x as u32;
-                    }
-                    if turnout_table.is_none() {
-                        turnout[lane] = self.turnout[r].sample(rng);
-                    }
-                    if !tabled {
-                        for &c in rest_order {
-                            g[c][lane] = gammas[c].sample(rng);
-                        }
-                    }
+            for i in l.region_range[r].clone() {
+                let mut words = [0u32; MAX_WORDS];
+                for k in (0..n_words).step_by(2) {
+                    let x = rng.next_u64();
+                    words[k] = (x >> 32) as u32;
+                    words[k + 1] = x as u32;
                 }
-                registered[live..].fill(0.0);
-                for (x, &y) in registered.iter_mut().zip(&l.registered[i0..i0 + live]) {
-                    *x = f64::from(y);
-                }
-                if let Some(t) = turnout_table {
-                    for (x, &bits) in turnout.iter_mut().zip(&words[0]) {
-                        *x = t.sample32(bits);
+                let registered = u64::from(l.registered[i]);
+                let turnout = match turnout_table {
+                    Some(table) => table.sample32(words[0]),
+                    None => self.turnout[r].sample(rng),
+                };
+                let voters = sampler::round_count(count_f64(registered) * turnout);
+                // The share vector: the spikes' pattern, then the sticks (or gammas) share what
+                // the spikes leave.
+                let mut w = [0.0f64; N];
+                let mut mass = 1.0;
+                for (g, &bits) in groups.iter().zip(&words[1..]) {
+                    let p = g.pattern.sample(bits);
+                    for (w, &h) in w.iter_mut().zip(&g.shares[p]) {
+                        *w += h;
                     }
-                }
-                for ((n, &r), &t) in voters.iter_mut().zip(&registered).zip(&turnout) {
-                    *n = round_nearest(r * t);
-                }
-                // The share vectors: spikes h or 0 (hit when the 32 bits are below pi in units
-                // of 2^-32), then the other categories from the stick tables or the gammas.
-                let mut mass = [1.0f64; BLOCK];
-                for (s, words) in spikes.iter().zip(&words[1..]) {
-                    let row = &mut w[s.category];
-                    for ((x, m), &bits) in row.iter_mut().zip(&mut mass).zip(words) {
-                        // 1 if bits < pi32 (both below 2^33: the difference's top bit).
-                        let hit = u64::from(bits).wrapping_sub(s.pi32) >> 63;
-                        *x = keep(hit, s.h);
-                        *m -= *x;
-                    }
+                    mass -= g.taken[p];
                 }
                 if tabled {
-                    for ((&c, table), words) in rest.iter().zip(&sticks).zip(&words[1 + n_spikes..]) {
-                        let row = &mut w[c];
-                        for ((x, m), &bits) in row.iter_mut().zip(&mut mass).zip(words) {
-                            *x = *m * table.sample32(bits);
-                            *m -= *x;
-                        }
+                    let words = &words[1 + groups.len()..];
+                    for ((&c, table), &bits) in rest.iter().zip(&sticks).zip(words) {
+                        let x = mass * table.sample32(bits);
+                        w[c] = x;
+                        mass -= x;
                     }
                     w[largest] = mass;
                 } else {
-                    for lane in 0..live {
-                        let mut total: f64 = rest_order.iter().map(|&c| g[c][lane]).sum();
-                        // All gammas underflowed (only with tiny shapes): the mean shares.
-                        if total <= 0.0 {
-                            rest_order.iter().for_each(|&c| g[c][lane] = alpha[c]);
-                            total = rest_order.iter().map(|&c| alpha[c]).sum();
-                        }
-                        for &c in rest_order {
-                            w[c][lane] = g[c][lane] * (mass[lane] / total);
-                        }
+                    let mut total = 0.0;
+                    for &c in rest_order {
+                        w[c] = gammas[c].sample(rng);
+                        total += w[c];
+                    }
+                    // All gammas underflowed (only with tiny shapes): the mean shares.
+                    if total <= 0.0 {
+                        rest_order.iter().for_each(|&c| w[c] = alpha[c]);
+                        total = rest_order.iter().map(|&c| alpha[c]).sum();
+                    }
+                    for &c in rest_order {
+                        w[c] *= mass / total;
                     }
                 }
-                for ((e, w), t) in e.iter_mut().zip(&w).zip(&mut mean_true) {
-                    for (((e, &w), t), &n) in e.iter_mut().zip(w).zip(t).zip(&voters) {
-                        *e = n * w;
-                        *t += *e;
-                    }
+                let n = count_f64(voters);
+                let mut e = [0.0f64; N];
+                for ((e, t), &w) in e.iter_mut().zip(&mut mean_true).zip(&w) {
+                    *e = n * w;
+                    *t += *e;
                 }
-                // The irregularity decisions, then the precincts kept for the next passes.
-                for lane in 0..live {
-                    let i = i0 + lane;
-                    let kind = usize::from(l.urban[i]) | usize::from(l.evoting[i]) << 1;
-                    let p = p_irr[kind];
-                    let u = (f64::from(words[n_words - 1][lane]) + 0.5) * (1.0 / 4_294_967_296.0);
-                    let irregular = crate::math::less(u, p);
-                    self.irregular[i] = irregular == 1;
-                    irregular_precincts += irregular;
-                    let acting = irregular | acts.honest_bit(u, p);
-                    let k = pending.len;
-                    for (x, e) in row::<N>(&mut pending.counts, k).iter_mut().zip(&e) {
-                        *x = e[lane];
-                    }
-                    pending.registered[k] = registered[lane];
-                    pending.v[k] = u * inv_p_irr[kind];
-                    pending.irregular[k] = irregular;
-                    pending.acts[k] = acting;
-                    let is_noisy = i == next_noisy;
-                    if is_noisy {
-                        next_noisy += stride;
-                        noisy.push(Noisy {
-                            slot: k,
-                            voters: voters[lane] as u64,
-                            w: std::array::from_fn(|c| w[c][lane]),
-                        });
-                    }
-                    pending.len += (acting | u64::from(is_noisy)) as usize;
+                let kind = usize::from(l.urban[i]) | usize::from(l.evoting[i]) << 1;
+                let outcome = outcomes[kind].sample(words[n_words - 1]);
+                let irregular = outcome > mechanism::REGULAR + 1;
+                self.irregular[i] = irregular;
+                irregular_precincts += u64::from(irregular);
+                let k = t.len;
+                *row::<N>(&mut t.counts, k) = e;
+                t.registered[k] = count_f64(registered);
+                t.outcome[k] = outcome as u8;
+                let is_noisy = i == next_noisy;
+                if is_noisy {
+                    next_noisy += stride;
+                    noisy.push(Noisy { slot: k, voters, w });
                 }
-                i0 += live;
+                t.len += usize::from(outcome != mechanism::REGULAR || is_noisy);
             }
             // The second pass: what the mechanisms move, in expectation.
-            let n_pending = pending.len;
-            match &lanes {
-                Some(lanes) => {
-                    for k in 0..n_pending {
-                        let bits = keep_bits(
-                            pending.acts[k],
-                            lanes.decide(pending.v[k], pending.irregular[k]),
-                        );
-                        let before = *row::<N>(&mut pending.counts, k);
-                        let mut e = before;
-                        lanes.expect(bits, pending.registered[k], &mut e);
-                        for ((t, &after), &before) in moved.iter_mut().zip(&e).zip(&before) {
-                            *t += after - before;
-                        }
-                        *row::<N>(&mut pending.after, k) = e;
-                        pending.bits[k] = bits;
-                    }
+            for k in 0..t.len {
+                let before = *row::<N>(&mut t.counts, k);
+                let mut e = before;
+                let outcome = usize::from(t.outcome[k]);
+                if outcome == mechanism::REWRITTEN {
+                    let plan = acts.plan_rewrite(rng);
+                    acts.expect(&plan, t.registered[k] as u64, &mut e[..n_cat]);
+                    t.rewrites.push((k, plan));
+                } else {
+                    lanes.expect(Lanes::<N>::bits(outcome), t.registered[k], &mut e);
                 }
-                // A rewrite's invented figures take random numbers (`plan_reusing`).
-                None => {
-                    pending.plans.clear();
-                    for k in 0..n_pending {
-                        let plan = if pending.acts[k] == 0 {
-                            Plan::default()
-                        } else if pending.irregular[k] == 1 {
-                            acts.plan_reusing(rng, pending.v[k])
-                        } else {
-                            acts.honest_plan()
-                        };
-                        let before = *row::<N>(&mut pending.counts, k);
-                        let mut e = before;
-                        acts.expect(&plan, pending.registered[k] as u64, &mut e[..n_cat]);
-                        for ((t, &after), &before) in moved.iter_mut().zip(&e).zip(&before) {
-                            *t += after - before;
-                        }
-                        *row::<N>(&mut pending.after, k) = e;
-                        pending.plans.push(plan);
-                    }
+                for ((t, &after), &before) in moved.iter_mut().zip(&e).zip(&before) {
+                    *t += after - before;
                 }
+                *row::<N>(&mut t.after, k) = e;
             }
             // The third: the ballots of the subsample, around their expectations.
             for nz in &noisy {
@@ -342,24 +304,25 @@ impl Simulator<'_> {
                     &nz.w[..n_cat],
                     &mut votes[..n_cat],
                 );
-                let before = *row::<N>(&mut pending.counts, nz.slot);
+                let before = *row::<N>(&mut t.counts, nz.slot);
                 for ((t, &v), &e) in noise_true.iter_mut().zip(&votes).zip(&before) {
                     *t += count_f64(v) - e;
                 }
-                let plan = match &lanes {
-                    Some(lanes) => lanes.plan(pending.bits[nz.slot]),
-                    None => pending.plans[nz.slot],
+                let outcome = usize::from(t.outcome[nz.slot]);
+                let plan = if outcome == mechanism::REWRITTEN {
+                    t.rewrites.iter().find(|x| x.0 == nz.slot).expect("planned").1
+                } else {
+                    lanes.plan(Lanes::<N>::bits(outcome))
                 };
-                let registered = pending.registered[nz.slot] as u64;
+                let registered = t.registered[nz.slot] as u64;
                 acts.apply(&plan, rng, registered, &mut votes[..n_cat]);
-                let after = *row::<N>(&mut pending.after, nz.slot);
+                let after = *row::<N>(&mut t.after, nz.slot);
                 for ((t, &v), &e) in noise_reported.iter_mut().zip(&votes).zip(&after) {
                     *t += count_f64(v) - e;
                 }
             }
         }
-        self.pending = pending;
-        let mean_true: [f64; N] = std::array::from_fn(|c| mean_true[c].iter().sum());
+        self.pooled = t;
         let mut mean_reported = mean_true;
         for (t, &x) in mean_reported.iter_mut().zip(&moved) {
             *t += x;
