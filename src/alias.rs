@@ -52,23 +52,33 @@ impl Alias {
             threshold: [0; SLOTS],
             alias: [0; SLOTS],
         };
-        let (mut small, mut large) = (Vec::with_capacity(SLOTS), Vec::with_capacity(SLOTS));
+        // Two stacks of slots (built every trial: fixed arrays, no allocation).
+        let (mut small, mut large) = ([0usize; SLOTS], [0usize; SLOTS]);
+        let (mut n_small, mut n_large) = (0, 0);
         for (i, &s) in scaled.iter().enumerate() {
-            if s < 1.0 { small.push(i) } else { large.push(i) }
+            if s < 1.0 {
+                small[n_small] = i;
+                n_small += 1;
+            } else {
+                large[n_large] = i;
+                n_large += 1;
+            }
         }
-        while let (Some(&s), Some(&g)) = (small.last(), large.last()) {
-            small.pop();
+        while n_small > 0 && n_large > 0 {
+            n_small -= 1;
+            let (s, g) = (small[n_small], large[n_large - 1]);
             table.threshold[s] = to_threshold(scaled[s]);
             table.alias[s] = g as u8;
             // The large outcome gives the small slot what it lacks.
             scaled[g] -= 1.0 - scaled[s];
             if scaled[g] < 1.0 {
-                large.pop();
-                small.push(g);
+                n_large -= 1;
+                small[n_small] = g;
+                n_small += 1;
             }
         }
         // What is left holds (up to rounding) exactly one slot's share each.
-        for i in small.into_iter().chain(large) {
+        for &i in small[..n_small].iter().chain(&large[..n_large]) {
             table.threshold[i] = 1 << THRESHOLD_BITS;
             table.alias[i] = i as u8;
         }

@@ -290,7 +290,7 @@ impl<'a> Acting<'a> {
             e[b] += (registered as f64 - cast).max(0.0) * x;
         }
         if let Some(rate) = plan.miscount {
-            expect_miscount(e, rate, None);
+            expect_miscount(e, rate);
         }
     }
 
@@ -354,7 +354,8 @@ pub struct Lanes<const N: usize> {
     transfer: (f64, f64, [f64; N]),
     stuffing: (f64, f64),
     miscount: (f64, f64),
-    /// exp(-c) for miscount's c (`expect_miscount`).
+    /// Miscount's c = rate P / (P - 1) and exp(-c) (`expect_miscount`).
+    miscount_c: f64,
     exp_neg_c: f64,
     rewrite: f64,
     regular_miscount: f64,
@@ -404,11 +405,11 @@ impl<const N: usize> Lanes<N> {
             None => (0.0, 0.0, [0.0; N]),
         };
         let miscount = acts.miscount.unwrap_or((0.0, 0.0));
+        let parties = (n_categories - 1) as f64;
+        let miscount_c = miscount.1 * parties / (parties - 1.0);
         Lanes {
-            exp_neg_c: {
-                let p = (n_categories - 1) as f64;
-                crate::math::exp(-miscount.1 * p / (p - 1.0))
-            },
+            miscount_c,
+            exp_neg_c: crate::math::exp(-miscount_c),
             beneficiary: acts.beneficiary,
             spoiled: n_categories - 1,
             invalidation: directed(&acts.invalidation),
@@ -447,6 +448,14 @@ impl<const N: usize> Lanes<N> {
         }
         w[REWRITTEN] = p * self.rewrite;
         w
+    }
+
+    /// Whether an outcome's expected effect is not linear in the counts and electorate: a
+    /// miscount (its shrinkage depends on the number of valid ballots) or a rewrite. The others'
+    /// can be applied to sums of precincts (`pooled`).
+    #[inline(always)]
+    pub fn nonlinear(outcome: usize) -> bool {
+        Self::bits(outcome) & (MISCOUNT | REWRITE) != 0
     }
 
     /// The decision bits of an outcome.
@@ -495,12 +504,15 @@ impl<const N: usize> Lanes<N> {
         moving(&self.transfer, TRANSFER, self.beneficiary);
         let cast = pairwise_sum(*e);
         e[self.beneficiary] += (registered - cast).max(0.0) * on(STUFFING, self.stuffing.1);
-        if bits & MISCOUNT != 0 {
-            expect_miscount(
-                &mut e[..self.spoiled + 1],
-                self.miscount.1,
-                Some(self.exp_neg_c),
-            );
+        // `expect_miscount` with the trial's constants and fixed-size sums.
+        if bits & MISCOUNT != 0 && self.spoiled >= 2 {
+            let parties = self.spoiled as f64;
+            let valid = pairwise_sum(*e) - e[self.spoiled];
+            let shrink = miscount_shrink(valid, self.miscount_c, self.exp_neg_c);
+            let even = valid / parties;
+            for x in &mut e[..self.spoiled] {
+                *x = even + (*x - even) * shrink;
+            }
         }
     }
 }
@@ -526,9 +538,8 @@ impl Plan {
     }
 }
 
-/// The expected counts after `miscount` at `rate` (`Acting::expect`), `exp_neg_c` being
-/// exp(-c) for c = rate P / (P - 1) (a trial's constant: `Lanes` computes it once).
-fn expect_miscount(e: &mut [f64], rate: f64, exp_neg_c: Option<f64>) {
+/// The expected counts after `miscount` at `rate` (`Acting::expect`).
+fn expect_miscount(e: &mut [f64], rate: f64) {
     let parties = e.len() - 1;
     if parties < 2 {
         return;
@@ -536,7 +547,7 @@ fn expect_miscount(e: &mut [f64], rate: f64, exp_neg_c: Option<f64>) {
     let p = parties as f64;
     let c = rate * p / (p - 1.0);
     let valid: f64 = e[..parties].iter().sum();
-    let shrink = miscount_shrink(valid, c, exp_neg_c.unwrap_or_else(|| crate::math::exp(-c)));
+    let shrink = miscount_shrink(valid, c, crate::math::exp(-c));
     let even = valid / p;
     e[..parties]
         .iter_mut()

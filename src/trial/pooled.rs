@@ -32,14 +32,22 @@ use crate::sampler::{self, SamplerKind, count_f64};
 use rand::Rng as _;
 
 /// At most this many precincts in a stride of the subsample that draws ballot-level noise.
-pub const MAX_STRIDE: usize = 32;
+pub const MAX_STRIDE: usize = 64;
 
 /// At least this many precincts draw ballot-level noise (all of them in smaller countries).
-pub const MIN_NOISE_PRECINCTS: usize = 256;
+pub const MIN_NOISE_PRECINCTS: usize = 128;
 
 /// The subsample's stride for a country of `precincts`.
 pub fn stride(precincts: usize) -> usize {
     (precincts / MIN_NOISE_PRECINCTS).clamp(1, MAX_STRIDE)
+}
+
+/// x rounded to the nearest integer (ties to even) for 0 <= x < 2^51 without a conversion to an
+/// integer (`Fast` rounds ties up; a tie needs registered x turnout to be exactly half-integral).
+#[inline(always)]
+fn round_nearest(x: f64) -> f64 {
+    const MAGIC: f64 = 4_503_599_627_370_496.0; // 2^52
+    (x + MAGIC) - MAGIC
 }
 
 /// Up to this many 32-bit random numbers a precinct: turnout, the spike patterns, the sticks,
@@ -93,7 +101,21 @@ impl Tables {
     fn set_groups(&mut self, spikes: &[[approx::SpikeShare; MAX_CATEGORIES]], split: &[(usize, usize)]) {
         self.region_groups.clear();
         let mut n = 0;
-        for (region, &(n_spikes, _)) in spikes.iter().zip(split) {
+        for (r, (region, &(n_spikes, _))) in spikes.iter().zip(split).enumerate() {
+            // Regions with the same parameters (all but the two cities in the named
+            // scenarios) share their groups.
+            let same = |q: usize| {
+                split[q].0 == n_spikes
+                    && spikes[q][..n_spikes].iter().zip(&region[..n_spikes]).all(|(a, b)| {
+                        (a.category, a.pi.to_bits(), a.h.to_bits())
+                            == (b.category, b.pi.to_bits(), b.h.to_bits())
+                    })
+            };
+            if let Some(q) = (0..r).find(|&q| same(q)) {
+                let shared = self.region_groups[q].clone();
+                self.region_groups.push(shared);
+                continue;
+            }
             let start = n;
             for chunk in region[..n_spikes].chunks(GROUP) {
                 if self.groups.len() <= n {
@@ -179,6 +201,8 @@ impl Simulator<'_> {
         let mut noise_true = [0.0f64; N];
         let mut noise_reported = [0.0f64; N];
         let mut irregular_precincts = 0u64;
+        let mut by_outcome = [[0.0f64; N]; mechanism::OUTCOMES];
+        let mut registered_by_outcome = [0.0f64; mechanism::OUTCOMES];
         let mut t = std::mem::take(&mut self.pooled);
         let largest_region = l.region_range.iter().map(|r| r.len()).max().unwrap_or(0);
         t.reserve(largest_region + 1, N);
@@ -219,15 +243,20 @@ impl Simulator<'_> {
                     Some(table) => table.sample32(words[0]),
                     None => self.turnout[r].sample(rng),
                 };
-                let voters = sampler::round_count(count_f64(registered) * turnout);
+                let n = round_nearest(count_f64(registered) * turnout);
                 // The share vector: the spikes' pattern, then the sticks (or gammas) share what
                 // the spikes leave.
                 let mut w = [0.0f64; N];
                 let mut mass = 1.0;
-                for (g, &bits) in groups.iter().zip(&words[1..]) {
+                for (j, (g, &bits)) in groups.iter().zip(&words[1..]).enumerate() {
                     let p = g.pattern.sample(bits);
-                    for (w, &h) in w.iter_mut().zip(&g.shares[p]) {
-                        *w += h;
+                    let shares: &[f64; N] = g.shares[p][..N].try_into().expect("N shares");
+                    if j == 0 {
+                        w = *shares;
+                    } else {
+                        for (w, &h) in w.iter_mut().zip(shares) {
+                            *w += h;
+                        }
                     }
                     mass -= g.taken[p];
                 }
@@ -254,7 +283,6 @@ impl Simulator<'_> {
                         w[c] *= mass / total;
                     }
                 }
-                let n = count_f64(voters);
                 let mut e = [0.0f64; N];
                 for ((e, t), &w) in e.iter_mut().zip(&mut mean_true).zip(&w) {
                     *e = n * w;
@@ -265,6 +293,12 @@ impl Simulator<'_> {
                 let irregular = outcome > mechanism::REGULAR + 1;
                 self.irregular[i] = irregular;
                 irregular_precincts += u64::from(irregular);
+                // Precincts whose mechanisms act linearly are summed by outcome and moved in
+                // expectation at the end (`Lanes::nonlinear`); the others wait for the second pass.
+                for (s, &e) in by_outcome[outcome].iter_mut().zip(&e) {
+                    *s += e;
+                }
+                registered_by_outcome[outcome] += count_f64(registered);
                 let k = t.len;
                 *row::<N>(&mut t.counts, k) = e;
                 t.registered[k] = count_f64(registered);
@@ -272,11 +306,15 @@ impl Simulator<'_> {
                 let is_noisy = i == next_noisy;
                 if is_noisy {
                     next_noisy += stride;
-                    noisy.push(Noisy { slot: k, voters, w });
+                    noisy.push(Noisy {
+                        slot: k,
+                        voters: n as u64,
+                        w,
+                    });
                 }
-                t.len += usize::from(outcome != mechanism::REGULAR || is_noisy);
+                t.len += usize::from(Lanes::<N>::nonlinear(outcome) || is_noisy);
             }
-            // The second pass: what the mechanisms move, in expectation.
+            // The second pass: what the mechanisms move in expectation, in the precincts kept.
             for k in 0..t.len {
                 let before = *row::<N>(&mut t.counts, k);
                 let mut e = before;
@@ -288,8 +326,11 @@ impl Simulator<'_> {
                 } else {
                     lanes.expect(Lanes::<N>::bits(outcome), t.registered[k], &mut e);
                 }
-                for ((t, &after), &before) in moved.iter_mut().zip(&e).zip(&before) {
-                    *t += after - before;
+                // A noisy precinct with a linear outcome is in its outcome's sum already.
+                if Lanes::<N>::nonlinear(outcome) {
+                    for ((t, &after), &before) in moved.iter_mut().zip(&e).zip(&before) {
+                        *t += after - before;
+                    }
                 }
                 *row::<N>(&mut t.after, k) = e;
             }
@@ -323,6 +364,15 @@ impl Simulator<'_> {
             }
         }
         self.pooled = t;
+        for (outcome, (sum, &registered)) in by_outcome.iter().zip(&registered_by_outcome).enumerate() {
+            if outcome != mechanism::REGULAR && !Lanes::<N>::nonlinear(outcome) {
+                let mut e = *sum;
+                lanes.expect(Lanes::<N>::bits(outcome), registered, &mut e);
+                for ((t, &after), &before) in moved.iter_mut().zip(&e).zip(sum) {
+                    *t += after - before;
+                }
+            }
+        }
         let mut mean_reported = mean_true;
         for (t, &x) in mean_reported.iter_mut().zip(&moved) {
             *t += x;
