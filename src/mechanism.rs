@@ -442,9 +442,12 @@ impl<const N: usize> Lanes<N> {
             self.miscount.0,
         ];
         for m in 0..16 {
-            w[2 + m] = chained.iter().enumerate().fold(p * (1.0 - self.rewrite), |x, (j, &q)| {
-                x * if m >> j & 1 == 1 { q } else { 1.0 - q }
-            });
+            w[2 + m] = chained
+                .iter()
+                .enumerate()
+                .fold(p * (1.0 - self.rewrite), |x, (j, &q)| {
+                    x * if m >> j & 1 == 1 { q } else { 1.0 - q }
+                });
         }
         w[REWRITTEN] = p * self.rewrite;
         w
@@ -965,7 +968,10 @@ mod tests {
             lanes.expect(bits, 900.0, &mut a);
             acts.expect(&lanes.plan(bits), 900, &mut b);
             for (x, y) in a.iter().zip(&b) {
-                assert!((x - y).abs() <= 1e-9 * y.abs().max(1.0), "{outcome}: {a:?} {b:?}");
+                assert!(
+                    (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+                    "{outcome}: {a:?} {b:?}"
+                );
             }
         }
     }

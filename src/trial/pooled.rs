@@ -98,7 +98,11 @@ impl Tables {
     }
 
     /// The spike groups of every region for this trial's two-point shares.
-    fn set_groups(&mut self, spikes: &[[approx::SpikeShare; MAX_CATEGORIES]], split: &[(usize, usize)]) {
+    fn set_groups(
+        &mut self,
+        spikes: &[[approx::SpikeShare; MAX_CATEGORIES]],
+        split: &[(usize, usize)],
+    ) {
         self.region_groups.clear();
         let mut n = 0;
         for (r, (region, &(n_spikes, _))) in spikes.iter().zip(split).enumerate() {
@@ -106,10 +110,13 @@ impl Tables {
             // scenarios) share their groups.
             let same = |q: usize| {
                 split[q].0 == n_spikes
-                    && spikes[q][..n_spikes].iter().zip(&region[..n_spikes]).all(|(a, b)| {
-                        (a.category, a.pi.to_bits(), a.h.to_bits())
-                            == (b.category, b.pi.to_bits(), b.h.to_bits())
-                    })
+                    && spikes[q][..n_spikes]
+                        .iter()
+                        .zip(&region[..n_spikes])
+                        .all(|(a, b)| {
+                            (a.category, a.pi.to_bits(), a.h.to_bits())
+                                == (b.category, b.pi.to_bits(), b.h.to_bits())
+                        })
             };
             if let Some(q) = (0..r).find(|&q| same(q)) {
                 let shared = self.region_groups[q].clone();
@@ -196,7 +203,6 @@ impl Simulator<'_> {
         });
         let stride = stride(l.len());
         let mut next_noisy = (rng.next_u64() % stride as u64) as usize;
-        let mut mean_true = [0.0f64; N];
         let mut moved = [0.0f64; N];
         let mut noise_true = [0.0f64; N];
         let mut noise_reported = [0.0f64; N];
@@ -246,19 +252,25 @@ impl Simulator<'_> {
                 let n = round_nearest(count_f64(registered) * turnout);
                 // The share vector: the spikes' pattern, then the sticks (or gammas) share what
                 // the spikes leave.
-                let mut w = [0.0f64; N];
-                let mut mass = 1.0;
-                for (j, (g, &bits)) in groups.iter().zip(&words[1..]).enumerate() {
-                    let p = g.pattern.sample(bits);
+                let pattern = |j: usize| {
+                    let g = &groups[j];
+                    let p = g.pattern.sample(words[1 + j]);
                     let shares: &[f64; N] = g.shares[p][..N].try_into().expect("N shares");
-                    if j == 0 {
-                        w = *shares;
-                    } else {
-                        for (w, &h) in w.iter_mut().zip(shares) {
-                            *w += h;
-                        }
+                    (shares, g.taken[p])
+                };
+                let (mut w, mut mass) = match groups.len() {
+                    0 => ([0.0f64; N], 1.0),
+                    _ => {
+                        let (shares, taken) = pattern(0);
+                        (*shares, 1.0 - taken)
                     }
-                    mass -= g.taken[p];
+                };
+                for j in 1..groups.len() {
+                    let (shares, taken) = pattern(j);
+                    for (w, &h) in w.iter_mut().zip(shares) {
+                        *w += h;
+                    }
+                    mass -= taken;
                 }
                 if tabled {
                     let words = &words[1 + groups.len()..];
@@ -283,18 +295,15 @@ impl Simulator<'_> {
                         w[c] *= mass / total;
                     }
                 }
-                let mut e = [0.0f64; N];
-                for ((e, t), &w) in e.iter_mut().zip(&mut mean_true).zip(&w) {
-                    *e = n * w;
-                    *t += *e;
-                }
+                let e = w.map(|w| n * w);
                 let kind = usize::from(l.urban[i]) | usize::from(l.evoting[i]) << 1;
                 let outcome = outcomes[kind].sample(words[n_words - 1]);
                 let irregular = outcome > mechanism::REGULAR + 1;
                 self.irregular[i] = irregular;
                 irregular_precincts += u64::from(irregular);
-                // Precincts whose mechanisms act linearly are summed by outcome and moved in
-                // expectation at the end (`Lanes::nonlinear`); the others wait for the second pass.
+                // Every precinct is summed by outcome: the true totals, and for the outcomes
+                // whose mechanisms act linearly what they move, in expectation, at the end
+                // (`Lanes::nonlinear`); the others wait for the second pass.
                 for (s, &e) in by_outcome[outcome].iter_mut().zip(&e) {
                     *s += e;
                 }
@@ -351,7 +360,11 @@ impl Simulator<'_> {
                 }
                 let outcome = usize::from(t.outcome[nz.slot]);
                 let plan = if outcome == mechanism::REWRITTEN {
-                    t.rewrites.iter().find(|x| x.0 == nz.slot).expect("planned").1
+                    t.rewrites
+                        .iter()
+                        .find(|x| x.0 == nz.slot)
+                        .expect("planned")
+                        .1
                 } else {
                     lanes.plan(Lanes::<N>::bits(outcome))
                 };
@@ -364,7 +377,16 @@ impl Simulator<'_> {
             }
         }
         self.pooled = t;
-        for (outcome, (sum, &registered)) in by_outcome.iter().zip(&registered_by_outcome).enumerate() {
+        // Every precinct is in its outcome's sum.
+        let mut mean_true = [0.0f64; N];
+        for sum in &by_outcome {
+            for (t, &x) in mean_true.iter_mut().zip(sum) {
+                *t += x;
+            }
+        }
+        for (outcome, (sum, &registered)) in
+            by_outcome.iter().zip(&registered_by_outcome).enumerate()
+        {
             if outcome != mechanism::REGULAR && !Lanes::<N>::nonlinear(outcome) {
                 let mut e = *sum;
                 lanes.expect(Lanes::<N>::bits(outcome), registered, &mut e);
