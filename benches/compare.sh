@@ -1,7 +1,8 @@
 #!/bin/bash
 # Interleaved wall-clock comparison of two recount binaries on odihr-43 (docs/performance.md):
-# exact and fast, 1 and 2 threads, REPS repetitions; prints the precinct-trials/s each run
-# reports and the load average. Usage: benches/compare.sh OLD_BINARY NEW_BINARY [TRIALS] [REPS]
+# exact and fast (or the samplers in $SAMPLERS, e.g. SAMPLERS="fast pooled" for binaries that
+# have pooled), 1 and 2 threads, REPS repetitions; prints the precinct-trials/s each run reports
+# and the load average. Usage: benches/compare.sh OLD_BINARY NEW_BINARY [TRIALS] [REPS]
 set -euo pipefail
 old=$1 new=$2 trials=${3:-512} reps=${4:-3}
 out=$(mktemp -d)
@@ -9,7 +10,7 @@ trap 'rm -rf "$out"' EXIT
 for rep in $(seq "$reps"); do
   for threads in 1 2; do
     for bin in "$old" "$new"; do
-      for sampler in exact fast; do
+      for sampler in ${SAMPLERS:-exact fast}; do
         rate=$("$bin" run odihr-43 --trials "$trials" --threads "$threads" --quiet \
           --sampler "$sampler" --force --out "$out" | grep -o '[0-9.e+]* precinct-trials/s')
         echo "rep $rep, $threads thread(s), $bin, $sampler: $rate (load $(cut -d' ' -f1 /proc/loadavg))"

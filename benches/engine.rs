@@ -121,14 +121,21 @@ fn whole_trial(c: &mut Criterion) {
         };
         let layout = Layout::draw(&l.model, 1);
         g.throughput(Throughput::Elements(layout.len() as u64));
-        g.bench_function(BenchmarkId::new("odihr-43_precincts_x", factor), |b| {
-            let mut rng = stream(5, 0);
-            let mut sim = Simulator::new(&l.model, &layout);
-            b.iter(|| {
-                let d = sim.draw(&mut rng);
-                black_box(sim.run(&mut rng, &d).reported_votes[0])
-            })
-        });
+        // Exact (the default) and pooled (the fastest): cost linear in the precincts for both.
+        for sampler in [SamplerKind::Exact, SamplerKind::Pooled] {
+            let name = match sampler {
+                SamplerKind::Exact => "odihr-43_precincts_x".to_string(),
+                s => format!("{}_odihr-43_precincts_x", s.name()),
+            };
+            g.bench_function(BenchmarkId::new(name, factor), |b| {
+                let mut rng = stream(5, 0);
+                let mut sim = Simulator::new(&l.model, &layout).with_sampler(sampler);
+                b.iter(|| {
+                    let d = sim.draw(&mut rng);
+                    black_box(sim.run(&mut rng, &d).reported_votes[0])
+                })
+            });
+        }
     }
     g.finish();
 }
@@ -144,7 +151,7 @@ fn throughput(c: &mut Criterion) {
     let mut g = c.benchmark_group("run");
     g.sample_size(10).measurement_time(Duration::from_secs(30));
     g.throughput(Throughput::Elements(trials * layout.len() as u64));
-    for sampler in [SamplerKind::Exact, SamplerKind::Fast] {
+    for sampler in [SamplerKind::Exact, SamplerKind::Fast, SamplerKind::Pooled] {
         for threads in [1usize, 2] {
             g.bench_function(
                 BenchmarkId::new(

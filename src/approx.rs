@@ -239,8 +239,6 @@ pub struct SpikeShare {
     /// 1 / pi and 1 / (1 - pi): rescale the uniform of the decision for the next spike.
     pub inv_pi: f64,
     pub inv_miss: f64,
-    /// pi in units of 2^-32 (`pooled` decides a spike from 32 random bits: hit if below it).
-    pub pi32: u64,
 }
 
 impl SpikeShare {
@@ -254,7 +252,6 @@ impl SpikeShare {
             h,
             inv_pi: 1.0 / pi,
             inv_miss: 1.0 / (1.0 - pi),
-            pi32: (pi * 4_294_967_296.0).round() as u64,
         }
     }
 }

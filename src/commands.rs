@@ -164,6 +164,13 @@ pub fn precincts(args: &PrecinctsArgs) -> Result<()> {
             args.bins
         )));
     }
+    if args.sampler == crate::sampler::SamplerKind::Pooled {
+        return Err(Error::Usage(
+            "--sampler pooled draws no precinct counts (it pools their ballot-level noise over \
+             the country); replay with --sampler fast (the same precinct-level draws) or exact"
+                .to_string(),
+        ));
+    }
     let election = crate::precincts::replay(&loaded.model, seed, args.trial, args.sampler);
     let dir = args.out.join(&loaded.name);
     let mut stem = format!("precincts-{seed}-{}", args.trial);

@@ -56,7 +56,12 @@ pub struct Election {
 }
 
 /// Replays trial `trial` of a run of `model` with master seed `seed`. O(precincts).
+/// `SamplerKind::Pooled` draws no precinct counts: not for it (`recount precincts` refuses it).
 pub fn replay(model: &Model, seed: u64, trial: u64, sampler: SamplerKind) -> Election {
+    assert!(
+        sampler != SamplerKind::Pooled,
+        "pooled draws no precinct counts"
+    );
     let layout = Layout::draw(model, seed);
     let mut rng = engine::trial_rng(seed, trial);
     let mut sim = Simulator::new(model, &layout).with_sampler(sampler);

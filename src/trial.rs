@@ -13,7 +13,6 @@ use crate::rng::Rng;
 use crate::sampler;
 
 mod pooled;
-pub use pooled::{MAX_STRIDE, MIN_NOISE_PRECINCTS};
 
 /// The election-level unknowns of one trial.
 #[derive(Debug, Clone, Copy, Default)]
@@ -310,7 +309,8 @@ impl<'a> Simulator<'a> {
     }
 
     /// `run`, calling `observe(precinct, true_votes, reported_votes)` for every precinct (used by
-    /// `recount precincts`; the no-op observer of `run` compiles away).
+    /// `recount precincts`; the no-op observer of `run` compiles away). `SamplerKind::Pooled`
+    /// draws no precinct counts and never calls it.
     pub fn run_observed<F: FnMut(usize, &[u64], &[u64])>(
         &mut self,
         rng: &mut Rng,

@@ -4,7 +4,7 @@
 //! Given what `Fast` draws for a precinct (its turnout, its Dirichlet share vector w, whether its
 //! count is irregular, which mechanisms act and how strongly), its true counts are
 //! Multinomial(voters, w) and the mechanisms then move ballots binomially. Pooled draws all of
-//! those precinct-level unknowns, exactly as `Fast` does, for every precinct, and adds each
+//! those precinct-level unknowns from `Fast`'s laws, for every precinct, and adds each
 //! precinct's conditional mean counts (true and reported) to the national totals. Only the
 //! ballot-level noise around those means (X - E[X | the precinct's unknowns]) is not drawn for
 //! every precinct: it is drawn, with `Fast`'s binomials, for a random 1 in `stride` of them
@@ -12,15 +12,25 @@
 //! probability 1 / stride), and their noise summed and scaled by sqrt(stride) stands for the
 //! whole country's.
 //!
-//! That keeps the national totals' mean and covariance given the election-level unknowns exactly
-//! as `Fast`'s: the noise has mean zero, and its covariance is stride times the subsample's
+//! That keeps the national totals' mean and covariance given the election-level unknowns as
+//! `Fast`'s: the noise has mean zero, and its covariance is stride times the subsample's
 //! conditional covariances, whose expectation is the sum of every precinct's. The noise is a few
 //! percent of the precinct-level spread of the totals (Multinomial against Dirichlet variance,
 //! 1 + concentration times smaller per ballot) and a far smaller part of the spread between
-//! trials, so a sum of about 300 precincts' noise shapes it well. The exceptions to exact means,
-//! all well under a ballot per precinct: miscount's shrinkage is taken at the expected number of
-//! valid ballots, and a rewrite's rounding down is not followed (`mechanism::Acting::expect`).
-//! It cannot give precinct counts (`recount precincts` needs `fast` or `exact`).
+//! trials, so a sum of about 150 precincts' noise (odihr-43: 9,728 / 64) shapes it well. The
+//! exceptions to exact means, all well under a ballot per precinct: miscount's shrinkage is taken
+//! at the expected number of valid ballots, and a rewrite's rounding down is not followed
+//! (`mechanism::Acting::expect`). It cannot give precinct counts (`recount precincts` needs
+//! `fast` or `exact`).
+//!
+//! How it is fast: per precinct, a few 32-bit random numbers (turnout, the sticks, one for the
+//! pattern of up to five two-point shares and one for the whole irregularity outcome, both
+//! from alias tables: `alias`), table lookups and a handful of vector operations, without
+//! branches on random decisions. The mechanisms' expected effect is linear in the counts for
+//! every outcome without a miscount or a rewrite, so those precincts are summed by outcome and
+//! moved once per trial (`Lanes::nonlinear`); the others are kept for a second pass. Pooled
+//! draws its unknowns from the same laws as `Fast` but from other random numbers: the same seed
+//! gives other (equally valid) trials.
 
 use super::{Draw, Simulator, Totals};
 use crate::alias::{self, Alias};
@@ -424,10 +434,10 @@ mod tests {
 
     /// With precinct turnout and shares (almost) fixed (concentrations 1e7) and no
     /// irregularities, a national count's spread is the ballots' multinomial noise alone, with
-    /// variance sum n w (1 - w) over precincts: pooled, which draws it for 1 precinct in 32 and
-    /// scales it by sqrt(32), must give that variance, as `Fast` (drawing every precinct) does.
+    /// variance sum n w (1 - w) over precincts: pooled, which draws it for 1 precinct in 64 and
+    /// scales it by sqrt(64), must give that variance, as `Fast` (drawing every precinct) does.
     /// 1,500 elections each; the sample variance's standard error is sqrt(2 / 1,499) = 3.7% of
-    /// it, so the tolerance of 15% is 4 standard errors (without the scaling it would be 1/32).
+    /// it, so the tolerance of 15% is 4 standard errors (without the scaling it would be 1/64).
     #[test]
     fn pooled_noise_has_the_ballots_multinomial_variance() {
         let mut model = crate::load::load("odihr-43").expect("named scenario").model;
