@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a scenario and report who truly and reportedly crossed the threshold.
     #[command(
-        after_help = "Examples:\n  recount run                       # the default scenario, inverse-odihr\n  recount run --sampler fast        # the same question in a third of the time, approximate samplers\n  recount run official --trials 5000\n  recount run odihr-43 --trials 200000 --seed 7 --threads 2 --json\n  recount run path/to/my.json --out results/\n  recount run odihr-43 --trials 1000000 --shard 3/8   # one machine's share; then `recount merge`"
+        after_help = "Examples:\n  recount run                       # the default scenario, inverse-odihr\n  recount run --sampler fast        # the same question in a third of the time, approximate samplers\n  recount run --sampler pooled      # faster still: ballot noise pooled over the country\n  recount run official --trials 5000\n  recount run odihr-43 --trials 200000 --seed 7 --threads 2 --json\n  recount run path/to/my.json --out results/\n  recount run odihr-43 --trials 1000000 --shard 3/8   # one machine's share; then `recount merge`"
     )]
     Run(RunArgs),
     /// Combine the shard files of one run (`recount run --shard i/n`) into its result.
@@ -116,10 +116,14 @@ pub struct RunArgs {
     /// binomials with variance n p (1 - p) >= 9 from a rounded normal and smaller ones from a
     /// dithered uniform, small categories' shares and the mechanisms' intensities from two-point
     /// laws with the same means and variances, and the turnout and the large categories' shares
-    /// from quantile tables of their Betas: about 3x faster than exact, with every named
-    /// scenario's probabilities and every inverse scenario's posteriors the same within Monte
-    /// Carlo error (tests/fast_sampler.rs, docs/performance.md). Recorded in the output
-    /// (`sampler`) and its file name (run-<seed>-<trials>-fast).
+    /// from quantile tables of their Betas: about 3x faster than exact; `pooled` (approximate)
+    /// draws every precinct's turnout, shares and irregularities as fast does but not its ballot
+    /// counts: it adds their expectations and draws the ballots' noise around them for 1
+    /// precinct in 64, scaled up (no precinct counts, so not for `recount precincts`): about 3x
+    /// faster than fast. With either, every named scenario's probabilities and every inverse
+    /// scenario's posteriors are the same within Monte Carlo error (tests/fast_sampler.rs,
+    /// docs/performance.md). Recorded in the output (`sampler`) and its file name
+    /// (run-<seed>-<trials>-fast, -pooled).
     #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
     pub sampler: SamplerKind,
     /// Where result files go: <out>/<scenario>/run-<seed>-<trials>.{json,csv}.
@@ -270,7 +274,8 @@ pub struct PrecinctsArgs {
     #[arg(long, default_value_t = 50)]
     pub bins: usize,
     /// Samplers, as for `recount run`: replays the trial a run with the same samplers simulated
-    /// (files precincts-<seed>-<trial>-fast.{csv,svg} with fast).
+    /// (files precincts-<seed>-<trial>-fast.{csv,svg} with fast). Exact or fast only: pooled
+    /// draws no precinct counts.
     #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
     pub sampler: SamplerKind,
     /// Where result files go: <out>/<scenario>/precincts-<seed>-<trial>[-fast].{csv,svg}.
