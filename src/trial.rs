@@ -344,14 +344,11 @@ impl<'a> Simulator<'a> {
             let spikes = &self.spikes[r][..n_special.min(MAX_CATEGORIES)];
             let beta_binomials = &self.beta_binomials[r][..n_special];
             let rest_order = &self.rest_order[r][..n_rest];
-            let sticks: Vec<&approx::BetaTable> = if self.tabled[r] {
-                self.sticks[r][..n_rest.saturating_sub(1)]
-                    .iter()
-                    .filter_map(|&k| self.stick_pool[k].as_ref())
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let sticks = region_sticks(
+                self.tabled[r],
+                &self.sticks[r][..n_rest.saturating_sub(1)],
+                &self.stick_pool,
+            );
             for i in l.region_range[r].clone() {
                 let registered = l.registered[i] as u64;
                 let turnout = match turnout_table {
@@ -430,6 +427,19 @@ impl<'a> Simulator<'a> {
         }
         t
     }
+}
+
+/// Region r's stick-breaking tables for this trial (`Fast`; empty where it has none), as
+/// references into the pool so that the caller may still change the simulator's other fields.
+fn region_sticks<'p>(
+    tabled: bool,
+    keys: &[usize],
+    pool: &'p [Option<approx::BetaTable>],
+) -> Vec<&'p approx::BetaTable> {
+    if !tabled {
+        return Vec::new();
+    }
+    keys.iter().filter_map(|&k| pool[k].as_ref()).collect()
 }
 
 /// Regional mean category shares (parties, then spoiled) for a draw: national means times the

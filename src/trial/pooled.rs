@@ -231,14 +231,11 @@ impl Simulator<'_> {
             let rest_order = &self.rest_order[r][..n_rest];
             let (&largest, rest) = rest_order.split_last().expect("at least one category");
             let tabled = self.tabled[r];
-            let sticks: Vec<&approx::BetaTable> = if tabled {
-                self.sticks[r][..n_rest.saturating_sub(1)]
-                    .iter()
-                    .filter_map(|&k| self.stick_pool[k].as_ref())
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let sticks = super::region_sticks(
+                tabled,
+                &self.sticks[r][..n_rest.saturating_sub(1)],
+                &self.stick_pool,
+            );
             let gammas = &self.gammas[r][..n_cat];
             let alpha = &self.alpha[r][..n_cat];
             let groups = &t.groups[t.region_groups[r].clone()];
