@@ -337,7 +337,8 @@ impl<'a> Acting<'a> {
     }
 }
 
-/// `Acting` for `pooled`, in a branch-free form over `N` categories (zeros past the model's).
+/// The mechanisms' expected effect by outcome, for `pooled`: `Acting` in a branch-free form
+/// over `N` categories (zeros past the model's).
 ///
 /// A precinct's decisions (is its count irregular, and if so is it rewritten, or which of the
 /// other mechanisms act) are one outcome of a law over `OUTCOMES` (`outcomes`, drawn from an
@@ -346,7 +347,7 @@ impl<'a> Acting<'a> {
 /// does not act moving ballots at intensity 0; a rewrite (whose invented figures need random
 /// numbers) goes through `Acting::plan_rewrite` and `Acting::expect` instead.
 #[derive(Debug, Clone, Copy)]
-pub struct Lanes<const N: usize> {
+pub struct ByOutcome<const N: usize> {
     beneficiary: usize,
     spoiled: usize,
     /// Probability, intensity where it acts, and 1 for the categories targeted (else 0).
@@ -361,7 +362,7 @@ pub struct Lanes<const N: usize> {
     regular_miscount: f64,
 }
 
-/// Decision bits of `Lanes::bits`.
+/// Decision bits of `ByOutcome::bits`.
 pub const IRREGULAR: u8 = 1;
 const INVALIDATION: u8 = 2;
 const TRANSFER: u8 = 4;
@@ -370,17 +371,18 @@ const MISCOUNT: u8 = 16;
 /// A rewritten protocol (no other bit set).
 pub const REWRITE: u8 = 32;
 
-/// Outcomes of `Lanes::outcomes`: a regular count, one miscounted honestly, an irregular one
+/// Outcomes of `ByOutcome::outcomes`: a regular count, one miscounted honestly, an irregular one
 /// with each combination of invalidation, transfer, stuffing and miscount (2 + those four bits),
 /// and a rewritten one.
 pub const OUTCOMES: usize = 19;
 pub const REGULAR: usize = 0;
+pub const HONEST: usize = 1;
 pub const REWRITTEN: usize = 18;
 
 /// The sum of `a`'s elements pairwise (N a power of two), in an order the compiler can
 /// vectorise.
 #[inline(always)]
-pub fn pairwise_sum<const N: usize>(mut a: [f64; N]) -> f64 {
+fn pairwise_sum<const N: usize>(mut a: [f64; N]) -> f64 {
     let mut width = N / 2;
     while width > 0 {
         for j in 0..width {
@@ -391,8 +393,8 @@ pub fn pairwise_sum<const N: usize>(mut a: [f64; N]) -> f64 {
     a[0]
 }
 
-impl<const N: usize> Lanes<N> {
-    pub fn new(acts: &Acting, n_categories: usize) -> Lanes<N> {
+impl<const N: usize> ByOutcome<N> {
+    pub fn new(acts: &Acting, n_categories: usize) -> ByOutcome<N> {
         assert!(n_categories <= N && acts.kind == SamplerKind::Fast);
         let directed = |a: &Option<Act>| match a {
             Some(a) => {
@@ -407,7 +409,7 @@ impl<const N: usize> Lanes<N> {
         let miscount = acts.miscount.unwrap_or((0.0, 0.0));
         let parties = (n_categories - 1) as f64;
         let miscount_c = miscount.1 * parties / (parties - 1.0);
-        Lanes {
+        ByOutcome {
             miscount_c,
             exp_neg_c: crate::math::exp(-miscount_c),
             beneficiary: acts.beneficiary,
@@ -434,7 +436,7 @@ impl<const N: usize> Lanes<N> {
         let p = p_irr.clamp(0.0, 1.0);
         let mut w = [0.0; OUTCOMES];
         w[REGULAR] = (1.0 - p) * (1.0 - self.regular_miscount);
-        w[REGULAR + 1] = (1.0 - p) * self.regular_miscount;
+        w[HONEST] = (1.0 - p) * self.regular_miscount;
         let chained = [
             self.invalidation.0,
             self.transfer.0,
@@ -466,7 +468,7 @@ impl<const N: usize> Lanes<N> {
     pub fn bits(outcome: usize) -> u8 {
         const TABLE: [u8; OUTCOMES] = {
             let mut t = [0u8; OUTCOMES];
-            t[1] = MISCOUNT;
+            t[HONEST] = MISCOUNT;
             let mut m = 0;
             while m < 16 {
                 t[2 + m] = IRREGULAR | (m as u8) << 1;
@@ -923,18 +925,18 @@ mod tests {
         assert!((v.iter().sum::<u64>() as f64 - e.iter().sum::<f64>()).abs() < 1e-9);
     }
 
-    /// `Lanes::outcomes` is the law of `Fast`'s chained decisions (irregular or not, then
+    /// `ByOutcome::outcomes` is the law of `Fast`'s chained decisions (irregular or not, then
     /// each mechanism): 400,000 precincts decided as `run` decides them fall on the outcomes as
     /// it says (chi-square over the 18 possible ones below its 0.999 quantile, 40.79), and each
-    /// outcome's `Lanes::expect` is `Acting::expect` of its plan (to rounding).
+    /// outcome's `ByOutcome::expect` is `Acting::expect` of its plan (to rounding).
     #[test]
-    fn lanes_outcomes_follow_the_chained_decisions() {
+    fn by_outcome_follows_the_chained_decisions() {
         let model = crate::load::load("odihr-43").expect("named scenario").model;
         let mut acts = all_acting(&model);
         acts.regular_miscount = 0.05;
-        let lanes = Lanes::<8>::new(&acts, 8);
+        let effects = ByOutcome::<8>::new(&acts, 8);
         let p_irr = 0.43;
-        let law = lanes.outcomes(p_irr);
+        let law = effects.outcomes(p_irr);
         assert!((law.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         assert_eq!(law[REWRITTEN], 0.0, "odihr-43 has no rewrites");
         let mut rng = stream(29, 0);
@@ -963,10 +965,10 @@ mod tests {
         assert!(chi2 < 40.79, "chi2 {chi2}: {counts:?} against {law:?}");
         let start = [500.0, 40.0, 30.0, 9.0, 5.0, 3.0, 1.0, 12.0];
         for outcome in 0..REWRITTEN {
-            let bits = Lanes::<8>::bits(outcome);
+            let bits = ByOutcome::<8>::bits(outcome);
             let (mut a, mut b) = (start, start);
-            lanes.expect(bits, 900.0, &mut a);
-            acts.expect(&lanes.plan(bits), 900, &mut b);
+            effects.expect(bits, 900.0, &mut a);
+            acts.expect(&effects.plan(bits), 900, &mut b);
             for (x, y) in a.iter().zip(&b) {
                 assert!(
                     (x - y).abs() <= 1e-9 * y.abs().max(1.0),

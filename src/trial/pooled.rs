@@ -28,14 +28,14 @@
 //! from alias tables: `alias`), table lookups and a handful of vector operations, without
 //! branches on random decisions. The mechanisms' expected effect is linear in the counts for
 //! every outcome without a miscount or a rewrite, so those precincts are summed by outcome and
-//! moved once per trial (`Lanes::nonlinear`); the others are kept for a second pass. Pooled
+//! moved once per trial (`ByOutcome::nonlinear`); the others are kept for a second pass. Pooled
 //! draws its unknowns from the same laws as `Fast` but from other random numbers: the same seed
 //! gives other (equally valid) trials.
 
 use super::{Draw, Simulator, Totals};
 use crate::alias::{self, Alias};
 use crate::approx;
-use crate::mechanism::{self, Lanes, Plan};
+use crate::mechanism::{self, ByOutcome, Plan};
 use crate::model::MAX_CATEGORIES;
 use crate::rng::Rng;
 use crate::sampler::{self, SamplerKind, count_f64};
@@ -199,7 +199,7 @@ impl Simulator<'_> {
         let n_cat = self.n_cat;
         let ir = &m.irregular;
         let acts = mechanism::Acting::new(m, d).with_sampler(SamplerKind::Fast);
-        let lanes = Lanes::<N>::new(&acts, n_cat);
+        let effects = ByOutcome::<N>::new(&acts, n_cat);
         // The outcome's law by (urban, e-voting), with p_irr computed as `run` does.
         let outcomes: [Alias; 4] = std::array::from_fn(|k| {
             let mut p = d.prevalence;
@@ -209,7 +209,7 @@ impl Simulator<'_> {
             if k & 2 != 0 {
                 p *= ir.evoting_multiplier;
             }
-            Alias::new(&lanes.outcomes(p))
+            Alias::new(&effects.outcomes(p))
         });
         let stride = stride(l.len());
         let mut next_noisy = (rng.next_u64() % stride as u64) as usize;
@@ -305,12 +305,12 @@ impl Simulator<'_> {
                 let e = w.map(|w| n * w);
                 let kind = usize::from(l.urban[i]) | usize::from(l.evoting[i]) << 1;
                 let outcome = outcomes[kind].sample(words[n_words - 1]);
-                let irregular = outcome > mechanism::REGULAR + 1;
+                let irregular = outcome > mechanism::HONEST;
                 self.irregular[i] = irregular;
                 irregular_precincts += u64::from(irregular);
                 // Every precinct is summed by outcome: the true totals, and for the outcomes
                 // whose mechanisms act linearly what they move, in expectation, at the end
-                // (`Lanes::nonlinear`); the others wait for the second pass.
+                // (`ByOutcome::nonlinear`); the others wait for the second pass.
                 for (s, &e) in by_outcome[outcome].iter_mut().zip(&e) {
                     *s += e;
                 }
@@ -328,7 +328,7 @@ impl Simulator<'_> {
                         w,
                     });
                 }
-                t.len += usize::from(Lanes::<N>::nonlinear(outcome) || is_noisy);
+                t.len += usize::from(ByOutcome::<N>::nonlinear(outcome) || is_noisy);
             }
             // The second pass: what the mechanisms move in expectation, in the precincts kept.
             for k in 0..t.len {
@@ -340,10 +340,10 @@ impl Simulator<'_> {
                     acts.expect(&plan, t.registered[k] as u64, &mut e[..n_cat]);
                     t.rewrites.push((k, plan));
                 } else {
-                    lanes.expect(Lanes::<N>::bits(outcome), t.registered[k], &mut e);
+                    effects.expect(ByOutcome::<N>::bits(outcome), t.registered[k], &mut e);
                 }
                 // A noisy precinct with a linear outcome is in its outcome's sum already.
-                if Lanes::<N>::nonlinear(outcome) {
+                if ByOutcome::<N>::nonlinear(outcome) {
                     for ((t, &after), &before) in moved.iter_mut().zip(&e).zip(&before) {
                         *t += after - before;
                     }
@@ -373,7 +373,7 @@ impl Simulator<'_> {
                         .expect("planned")
                         .1
                 } else {
-                    lanes.plan(Lanes::<N>::bits(outcome))
+                    effects.plan(ByOutcome::<N>::bits(outcome))
                 };
                 let registered = t.registered[nz.slot] as u64;
                 acts.apply(&plan, rng, registered, &mut votes[..n_cat]);
@@ -394,9 +394,9 @@ impl Simulator<'_> {
         for (outcome, (sum, &registered)) in
             by_outcome.iter().zip(&registered_by_outcome).enumerate()
         {
-            if outcome != mechanism::REGULAR && !Lanes::<N>::nonlinear(outcome) {
+            if outcome != mechanism::REGULAR && !ByOutcome::<N>::nonlinear(outcome) {
                 let mut e = *sum;
-                lanes.expect(Lanes::<N>::bits(outcome), registered, &mut e);
+                effects.expect(ByOutcome::<N>::bits(outcome), registered, &mut e);
                 for ((t, &after), &before) in moved.iter_mut().zip(&e).zip(sum) {
                     *t += after - before;
                 }
