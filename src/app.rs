@@ -167,7 +167,7 @@ fn run(args: &RunArgs) -> Result<()> {
         Some(t) => t,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    check_size(&loaded, range.end - range.start, threads, args.quiet)?;
+    check_size(&loaded, range.end - range.start, threads, args.sampler, args.quiet)?;
     if let Some(n) = args.stop_after {
         engine::STOP_AFTER.store(n, std::sync::atomic::Ordering::SeqCst);
     }
@@ -386,7 +386,13 @@ impl Saved {
 }
 
 /// Refuses absurd requests and warns about very long ones before anything runs.
-fn check_size(loaded: &Loaded, trials: u64, threads: usize, quiet: bool) -> Result<()> {
+fn check_size(
+    loaded: &Loaded,
+    trials: u64,
+    threads: usize,
+    sampler: SamplerKind,
+    quiet: bool,
+) -> Result<()> {
     let work = trials as f64 * loaded.model.n_precincts() as f64;
     if work > 1e16 {
         return Err(Error::Usage(format!(
@@ -399,8 +405,14 @@ fn check_size(loaded: &Loaded, trials: u64, threads: usize, quiet: bool) -> Resu
     if let Some(have) = memory_available() {
         check_memory(need, have)?;
     }
-    // A conservative 1e6 precinct-trials per second per thread (docs/performance.md).
-    let hours = work / (1e6 * threads as f64) / 3600.0;
+    // Conservative precinct-trials per second per thread: about two thirds of the slowest rate
+    // docs/performance.md records for each sampler on a shared 2-core machine.
+    let rate = match sampler {
+        SamplerKind::Exact => 1e6,
+        SamplerKind::Fast => 3.5e6,
+        SamplerKind::Pooled => 1e7,
+    };
+    let hours = work / (rate * threads as f64) / 3600.0;
     if hours > 1.0 && !quiet {
         eprintln!(
             "warning: {trials} trials may take about {hours:.0} hours on {threads} threads; memory stays flat, Ctrl-C stops it"

@@ -75,17 +75,18 @@ impl BetaTable {
         // The density at grid point i (x = i / (2 PANELS)), from the cached logarithms: the
         // same values as computing them here (the grid points and 1 - x are exact in binary),
         // but a table is built every trial and the logarithms were half its cost.
-        let grid = log_grid();
-        let f = |i: usize| {
-            let (ln_x, ln_1mx) = grid[i];
-            let l = (if a > 1.0 { (a - 1.0) * ln_x } else { 0.0 })
-                + (if b > 1.0 { (b - 1.0) * ln_1mx } else { 0.0 });
-            if l.is_finite() {
-                math::exp(l - log_mode)
-            } else {
-                0.0
-            }
-        };
+        // Where x is 0 or 1 the log density is -inf and the density 0 (e^-inf).
+        let log_density: Vec<f64> = log_grid()
+            .iter()
+            .map(|&(ln_x, ln_1mx)| {
+                (if a > 1.0 { (a - 1.0) * ln_x } else { 0.0 })
+                    + (if b > 1.0 { (b - 1.0) * ln_1mx } else { 0.0 })
+                    - log_mode
+            })
+            .collect();
+        let mut density = vec![0.0; log_density.len()];
+        math::exp_each(&log_density, &mut density);
+        let f = |i: usize| density[i];
         let h = 1.0 / PANELS as f64;
         // The cumulative mass and first moment at the panel ends.
         let mut cdf = vec![0.0; PANELS + 1];

@@ -35,6 +35,7 @@
 use super::{Draw, Simulator, Totals};
 use crate::alias::{self, Alias};
 use crate::approx;
+use crate::country::Layout;
 use crate::mechanism::{self, ByOutcome, Plan};
 use crate::model::MAX_CATEGORIES;
 use crate::rng::Rng;
@@ -178,6 +179,186 @@ struct Noisy<const N: usize> {
     w: [f64; N],
 }
 
+/// The number of a region's spike groups and sticks (`FirstPass::run`): compile-time constants
+/// for the shape of the named scenarios, so that the precinct loop is unrolled and its indices
+/// checked once, or run-time ones for any other.
+trait Shape: Copy {
+    fn groups(self) -> usize;
+    fn sticks(self) -> usize;
+}
+
+#[derive(Clone, Copy)]
+struct Fixed<const G: usize, const S: usize>;
+
+impl<const G: usize, const S: usize> Shape for Fixed<G, S> {
+    #[inline(always)]
+    fn groups(self) -> usize {
+        G
+    }
+    #[inline(always)]
+    fn sticks(self) -> usize {
+        S
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Any {
+    groups: usize,
+    sticks: usize,
+}
+
+impl Shape for Any {
+    #[inline(always)]
+    fn groups(self) -> usize {
+        self.groups
+    }
+    #[inline(always)]
+    fn sticks(self) -> usize {
+        self.sticks
+    }
+}
+
+/// What the first pass adds up over a trial's precincts.
+struct Sums<const N: usize> {
+    /// Expected true counts and electorate, by outcome.
+    by_outcome: [[f64; N]; mechanism::OUTCOMES],
+    registered_by_outcome: [f64; mechanism::OUTCOMES],
+    irregular_precincts: u64,
+    /// The next precinct whose ballot noise is drawn.
+    next_noisy: usize,
+}
+
+/// One region's laws, for the first pass over its precincts.
+struct Region<'a> {
+    precincts: std::ops::Range<usize>,
+    turnout_table: Option<&'a approx::BetaTable>,
+    turnout: &'a sampler::Beta,
+    groups: &'a [SpikeGroup],
+    sticks: &'a [&'a approx::BetaTable],
+    rest_order: &'a [usize],
+    tabled: bool,
+    gammas: &'a [sampler::Gamma],
+    alpha: &'a [f64],
+}
+
+/// The first pass over a region's precincts: turnout, shares, expected true counts and the
+/// outcome of the irregularity decisions, summed by outcome (`Sums`); the precincts that a
+/// mechanism may change or whose ballot noise is drawn are kept in `Tables` for the others.
+struct FirstPass<'a, const N: usize> {
+    layout: &'a Layout,
+    outcomes: &'a [Alias; 4],
+    stride: usize,
+    sums: &'a mut Sums<N>,
+    tables: &'a mut Tables,
+    noisy: &'a mut Vec<Noisy<N>>,
+    irregular: &'a mut [bool],
+}
+
+impl<const N: usize> FirstPass<'_, N> {
+    #[inline(always)]
+    fn run<S: Shape>(&mut self, shape: S, region: &Region, rng: &mut Rng) {
+        let l = self.layout;
+        let sums = &mut *self.sums;
+        let t = &mut *self.tables;
+        let outcomes = self.outcomes;
+        let turnout_table = region.turnout_table;
+        let groups = &region.groups[..shape.groups()];
+        let sticks = &region.sticks[..shape.sticks()];
+        let rest_order = region.rest_order;
+        let (&largest, rest) = rest_order.split_last().expect("at least one category");
+        let tabled = region.tabled;
+        let (gammas, alpha) = (region.gammas, region.alpha);
+        // Turnout, the spike groups, the sticks, the outcome: 32 random bits each.
+        let n_words = 2 + shape.groups() + shape.sticks();
+        for i in region.precincts.clone() {
+            let mut words = [0u32; MAX_WORDS];
+            for k in (0..n_words).step_by(2) {
+                let x = rng.next_u64();
+                words[k] = (x >> 32) as u32;
+                words[k + 1] = x as u32;
+            }
+            let registered = u64::from(l.registered[i]);
+            let turnout = match turnout_table {
+                Some(table) => table.sample32(words[0]),
+                None => region.turnout.sample(rng),
+            };
+            let n = round_nearest(count_f64(registered) * turnout);
+            // The share vector: the spikes' pattern, then the sticks (or gammas) share what
+            // the spikes leave.
+            let pattern = |j: usize| {
+                let g = &groups[j];
+                let p = g.pattern.sample(words[1 + j]);
+                let shares: &[f64; N] = g.shares[p][..N].try_into().expect("N shares");
+                (shares, g.taken[p])
+            };
+            let (mut w, mut mass) = match groups.len() {
+                0 => ([0.0f64; N], 1.0),
+                _ => {
+                    let (shares, taken) = pattern(0);
+                    (*shares, 1.0 - taken)
+                }
+            };
+            for j in 1..groups.len() {
+                let (shares, taken) = pattern(j);
+                for (w, &h) in w.iter_mut().zip(shares) {
+                    *w += h;
+                }
+                mass -= taken;
+            }
+            if tabled {
+                let words = &words[1 + groups.len()..];
+                for ((&c, table), &bits) in rest.iter().zip(sticks).zip(words) {
+                    let x = mass * table.sample32(bits);
+                    w[c] = x;
+                    mass -= x;
+                }
+                w[largest] = mass;
+            } else {
+                let mut total = 0.0;
+                for &c in rest_order {
+                    w[c] = gammas[c].sample(rng);
+                    total += w[c];
+                }
+                // All gammas underflowed (only with tiny shapes): the mean shares.
+                if total <= 0.0 {
+                    rest_order.iter().for_each(|&c| w[c] = alpha[c]);
+                    total = rest_order.iter().map(|&c| alpha[c]).sum();
+                }
+                for &c in rest_order {
+                    w[c] *= mass / total;
+                }
+            }
+            let e = w.map(|w| n * w);
+            let kind = usize::from(l.urban[i]) | usize::from(l.evoting[i]) << 1;
+            let outcome = outcomes[kind].sample(words[n_words - 1]);
+            let irregular = outcome > mechanism::HONEST;
+            self.irregular[i] = irregular;
+            sums.irregular_precincts += u64::from(irregular);
+            // Every precinct is summed by outcome: the true totals, and for the outcomes
+            // whose mechanisms act linearly what they move, in expectation, at the end
+            // (`ByOutcome::nonlinear`); the others wait for the second pass.
+            for (s, &e) in sums.by_outcome[outcome].iter_mut().zip(&e) {
+                *s += e;
+            }
+            sums.registered_by_outcome[outcome] += count_f64(registered);
+            let k = t.len;
+            *row::<N>(&mut t.counts, k) = e;
+            t.registered[k] = count_f64(registered);
+            t.outcome[k] = outcome as u8;
+            let is_noisy = i == sums.next_noisy;
+            if is_noisy {
+                sums.next_noisy += self.stride;
+                self.noisy.push(Noisy {
+                    slot: k,
+                    voters: n as u64,
+                    w,
+                });
+            }
+            t.len += usize::from(ByOutcome::<N>::nonlinear(outcome) || is_noisy);
+        }
+    }
+}
+
 impl Simulator<'_> {
     /// `run` for `SamplerKind::Pooled` (after `set_regional_means`).
     pub(super) fn run_pooled(&mut self, rng: &mut Rng, d: &Draw) -> Totals {
@@ -212,24 +393,27 @@ impl Simulator<'_> {
             Alias::new(&effects.outcomes(p))
         });
         let stride = stride(l.len());
-        let mut next_noisy = (rng.next_u64() % stride as u64) as usize;
+        let mut sums = Sums {
+            by_outcome: [[0.0f64; N]; mechanism::OUTCOMES],
+            registered_by_outcome: [0.0f64; mechanism::OUTCOMES],
+            irregular_precincts: 0,
+            next_noisy: (rng.next_u64() % stride as u64) as usize,
+        };
         let mut moved = [0.0f64; N];
         let mut noise_true = [0.0f64; N];
         let mut noise_reported = [0.0f64; N];
-        let mut irregular_precincts = 0u64;
-        let mut by_outcome = [[0.0f64; N]; mechanism::OUTCOMES];
-        let mut registered_by_outcome = [0.0f64; mechanism::OUTCOMES];
         let mut t = std::mem::take(&mut self.pooled);
         let largest_region = l.region_range.iter().map(|r| r.len()).max().unwrap_or(0);
         t.reserve(largest_region + 1, N);
         t.set_groups(&self.spikes, &self.split);
+        // Out of `t` while the first pass writes to it.
+        let spike_groups = std::mem::take(&mut t.groups);
         let mut noisy: Vec<Noisy<N>> = Vec::new();
         for r in 0..m.regions.len() {
             let turnout_table = self.turnout_table.get(r).and_then(Option::as_ref);
             let (n_spikes, n_rest) = self.split[r];
             let spikes = &self.spikes[r][..n_spikes];
             let rest_order = &self.rest_order[r][..n_rest];
-            let (&largest, rest) = rest_order.split_last().expect("at least one category");
             let tabled = self.tabled[r];
             let sticks = super::region_sticks(
                 tabled,
@@ -238,97 +422,42 @@ impl Simulator<'_> {
             );
             let gammas = &self.gammas[r][..n_cat];
             let alpha = &self.alpha[r][..n_cat];
-            let groups = &t.groups[t.region_groups[r].clone()];
-            // Turnout, the spike groups, the sticks, the outcome: 32 random bits each.
-            let n_words = 2 + groups.len() + sticks.len();
+            let groups = &spike_groups[t.region_groups[r].clone()];
             t.len = 0;
             t.rewrites.clear();
             noisy.clear();
-            for i in l.region_range[r].clone() {
-                let mut words = [0u32; MAX_WORDS];
-                for k in (0..n_words).step_by(2) {
-                    let x = rng.next_u64();
-                    words[k] = (x >> 32) as u32;
-                    words[k + 1] = x as u32;
-                }
-                let registered = u64::from(l.registered[i]);
-                let turnout = match turnout_table {
-                    Some(table) => table.sample32(words[0]),
-                    None => self.turnout[r].sample(rng),
-                };
-                let n = round_nearest(count_f64(registered) * turnout);
-                // The share vector: the spikes' pattern, then the sticks (or gammas) share what
-                // the spikes leave.
-                let pattern = |j: usize| {
-                    let g = &groups[j];
-                    let p = g.pattern.sample(words[1 + j]);
-                    let shares: &[f64; N] = g.shares[p][..N].try_into().expect("N shares");
-                    (shares, g.taken[p])
-                };
-                let (mut w, mut mass) = match groups.len() {
-                    0 => ([0.0f64; N], 1.0),
-                    _ => {
-                        let (shares, taken) = pattern(0);
-                        (*shares, 1.0 - taken)
-                    }
-                };
-                for j in 1..groups.len() {
-                    let (shares, taken) = pattern(j);
-                    for (w, &h) in w.iter_mut().zip(shares) {
-                        *w += h;
-                    }
-                    mass -= taken;
-                }
-                if tabled {
-                    let words = &words[1 + groups.len()..];
-                    for ((&c, table), &bits) in rest.iter().zip(&sticks).zip(words) {
-                        let x = mass * table.sample32(bits);
-                        w[c] = x;
-                        mass -= x;
-                    }
-                    w[largest] = mass;
-                } else {
-                    let mut total = 0.0;
-                    for &c in rest_order {
-                        w[c] = gammas[c].sample(rng);
-                        total += w[c];
-                    }
-                    // All gammas underflowed (only with tiny shapes): the mean shares.
-                    if total <= 0.0 {
-                        rest_order.iter().for_each(|&c| w[c] = alpha[c]);
-                        total = rest_order.iter().map(|&c| alpha[c]).sum();
-                    }
-                    for &c in rest_order {
-                        w[c] *= mass / total;
-                    }
-                }
-                let e = w.map(|w| n * w);
-                let kind = usize::from(l.urban[i]) | usize::from(l.evoting[i]) << 1;
-                let outcome = outcomes[kind].sample(words[n_words - 1]);
-                let irregular = outcome > mechanism::HONEST;
-                self.irregular[i] = irregular;
-                irregular_precincts += u64::from(irregular);
-                // Every precinct is summed by outcome: the true totals, and for the outcomes
-                // whose mechanisms act linearly what they move, in expectation, at the end
-                // (`ByOutcome::nonlinear`); the others wait for the second pass.
-                for (s, &e) in by_outcome[outcome].iter_mut().zip(&e) {
-                    *s += e;
-                }
-                registered_by_outcome[outcome] += count_f64(registered);
-                let k = t.len;
-                *row::<N>(&mut t.counts, k) = e;
-                t.registered[k] = count_f64(registered);
-                t.outcome[k] = outcome as u8;
-                let is_noisy = i == next_noisy;
-                if is_noisy {
-                    next_noisy += stride;
-                    noisy.push(Noisy {
-                        slot: k,
-                        voters: n as u64,
-                        w,
-                    });
-                }
-                t.len += usize::from(ByOutcome::<N>::nonlinear(outcome) || is_noisy);
+            let region = Region {
+                precincts: l.region_range[r].clone(),
+                turnout_table,
+                turnout: &self.turnout[r],
+                groups,
+                sticks: &sticks,
+                rest_order,
+                tabled,
+                gammas,
+                alpha,
+            };
+            let mut first = FirstPass {
+                layout: l,
+                outcomes: &outcomes,
+                stride,
+                sums: &mut sums,
+                tables: &mut t,
+                noisy: &mut noisy,
+                irregular: &mut self.irregular,
+            };
+            // The named scenarios' regions have two spike groups and one stick (Kazakhstan's
+            // parties) and take a loop compiled for that shape.
+            match (groups.len(), sticks.len()) {
+                (2, 1) => first.run(Fixed::<2, 1>, &region, rng),
+                (g, s) => first.run(
+                    Any {
+                        groups: g,
+                        sticks: s,
+                    },
+                    &region,
+                    rng,
+                ),
             }
             // The second pass: what the mechanisms move in expectation, in the precincts kept.
             for k in 0..t.len {
@@ -383,7 +512,14 @@ impl Simulator<'_> {
                 }
             }
         }
+        t.groups = spike_groups;
         self.pooled = t;
+        let Sums {
+            by_outcome,
+            registered_by_outcome,
+            irregular_precincts,
+            ..
+        } = sums;
         // Every precinct is in its outcome's sum.
         let mut mean_true = [0.0f64; N];
         for sum in &by_outcome {
