@@ -167,7 +167,13 @@ fn run(args: &RunArgs) -> Result<()> {
         Some(t) => t,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    check_size(&loaded, range.end - range.start, threads, args.sampler, args.quiet)?;
+    check_size(
+        &loaded,
+        range.end - range.start,
+        threads,
+        args.sampler,
+        args.quiet,
+    )?;
     if let Some(n) = args.stop_after {
         engine::STOP_AFTER.store(n, std::sync::atomic::Ordering::SeqCst);
     }

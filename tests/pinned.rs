@@ -3,8 +3,8 @@
 //! recount promises byte-identical results for the same scenario, seed and trial count on every
 //! machine and thread count, and new numbers only with a new SAMPLER_VERSION (src/lib.rs). This
 //! test holds both promises: it prints every run's figures with full precision (Rust's shortest
-//! round-trip form of each f64) for the exact and fast samplers, forward and inverse, and
-//! compares them with the committed snapshot.
+//! round-trip form of each f64) for the exact, fast and pooled samplers, forward and inverse,
+//! and compares them with the committed snapshot.
 //!
 //! - It fails on a machine where the code is unchanged: a reproducibility bug (a platform
 //!   function, an unspecified order), to be fixed rather than re-pinned.
@@ -85,6 +85,7 @@ fn the_numbers_a_seed_produces() {
     for (name, sampler) in [
         ("odihr-43", SamplerKind::Exact),
         ("odihr-43", SamplerKind::Fast),
+        ("odihr-43", SamplerKind::Pooled),
         ("honest-errors", SamplerKind::Fast),
         ("stuffing", SamplerKind::Exact),
     ] {
@@ -92,7 +93,7 @@ fn the_numbers_a_seed_produces() {
         let r = engine::run(&l.model, &plan(sampler), |_| {}).results(&l.model);
         write!(out, "\n# {name}, {}\n{}", sampler.name(), figures(&r)).unwrap();
     }
-    for sampler in [SamplerKind::Exact, SamplerKind::Fast] {
+    for sampler in [SamplerKind::Exact, SamplerKind::Fast, SamplerKind::Pooled] {
         let l = load::load("inverse-odihr").unwrap();
         let (acc, summary) = recount::inverse::run(&l.model, &plan(sampler), |_| {});
         write!(

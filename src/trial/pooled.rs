@@ -18,17 +18,18 @@
 //! percent of the precinct-level spread of the totals (Multinomial against Dirichlet variance,
 //! 1 + concentration times smaller per ballot) and a far smaller part of the spread between
 //! trials, so a sum of about 150 precincts' noise (odihr-43: 9,728 / 64) shapes it well. The
-//! exceptions to exact means, all well under a ballot per precinct: miscount's shrinkage is taken
-//! at the expected number of valid ballots, and a rewrite's rounding down is not followed
-//! (`mechanism::Acting::expect`). It cannot give precinct counts (`recount precincts` needs
-//! `fast` or `exact`).
+//! exceptions to exact means, all well under a ballot per precinct: miscount's shrinkage
+//! (1 - c / V)^V is taken at its many-ballot limit e^-c (under c^2 ballots a party, c about
+//! the miscount rate: `mechanism::ByOutcome::expect`), and a rewrite's rounding down is not
+//! followed (`mechanism::Acting::expect`). It cannot give precinct counts (`recount precincts`
+//! needs `fast` or `exact`).
 //!
 //! How it is fast: per precinct, a few 32-bit random numbers (turnout, the sticks, one for the
 //! pattern of up to five two-point shares and one for the whole irregularity outcome, both
 //! from alias tables: `alias`), table lookups and a handful of vector operations, without
 //! branches on random decisions. The mechanisms' expected effect is linear in the counts for
-//! every outcome without a miscount or a rewrite, so those precincts are summed by outcome and
-//! moved once per trial (`ByOutcome::nonlinear`); the others are kept for a second pass. Pooled
+//! every outcome but a rewrite, so precincts are summed by outcome and moved once per trial
+//! (`ByOutcome::nonlinear`); rewritten ones are kept for a second pass. Pooled
 //! draws its unknowns from the same laws as `Fast` but from other random numbers: the same seed
 //! gives other (equally valid) trials.
 
