@@ -119,7 +119,7 @@ pub struct RunArgs {
     /// from quantile tables of their Betas: about 3x faster than exact; `pooled` (approximate)
     /// draws every precinct's turnout, shares and irregularities as fast does but not its ballot
     /// counts: it adds their expectations and draws the ballots' noise around them for 1
-    /// precinct in 64, scaled up (no precinct counts, so not for `recount precincts`): about 3x
+    /// precinct in 64, scaled up (no precinct counts, so not for `recount precincts`): about 5x
     /// faster than fast. With either, every named scenario's probabilities and every inverse
     /// scenario's posteriors are the same within Monte Carlo error (tests/fast_sampler.rs,
     /// docs/performance.md). Recorded in the output (`sampler`) and its file name
