@@ -72,8 +72,9 @@ impl Acting<'_> {
 /// other mechanisms act) are one outcome of a law over `OUTCOMES` (`outcomes`, drawn from an
 /// alias table): the law that `irregular` and `regular`'s chain of independent decisions
 /// gives. `expect` is `Acting::expect` for an outcome's decision bits (`bits`), a mechanism that
-/// does not act moving ballots at intensity 0; a rewrite (whose invented figures need random
-/// numbers) goes through `Acting::plan_rewrite` and `Acting::expect` instead.
+/// does not act moving ballots at intensity 0 and a miscount's shrinkage at its many-ballot
+/// limit (so that every such outcome is linear in the counts); a rewrite (whose invented figures
+/// need random numbers) goes through `Acting::plan_rewrite` and `Acting::expect` instead.
 #[derive(Debug, Clone, Copy)]
 pub struct ByOutcome<const N: usize> {
     beneficiary: usize,
