@@ -412,7 +412,8 @@ fn check_size(
         check_memory(need, have)?;
     }
     // Conservative precinct-trials per second per thread: about two thirds of the slowest rate
-    // docs/performance.md records for each sampler on a shared 2-core machine.
+    // docs/performance.md records for each sampler since 0.4.0 (on 1 thread of a shared 2-core
+    // machine: exact 1.5e6, fast 5.2e6, pooled 1.5e7).
     let rate = match sampler {
         SamplerKind::Exact => 1e6,
         SamplerKind::Fast => 3.5e6,
