@@ -84,8 +84,8 @@ pub(super) struct Tables {
     /// Per region, its spike groups in `groups`.
     region_groups: Vec<std::ops::Range<usize>>,
     groups: Vec<SpikeGroup>,
-    /// One region's precincts that a mechanism may change or whose ballot noise is drawn,
-    /// between the passes: expected true counts (and, after the second pass, reported; N numbers
+    /// One region's precincts that are rewritten or whose ballot noise is drawn, between the
+    /// passes: expected true counts (and, after the second pass, reported; N numbers
     /// each), electorate, outcome. Filled without branches: every precinct is written at `len`,
     /// and `len` moves on only for those kept, so the vectors hold one more than the largest
     /// region.
@@ -180,45 +180,6 @@ struct Noisy<const N: usize> {
     w: [f64; N],
 }
 
-/// The number of a region's spike groups and sticks (`FirstPass::run`): compile-time constants
-/// for the shape of the named scenarios, so that the precinct loop is unrolled and its indices
-/// checked once, or run-time ones for any other.
-trait Shape: Copy {
-    fn groups(self) -> usize;
-    fn sticks(self) -> usize;
-}
-
-#[derive(Clone, Copy)]
-struct Fixed<const G: usize, const S: usize>;
-
-impl<const G: usize, const S: usize> Shape for Fixed<G, S> {
-    #[inline(always)]
-    fn groups(self) -> usize {
-        G
-    }
-    #[inline(always)]
-    fn sticks(self) -> usize {
-        S
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Any {
-    groups: usize,
-    sticks: usize,
-}
-
-impl Shape for Any {
-    #[inline(always)]
-    fn groups(self) -> usize {
-        self.groups
-    }
-    #[inline(always)]
-    fn sticks(self) -> usize {
-        self.sticks
-    }
-}
-
 /// What the first pass adds up over a trial's precincts.
 struct Sums<const N: usize> {
     /// Expected true counts and electorate, by outcome.
@@ -243,8 +204,8 @@ struct Region<'a> {
 }
 
 /// The first pass over a region's precincts: turnout, shares, expected true counts and the
-/// outcome of the irregularity decisions, summed by outcome (`Sums`); the precincts that a
-/// mechanism may change or whose ballot noise is drawn are kept in `Tables` for the others.
+/// outcome of the irregularity decisions, summed by outcome (`Sums`); the precincts that are
+/// rewritten or whose ballot noise is drawn are kept in `Tables` for the others.
 struct FirstPass<'a, const N: usize> {
     layout: &'a Layout,
     outcomes: &'a [Alias; 4],
@@ -257,20 +218,19 @@ struct FirstPass<'a, const N: usize> {
 
 impl<const N: usize> FirstPass<'_, N> {
     #[inline(always)]
-    fn run<S: Shape>(&mut self, shape: S, region: &Region, rng: &mut Rng) {
+    fn run(&mut self, region: &Region, rng: &mut Rng) {
         let l = self.layout;
         let sums = &mut *self.sums;
         let t = &mut *self.tables;
         let outcomes = self.outcomes;
         let turnout_table = region.turnout_table;
-        let groups = &region.groups[..shape.groups()];
-        let sticks = &region.sticks[..shape.sticks()];
+        let (groups, sticks) = (region.groups, region.sticks);
         let rest_order = region.rest_order;
         let (&largest, rest) = rest_order.split_last().expect("at least one category");
         let tabled = region.tabled;
         let (gammas, alpha) = (region.gammas, region.alpha);
         // Turnout, the spike groups, the sticks, the outcome: 32 random bits each.
-        let n_words = 2 + shape.groups() + shape.sticks();
+        let n_words = 2 + groups.len() + sticks.len();
         for i in region.precincts.clone() {
             let mut words = [0u32; MAX_WORDS];
             for k in (0..n_words).step_by(2) {
@@ -335,9 +295,9 @@ impl<const N: usize> FirstPass<'_, N> {
             let irregular = outcome > mechanism::HONEST;
             self.irregular[i] = irregular;
             sums.irregular_precincts += u64::from(irregular);
-            // Every precinct is summed by outcome: the true totals, and for the outcomes
-            // whose mechanisms act linearly what they move, in expectation, at the end
-            // (`ByOutcome::nonlinear`); the others wait for the second pass.
+            // Every precinct is summed by outcome: the true totals, and what the mechanisms
+            // move in expectation, at the end (but a rewrite's, `ByOutcome::nonlinear`, which
+            // waits for the second pass).
             for (s, &e) in sums.by_outcome[outcome].iter_mut().zip(&e) {
                 *s += e;
             }
@@ -361,6 +321,36 @@ impl<const N: usize> FirstPass<'_, N> {
 }
 
 impl Simulator<'_> {
+    /// Region r's stick tables (none where its sticks are drawn from gammas).
+    fn region_sticks(&self, r: usize) -> Vec<&approx::BetaTable> {
+        let n_rest = self.split[r].1;
+        super::region_sticks(
+            self.tabled[r],
+            &self.sticks[r][..n_rest.saturating_sub(1)],
+            &self.stick_pool,
+        )
+    }
+
+    /// Region r's laws for the first pass, with its spike groups and stick tables.
+    fn region<'a>(
+        &'a self,
+        r: usize,
+        groups: &'a [SpikeGroup],
+        sticks: &'a [&'a approx::BetaTable],
+    ) -> Region<'a> {
+        Region {
+            precincts: self.layout.region_range[r].clone(),
+            turnout_table: self.turnout_table.get(r).and_then(Option::as_ref),
+            turnout: &self.turnout[r],
+            groups,
+            sticks,
+            rest_order: &self.rest_order[r][..self.split[r].1],
+            tabled: self.tabled[r],
+            gammas: &self.gammas[r][..self.n_cat],
+            alpha: &self.alpha[r][..self.n_cat],
+        }
+    }
+
     /// `run` for `SamplerKind::Pooled` (after `set_regional_means`).
     pub(super) fn run_pooled(&mut self, rng: &mut Rng, d: &Draw) -> Totals {
         // Fixed-size count vectors let the compiler unroll and vectorise the sums.
@@ -407,37 +397,20 @@ impl Simulator<'_> {
         let largest_region = l.region_range.iter().map(|r| r.len()).max().unwrap_or(0);
         t.reserve(largest_region + 1, N);
         t.set_groups(&self.spikes, &self.split);
-        // Out of `t` while the first pass writes to it.
+        // Out of `t` and `self` while the first pass writes to them.
         let spike_groups = std::mem::take(&mut t.groups);
+        let mut irregular = std::mem::take(&mut self.irregular);
         let mut noisy: Vec<Noisy<N>> = Vec::new();
         for r in 0..m.regions.len() {
-            let turnout_table = self.turnout_table.get(r).and_then(Option::as_ref);
             let (n_spikes, n_rest) = self.split[r];
             let spikes = &self.spikes[r][..n_spikes];
             let rest_order = &self.rest_order[r][..n_rest];
-            let tabled = self.tabled[r];
-            let sticks = super::region_sticks(
-                tabled,
-                &self.sticks[r][..n_rest.saturating_sub(1)],
-                &self.stick_pool,
-            );
-            let gammas = &self.gammas[r][..n_cat];
-            let alpha = &self.alpha[r][..n_cat];
+            let sticks = self.region_sticks(r);
             let groups = &spike_groups[t.region_groups[r].clone()];
             t.len = 0;
             t.rewrites.clear();
             noisy.clear();
-            let region = Region {
-                precincts: l.region_range[r].clone(),
-                turnout_table,
-                turnout: &self.turnout[r],
-                groups,
-                sticks: &sticks,
-                rest_order,
-                tabled,
-                gammas,
-                alpha,
-            };
+            let region = self.region(r, groups, &sticks);
             let mut first = FirstPass {
                 layout: l,
                 outcomes: &outcomes,
@@ -445,21 +418,9 @@ impl Simulator<'_> {
                 sums: &mut sums,
                 tables: &mut t,
                 noisy: &mut noisy,
-                irregular: &mut self.irregular,
+                irregular: &mut irregular,
             };
-            // The named scenarios' regions have two spike groups and one stick (Kazakhstan's
-            // parties) and take a loop compiled for that shape.
-            match (groups.len(), sticks.len()) {
-                (2, 1) => first.run(Fixed::<2, 1>, &region, rng),
-                (g, s) => first.run(
-                    Any {
-                        groups: g,
-                        sticks: s,
-                    },
-                    &region,
-                    rng,
-                ),
-            }
+            first.run(&region, rng);
             // The second pass: what the mechanisms move in expectation, in the precincts kept.
             for k in 0..t.len {
                 let before = *row::<N>(&mut t.counts, k);
@@ -515,6 +476,7 @@ impl Simulator<'_> {
         }
         t.groups = spike_groups;
         self.pooled = t;
+        self.irregular = irregular;
         let Sums {
             by_outcome,
             registered_by_outcome,
