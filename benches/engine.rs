@@ -5,13 +5,13 @@
 //! precincts (criterion's "elements"), so "elem/s" reads as precinct-trials per second.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use recount::country::Layout;
+use recount::election::country::Layout;
+use recount::election::mechanism;
+use recount::election::trial::Simulator;
 use recount::engine::{self, Plan};
-use recount::load::{self, Loaded};
-use recount::mechanism;
-use recount::rng::stream;
-use recount::sampler::{self, Beta, Gamma, SamplerKind};
-use recount::trial::Simulator;
+use recount::model::load::{self, Loaded};
+use recount::sample::exact::{self, Beta, Gamma, SamplerKind};
+use recount::sample::rng::stream;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -52,8 +52,8 @@ fn stages(c: &mut Criterion) {
             for _ in 0..1000 {
                 let t = turnout.sample(&mut rng);
                 let voters = (900.0 * t).round() as u64;
-                sampler::dirichlet_weights(&mut rng, &gammas, &mut w);
-                sampler::multinomial(&mut rng, voters, &w, &ORDER, &mut votes);
+                exact::dirichlet_weights(&mut rng, &gammas, &mut w);
+                exact::multinomial(&mut rng, voters, &w, &ORDER, &mut votes);
                 sum += votes[1];
             }
             black_box(sum)
@@ -94,7 +94,7 @@ fn stages(c: &mut Criterion) {
                 let mut rng = stream(3, 0);
                 b.iter(|| {
                     (0..1000)
-                        .map(|_| sampler::binomial(&mut rng, n, p))
+                        .map(|_| exact::binomial(&mut rng, n, p))
                         .sum::<u64>()
                 })
             },

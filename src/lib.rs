@@ -6,41 +6,15 @@
 //! and folds them into `summary::Accumulator`; `report` turns the results into a table, JSON and
 //! CSV. `cli` and `app` are the command-line front end.
 
-pub mod alias;
-pub mod app;
-pub mod approx;
 pub mod cli;
-pub mod commands;
-pub mod country;
-pub mod curve;
+pub mod election;
 pub mod engine;
 pub mod error;
-pub mod exact;
-pub mod expect;
-pub mod html;
-pub mod inverse;
-pub mod load;
-pub mod locate;
-pub mod math;
-pub mod mechanism;
+pub mod export;
 pub mod model;
-pub mod observe;
-pub mod outcome;
-pub mod output;
-pub mod params;
-pub mod plot;
-pub mod precincts;
-pub mod prior;
-pub mod report;
-pub mod rng;
-pub mod sampler;
-pub mod scenario;
-pub mod seats;
-pub mod stats;
-pub mod summary;
-pub mod sweep;
-pub mod trial;
-pub mod ziggurat;
+pub mod numeric;
+pub mod question;
+pub mod sample;
 
 /// recount's version, recorded in every output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -4,8 +4,8 @@
 use clap::Parser;
 
 fn main() {
-    let cli = recount::cli::Cli::parse();
-    if let Err(e) = recount::app::main(cli) {
+    let cli = recount::cli::args::Cli::parse();
+    if let Err(e) = recount::cli::app::main(cli) {
         eprintln!("error: {e}");
         std::process::exit(e.exit_code());
     }

@@ -8,10 +8,10 @@
 mod common;
 
 use common::{first_count_over, load, mechanism, num, records, results, set};
-use recount::country::Layout;
-use recount::outcome::Record;
-use recount::stats::{binomial_upper_tail, chi2_quantile};
-use recount::trial::Simulator;
+use recount::election::country::Layout;
+use recount::election::outcome::Record;
+use recount::election::trial::Simulator;
+use recount::numeric::stats::{binomial_upper_tail, chi2_quantile};
 use serde_json::json;
 
 /// Trials for the single-precinct closed forms: the Monte Carlo standard error of a probability
@@ -534,7 +534,7 @@ fn mechanisms_act_in_the_documented_order() {
     let loaded = load(&v);
     let layout = Layout::draw(&loaded.model, 41);
     let mut sim = Simulator::new(&loaded.model, &layout);
-    let mut rng = recount::rng::stream(41, 0);
+    let mut rng = recount::sample::rng::stream(41, 0);
     let spoiled = 3;
     for _ in 0..50 {
         let draw = sim.draw(&mut rng);
@@ -565,7 +565,7 @@ fn mechanisms_act_in_the_documented_order() {
         .map(|&r| (r as f64 * t_rewrite).round() as u64)
         .sum();
     let mut sim = Simulator::new(&loaded.model, &layout);
-    let mut rng = recount::rng::stream(42, 0);
+    let mut rng = recount::sample::rng::stream(42, 0);
     for _ in 0..50 {
         let draw = sim.draw(&mut rng);
         let t = sim.run(&mut rng, &draw);

@@ -11,14 +11,14 @@
 //! 13 standard errors; the earlier 0.2-point tolerance on mean shares let it pass).
 
 use assert_cmd::Command;
-use recount::country::Layout;
+use recount::election::country::Layout;
+use recount::election::outcome::Record;
+use recount::engine::summary::Accumulator;
+use recount::engine::summary::Results;
 use recount::engine::{self, Plan};
-use recount::load::{self, Loaded};
-use recount::outcome::Record;
-use recount::sampler::SamplerKind;
-use recount::stats::Estimate;
-use recount::summary::Accumulator;
-use recount::summary::Results;
+use recount::model::load::{self, Loaded};
+use recount::numeric::stats::Estimate;
+use recount::sample::exact::SamplerKind;
 use serde_json::Value;
 
 /// Trials per scenario and sampler: 12 scenarios x 3 samplers x 256 trials x 9,728 precincts is
@@ -164,7 +164,9 @@ fn weighted(l: &Loaded, sampler: SamplerKind) -> Vec<Record> {
     };
     (0..INVERSE_TRIALS / engine::BATCH)
         .into_par_iter()
-        .flat_map_iter(|b| recount::inverse::weighted_batch(&l.model, &plan, b, engine::BATCH))
+        .flat_map_iter(|b| {
+            recount::question::inverse::weighted_batch(&l.model, &plan, b, engine::BATCH)
+        })
         .collect()
 }
 

@@ -6,9 +6,9 @@
 //! CI runs RECOUNT_FUZZ_CASES (default 1,500) mutants; docs/validation.md records a run of 10^5.
 
 use proptest::prelude::*;
-use recount::country::Layout;
-use recount::load::{self, Loaded};
-use recount::rng;
+use recount::election::country::Layout;
+use recount::model::load::{self, Loaded};
+use recount::sample::rng;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -114,10 +114,10 @@ proptest! {
                 Ok(l) => {
                     let layout = Layout::draw(&l.model, 1);
                     prop_assert_eq!(layout.len() as u64, l.model.n_precincts());
-                    let sim = recount::trial::Simulator::new(&l.model, &layout);
+                    let sim = recount::election::trial::Simulator::new(&l.model, &layout);
                     let draw = sim.draw(&mut rng::stream(1, 0));
-                    let groups = recount::expect::Groups::new(&l.model, &layout);
-                    let shares = recount::expect::reported_shares(&l.model, &groups, &draw);
+                    let groups = recount::question::mean_field::Groups::new(&l.model, &layout);
+                    let shares = recount::question::mean_field::reported_shares(&l.model, &groups, &draw);
                     prop_assert!(shares.iter().all(|s| s.is_finite()));
                 }
             },

@@ -3,14 +3,14 @@
 //! The mechanisms in `recount::mechanism` act on a precinct protocol (counts per party, spoiled
 //! ballots last). Tests run in the unoptimised profile, where a u64 underflow panics, so "no count
 //! ever goes negative" is checked on every path these properties drive, including intensities of
-//! exactly 0 and 1. Generators come from `recount::rng::stream(seed, index)` like the engine's.
+//! exactly 0 and 1. Generators come from `recount::sample::rng::stream(seed, index)` like the engine's.
 
 mod common;
 
 use common::{load, num, records, set};
 use proptest::prelude::*;
-use recount::mechanism::{invalidate, miscount, rewrite, stuff, transfer};
-use recount::rng::stream;
+use recount::election::mechanism::{invalidate, miscount, rewrite, stuff, transfer};
+use recount::sample::rng::stream;
 use serde_json::json;
 
 /// A protocol: 1 to 15 parties plus spoiled ballots, counts from empty to a large precinct.

@@ -6,15 +6,15 @@
 mod common;
 
 use common::{beta, num, region, uniform};
-use recount::country::Layout;
+use recount::election::country::Layout;
+use recount::election::outcome;
+use recount::election::trial::Simulator;
 use recount::engine::Plan;
-use recount::load::Loaded;
-use recount::observe::Observer;
-use recount::outcome;
-use recount::rng;
-use recount::sampler;
-use recount::stats::chi2_quantile;
-use recount::trial::Simulator;
+use recount::model::load::Loaded;
+use recount::numeric::stats::chi2_quantile;
+use recount::question::observe::Observer;
+use recount::sample::exact;
+use recount::sample::rng;
 use serde_json::{Value, json};
 
 /// A two-region country of 160 precincts: "a" (remainder, beneficiary), "b" (support uniform on
@@ -62,7 +62,7 @@ fn load(v: &Value) -> Loaded {
 }
 
 /// Runs the inverse question; returns the accumulator.
-fn infer(v: &Value, trials: u64, seed: u64) -> recount::summary::Accumulator {
+fn infer(v: &Value, trials: u64, seed: u64) -> recount::engine::summary::Accumulator {
     let l = load(v);
     let plan = Plan {
         trials,
@@ -70,7 +70,7 @@ fn infer(v: &Value, trials: u64, seed: u64) -> recount::summary::Accumulator {
         threads: 2,
         sampler: Default::default(),
     };
-    recount::inverse::run(&l.model, &plan, |_| {}).0
+    recount::question::inverse::run(&l.model, &plan, |_| {}).0
 }
 
 #[test]
@@ -79,7 +79,7 @@ fn guided_proposal_matches_plain_abc_from_the_prior() {
     let official = [0.852, 0.05, 0.098];
     let guided = load(&scenario(official, 0.4, "guided"));
     let prior = load(&scenario(official, 0.4, "prior"));
-    let g = recount::inverse::run(
+    let g = recount::question::inverse::run(
         &guided.model,
         &Plan {
             trials: 6_000,
@@ -89,7 +89,7 @@ fn guided_proposal_matches_plain_abc_from_the_prior() {
         },
         |_| {},
     );
-    let p = recount::inverse::run(
+    let p = recount::question::inverse::run(
         &prior.model,
         &Plan {
             trials: 60_000,
@@ -130,7 +130,7 @@ fn guided_proposal_matches_plain_abc_from_the_prior() {
     // each mean's error is the posterior sd (from its 5-95% range, 3.29 sd for a normal) over
     // the square root of its ESS.
     let (gs, ps) = (gr.parties[1].true_share, pr.parties[1].true_share);
-    let sd = |q: &recount::stats::Summary| (q.q95 - q.q05) / 3.29;
+    let sd = |q: &recount::numeric::stats::Summary| (q.q95 - q.q05) / 3.29;
     let se_mean = (sd(&gs).powi(2) / g.1.ess + sd(&ps).powi(2) / p.1.ess).sqrt();
     assert!(
         (gs.mean - ps.mean).abs() < 4.0 * se_mean,
@@ -181,8 +181,8 @@ fn simulation_based_calibration_of_the_true_share() {
         let rec = outcome::record(m, layout.len(), &draw, &totals);
         let mut observer = Observer::new(inv, &layout);
         let irr = observer.irregular_in_sample(&mut rng, &sim.irregular);
-        let k = sampler::binomial(&mut rng, irr as u64, sens)
-            + sampler::binomial(&mut rng, (inv.observed - irr) as u64, fp);
+        let k = exact::binomial(&mut rng, irr as u64, sens)
+            + exact::binomial(&mut rng, (inv.observed - irr) as u64, fp);
         let noise = |rng: &mut rng::Rng| {
             use rand::RngExt;
             let z: f64 = rng.sample(rand_distr::StandardNormal);
@@ -265,13 +265,13 @@ fn inverse_results_do_not_depend_on_threads() {
             threads,
             sampler: Default::default(),
         };
-        let (acc, summary) = recount::inverse::run(&l.model, &plan, |_| {});
+        let (acc, summary) = recount::question::inverse::run(&l.model, &plan, |_| {});
         let json = serde_json::to_string(&acc.results(&l.model)).unwrap();
         (json, serde_json::to_string(&summary).unwrap())
     };
     let one = run(1);
     assert_eq!(one, run(2));
-    let other = recount::inverse::run(
+    let other = recount::question::inverse::run(
         &l.model,
         &Plan {
             trials: 300,
@@ -365,18 +365,20 @@ fn mean_field_matches_simulated_reported_shares() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut cases: Vec<Loaded> = ["odihr-43", "stuffing", "honest-errors", "inverse-odihr"]
         .iter()
-        .map(|n| recount::load::load(dir.join(format!("{n}.json")).to_str().unwrap()).unwrap())
+        .map(|n| {
+            recount::model::load::load(dir.join(format!("{n}.json")).to_str().unwrap()).unwrap()
+        })
         .collect();
     cases.push(common::load(&common::all_mechanisms()));
     for l in &cases {
         let m = &l.model;
         let layout = Layout::draw(m, 3);
-        let groups = recount::expect::Groups::new(m, &layout);
+        let groups = recount::question::mean_field::Groups::new(m, &layout);
         let mut sim = Simulator::new(m, &layout);
         for t in 0..3 {
             let mut rng = rng::stream(3, t);
             let draw = sim.draw(&mut rng);
-            let expected = recount::expect::reported_shares(m, &groups, &draw);
+            let expected = recount::question::mean_field::reported_shares(m, &groups, &draw);
             const K: usize = 6;
             let runs: Vec<_> = (0..K)
                 .map(|_| {

@@ -12,11 +12,11 @@
 //!   CHANGELOG.md, and accept the new snapshot (`INSTA_UPDATE=always cargo test --test pinned`,
 //!   or `cargo insta review`). The snapshot names the version, so the bump shows in its diff.
 
+use recount::engine::summary::Results;
 use recount::engine::{self, Plan};
-use recount::load;
-use recount::sampler::SamplerKind;
-use recount::stats::Estimate;
-use recount::summary::Results;
+use recount::model::load;
+use recount::numeric::stats::Estimate;
+use recount::sample::exact::SamplerKind;
 use std::fmt::Write;
 
 const TRIALS: u64 = 128;
@@ -95,7 +95,7 @@ fn the_numbers_a_seed_produces() {
     }
     for sampler in [SamplerKind::Exact, SamplerKind::Fast, SamplerKind::Pooled] {
         let l = load::load("inverse-odihr").unwrap();
-        let (acc, summary) = recount::inverse::run(&l.model, &plan(sampler), |_| {});
+        let (acc, summary) = recount::question::inverse::run(&l.model, &plan(sampler), |_| {});
         write!(
             out,
             "\n# inverse-odihr, {}\nESS {:?}, acceptance {:?}\n{}",

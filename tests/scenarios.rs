@@ -9,10 +9,10 @@
 
 mod common;
 
-use recount::country::Layout;
-use recount::load::{self, Loaded};
-use recount::outcome::Record;
-use recount::summary::{Accumulator, Results};
+use recount::election::country::Layout;
+use recount::election::outcome::Record;
+use recount::engine::summary::{Accumulator, Results};
+use recount::model::load::{self, Loaded};
 use std::sync::OnceLock;
 
 /// Trials per scenario.

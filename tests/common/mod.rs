@@ -7,11 +7,11 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use recount::country::Layout;
+use recount::election::country::Layout;
+use recount::election::outcome::Record;
+use recount::engine::summary::Results;
 use recount::engine::{self, Plan};
-use recount::load::{self, Loaded};
-use recount::outcome::Record;
-use recount::summary::Results;
+use recount::model::load::{self, Loaded};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -195,7 +195,7 @@ pub fn results(loaded: &Loaded, trials: u64, seed: u64, threads: usize) -> Resul
         trials,
         seed,
         threads,
-        sampler: recount::sampler::SamplerKind::Exact,
+        sampler: recount::sample::exact::SamplerKind::Exact,
     };
     engine::run(&loaded.model, &plan, |_| {}).results(&loaded.model)
 }

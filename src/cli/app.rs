@@ -1,0 +1,761 @@
+//! The commands behind the command line: each takes parsed arguments, does its work through the
+//! library and writes to stdout; errors come back to `main`, which prints them and exits.
+
+use crate::cli::args::{Cli, Command, MergeArgs, RunArgs};
+use crate::engine::{self, Plan};
+use crate::error::{Error, Result};
+use crate::export::run::{self, RunReport, Timing};
+use crate::export::write::write_atomic;
+use crate::model::load::{self, Loaded};
+use crate::sample::exact::SamplerKind;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::Write;
+use std::time::Instant;
+
+/// Runs a parsed command line.
+pub fn main(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Merge(args) => merge(&args),
+        Command::List => list(),
+        Command::Show { scenario, json } => show(&scenario, json),
+        Command::Validate { scenarios } => validate(&scenarios),
+        Command::Schema => emit(&crate::model::scenario::json_schema()),
+        Command::Sweep(args) => crate::cli::commands::sweep(&args),
+        Command::Precincts(args) => crate::cli::commands::precincts(&args),
+        Command::Report(args) => crate::cli::commands::report(&args),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`recount list | head`) is not an error.
+pub(crate) fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
+        _ => Ok(()),
+    }
+}
+
+fn list() -> Result<()> {
+    let mut text = String::new();
+    for name in load::list_names()? {
+        match load::load(&name) {
+            Ok(l) => text.push_str(&format!("{name:<18} {}\n", l.scenario.question)),
+            Err(e) => text.push_str(&format!("{name:<18} INVALID: {e}\n")),
+        }
+    }
+    emit(&text)
+}
+
+fn validate(names: &[String]) -> Result<()> {
+    let mut text = String::new();
+    for name in names {
+        let l = load::load(name)?;
+        text.push_str(&format!(
+            "{}: valid ({} parties, {} regions, {} precincts, hash {})\n",
+            l.path.display(),
+            l.model.n_parties(),
+            l.model.regions.len(),
+            l.model.n_precincts(),
+            l.hash
+        ));
+    }
+    emit(&text)
+}
+
+fn show(name: &str, json: bool) -> Result<()> {
+    let l = load::load(name)?;
+    if json {
+        let mut s = serde_json::to_string_pretty(&l.scenario).expect("serialises");
+        s.push('\n');
+        return emit(&s);
+    }
+    let mut text = format!(
+        "{} — {}\nfile: {}  hash: {}\n\n{}\n\n{}\n\nEvery number and its source:\n",
+        l.name,
+        l.scenario.title,
+        l.path.display(),
+        l.hash,
+        l.scenario.question,
+        l.scenario.description
+    );
+    let value = serde_json::to_value(&l.scenario).expect("serialises");
+    for [path, what, source] in crate::model::scenario::sourced_numbers(&value) {
+        text.push_str(&format!("  {path}: {what}\n"));
+        if !source.is_empty() {
+            text.push_str(&format!("      source: {source}\n"));
+        }
+    }
+    emit(&text)
+}
+
+fn run(args: &RunArgs) -> Result<()> {
+    let loaded = load::load(&args.scenario)?;
+    let resume = args
+        .resume
+        .as_deref()
+        .map(|p| read_saved(p).and_then(|saved| saved.check_scenario(&loaded).map(|_| saved)))
+        .transpose()?;
+    let trials = args
+        .trials
+        .or(resume.as_ref().map(|r| r.trials))
+        .unwrap_or(loaded.model.trials);
+    let seed = match (&resume, args.seed) {
+        (Some(r), Some(s)) if s != r.seed => {
+            return Err(Error::Usage(format!(
+                "--seed {s} differs from the seed {} of the run being resumed",
+                r.seed
+            )));
+        }
+        (Some(r), _) => r.seed,
+        (None, s) => s.unwrap_or(loaded.model.seed),
+    };
+    if trials == 0 {
+        return Err(Error::Usage("--trials must be at least 1".into()));
+    }
+    let shard = match (&resume, args.shard) {
+        (Some(r), s) if s.is_some() && s != r.shard => {
+            return Err(Error::Usage(format!(
+                "--shard differs from the shard ({}) of the run being resumed",
+                r.shard
+                    .map_or("none".to_string(), |s| format!("{}/{}", s.index, s.count))
+            )));
+        }
+        (Some(r), _) => r.shard,
+        (None, s) => s,
+    };
+    if let Some(r) = &resume {
+        if r.sampler != args.sampler.name() {
+            return Err(Error::Usage(format!(
+                "the run being resumed used --sampler {}; resume it with the same sampler",
+                r.sampler
+            )));
+        }
+        if shard.is_some() && trials != r.trials {
+            return Err(Error::Usage(format!(
+                "--trials {trials} differs from the {} trials of the sharded run being resumed; \
+                 a shard's trials depend on the run's total",
+                r.trials
+            )));
+        }
+    }
+    let range = match shard {
+        None => 0..trials,
+        Some(s) => s.range(trials).ok_or_else(|| {
+            Error::Usage(format!(
+                "--shard {}/{}: {trials} trials make only {} batches of {} trials, fewer than {} shards; \
+                 use at most {} shards or more trials",
+                s.index,
+                s.count,
+                trials.div_ceil(engine::BATCH),
+                engine::BATCH,
+                s.count,
+                trials.div_ceil(engine::BATCH)
+            ))
+        })?,
+    };
+    if let Some(r) = &resume
+        && r.state.done > range.end
+    {
+        return Err(Error::Usage(format!(
+            "--trials {trials} is fewer than the {} trials the resumed run already did",
+            r.state.done
+        )));
+    }
+    let threads = match args.threads {
+        Some(0) => return Err(Error::Usage("--threads must be at least 1".into())),
+        Some(t) => t,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    check_size(
+        &loaded,
+        range.end - range.start,
+        threads,
+        args.sampler,
+        args.quiet,
+    )?;
+    if let Some(n) = args.stop_after {
+        engine::STOP_AFTER.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+    // Ctrl-C stops the run at the next chunk and keeps what it has (see `write partial` below).
+    // Failing to install the handler (e.g. one is already set in tests) only loses that comfort.
+    let _ = ctrlc::set_handler(|| {
+        engine::STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+        eprintln!("\nstopping: finishing the current trials and writing a partial result...");
+    });
+    let state = resume
+        .map(|r| r.state)
+        .unwrap_or_else(|| engine::State::new(&loaded.model, range.start));
+    let job = Job {
+        trials,
+        seed,
+        threads,
+        quiet: args.quiet,
+        sampler: args.sampler,
+    };
+    let (mut report, state) = simulate_range(&loaded, &job, state, range.end)?;
+    let dir = args.out.join(&loaded.name);
+    let base = result_base(seed, trials, args.sampler);
+    let stopped = state.done < range.end;
+    if let Some(s) = shard {
+        report.partial = Some(run::PartialInfo {
+            trials_done: state.done - state.first,
+            first_trial: state.first,
+            shard: Some(s),
+        });
+        let suffix = if stopped { ".partial" } else { "" };
+        let stem = output_stem(
+            &dir,
+            &format!("{base}.shard-{}-of-{}{suffix}", s.index, s.count),
+            &report,
+            args.force,
+        );
+        let path = dir.join(format!("{stem}.json"));
+        write_atomic(&path, saved_json(&report, &state, &loaded).as_bytes())?;
+        if args.json {
+            emit(&run::to_json(&report, false))?;
+        } else if !args.quiet {
+            emit(&run::to_table(&report))?;
+        }
+        if stopped {
+            eprintln!(
+                "Shard stopped early ({} of its {} trials); written to {}; continue with:\n  recount run {} --resume {}",
+                state.done - state.first,
+                range.end - range.start,
+                path.display(),
+                args.scenario,
+                path.display()
+            );
+            return Err(Error::Interrupted);
+        }
+        eprintln!(
+            "Shard {}/{} (trials {} to {}) written to {}; once all {} shards are done:\n  recount merge {}",
+            s.index,
+            s.count,
+            range.start,
+            range.end,
+            path.display(),
+            s.count,
+            dir.join(format!("{base}.shard-*-of-{}.json", s.count))
+                .display()
+        );
+        return Ok(());
+    }
+    if stopped {
+        let path = dir.join(format!("{base}.partial.json"));
+        write_atomic(&path, saved_json(&report, &state, &loaded).as_bytes())?;
+        if args.json {
+            emit(&run::to_json(&report, false))?;
+        } else {
+            emit(&run::to_table(&report))?;
+        }
+        eprintln!(
+            "Partial result ({} of {trials} trials) written to {}; continue with:\n  recount run {} --resume {}",
+            state.done,
+            path.display(),
+            args.scenario,
+            path.display()
+        );
+        return Err(Error::Interrupted);
+    }
+    write_result(&dir, &base, &report, args.force, args.json)?;
+    // The complete result supersedes the partial one it was resumed from.
+    if let Some(p) = &args.resume
+        && p.starts_with(&dir)
+    {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(())
+}
+
+/// The file name of a run's result, without extension: run-<seed>-<trials>[-fast].
+fn result_base(seed: u64, trials: u64, sampler: SamplerKind) -> String {
+    match sampler {
+        SamplerKind::Exact => format!("run-{seed}-{trials}"),
+        kind => format!("run-{seed}-{trials}-{}", kind.name()),
+    }
+}
+
+/// Writes a complete result (JSON with timing, and CSV) under `dir`, never silently replacing a
+/// different result, and prints it (table, or JSON without timing).
+fn write_result(
+    dir: &std::path::Path,
+    base: &str,
+    report: &RunReport,
+    force: bool,
+    json: bool,
+) -> Result<()> {
+    let stem = output_stem(dir, base, report, force);
+    write_atomic(
+        &dir.join(format!("{stem}.json")),
+        run::to_json(report, true).as_bytes(),
+    )?;
+    write_atomic(
+        &dir.join(format!("{stem}.csv")),
+        run::to_csv(report).as_bytes(),
+    )?;
+    if json {
+        emit(&run::to_json(report, false))
+    } else {
+        emit(&run::to_table(report))?;
+        emit(&format!(
+            "Results written to {}/{stem}.json and .csv\n",
+            dir.display()
+        ))
+    }
+}
+
+/// A partial result (interrupted run, or shard): the report of the trials done, the state to
+/// continue or merge from, and the scenario itself, so that `merge` needs nothing else.
+fn saved_json(report: &RunReport, state: &engine::State, loaded: &Loaded) -> String {
+    let mut v = serde_json::to_value(report).expect("a report serialises");
+    v["state"] = serde_json::to_value(state).expect("a state serialises");
+    v["scenario_content"] = serde_json::to_value(&loaded.scenario).expect("a scenario serialises");
+    let mut s = serde_json::to_string(&v).expect("a value serialises");
+    s.push('\n');
+    s
+}
+
+/// What `--resume` and `merge` need from a saved partial result or shard.
+struct Saved {
+    path: std::path::PathBuf,
+    hash: String,
+    sampler: String,
+    trials: u64,
+    seed: u64,
+    shard: Option<engine::Shard>,
+    elapsed: f64,
+    threads: usize,
+    value: serde_json::Value,
+    state: engine::State,
+}
+
+/// Reads a partial-result or shard file and checks it was made by this recount.
+fn read_saved(path: &std::path::Path) -> Result<Saved> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bad = |why: String| Error::Usage(format!("{}: cannot use it: {why}", path.display()));
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not a partial result ({e})")))?;
+    if v["sampler_version"] != crate::SAMPLER_VERSION || v["recount_version"] != crate::VERSION {
+        return Err(bad(format!(
+            "it was made by recount {} (sampler {}), this is recount {} (sampler {})",
+            v["recount_version"],
+            v["sampler_version"],
+            crate::VERSION,
+            crate::SAMPLER_VERSION
+        )));
+    }
+    let state: engine::State = serde_json::from_value(v["state"].clone())
+        .map_err(|e| bad(format!("no resumable state in it ({e})")))?;
+    if !state.done.is_multiple_of(engine::BATCH) && state.done != v["trials"] {
+        return Err(bad(format!(
+            "{} trials done is not a whole number of batches",
+            state.done
+        )));
+    }
+    let shard = match v["partial"].get("shard") {
+        None => None,
+        Some(s) => {
+            Some(serde_json::from_value(s.clone()).map_err(|e| bad(format!("bad `shard` ({e})")))?)
+        }
+    };
+    Ok(Saved {
+        path: path.to_path_buf(),
+        hash: v["scenario"]["hash"].as_str().unwrap_or("").to_string(),
+        sampler: v["sampler"].as_str().unwrap_or("exact").to_string(),
+        trials: v["trials"]
+            .as_u64()
+            .ok_or_else(|| bad("no `trials`".into()))?,
+        seed: v["seed"].as_u64().ok_or_else(|| bad("no `seed`".into()))?,
+        shard,
+        elapsed: v["timing"]["elapsed_seconds"].as_f64().unwrap_or(0.0),
+        threads: v["timing"]["threads"].as_u64().unwrap_or(1) as usize,
+        value: v,
+        state,
+    })
+}
+
+impl Saved {
+    /// Refuses to continue a run of other scenario content.
+    fn check_scenario(&self, loaded: &Loaded) -> Result<()> {
+        if self.hash != loaded.hash {
+            return Err(Error::Usage(format!(
+                "{}: cannot resume: it was made from scenario content {} but {} now has {}; results would mix two scenarios",
+                self.path.display(),
+                self.hash,
+                loaded.name,
+                loaded.hash
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Refuses absurd requests and warns about very long ones before anything runs.
+fn check_size(
+    loaded: &Loaded,
+    trials: u64,
+    threads: usize,
+    sampler: SamplerKind,
+    quiet: bool,
+) -> Result<()> {
+    let work = trials as f64 * loaded.model.n_precincts() as f64;
+    if work > 1e16 {
+        return Err(Error::Usage(format!(
+            "--trials {trials} x {} precincts is {work:.1e} precinct-trials, beyond any machine (limit 1e16); \
+             use fewer trials or split the run",
+            loaded.model.n_precincts()
+        )));
+    }
+    let need = memory_needed(loaded.model.n_precincts(), threads);
+    if let Some(have) = memory_available() {
+        check_memory(need, have)?;
+    }
+    // Conservative precinct-trials per second per thread: about two thirds of the slowest rate
+    // docs/performance.md records for each sampler since 0.4.0 (on 1 thread of a shared 2-core
+    // machine: exact 1.5e6, fast 5.2e6, pooled 1.5e7).
+    let rate = match sampler {
+        SamplerKind::Exact => 1e6,
+        SamplerKind::Fast => 3.5e6,
+        SamplerKind::Pooled => 1e7,
+    };
+    let hours = work / (rate * threads as f64) / 3600.0;
+    if hours > 1.0 && !quiet {
+        eprintln!(
+            "warning: {trials} trials may take about {hours:.0} hours on {threads} threads; memory stays flat, Ctrl-C stops it"
+        );
+    }
+    Ok(())
+}
+
+/// Bytes a run holds at most, whatever its trial count: the precinct layout (10 bytes a
+/// precinct), per thread a chunk of simulators' buffers (4 batches of up to 20 bytes a precinct,
+/// the inverse question's observers included), and 64 MiB for the accumulators and the rest.
+fn memory_needed(precincts: u64, threads: usize) -> f64 {
+    let p = precincts as f64;
+    10.0 * p + threads as f64 * 4.0 * 20.0 * p + 64.0 * 1024.0 * 1024.0
+}
+
+/// Memory this machine has available now (Linux: MemAvailable in /proc/meminfo), in bytes.
+fn memory_available() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// Refuses a run that would need more memory than the machine has available, before it starts.
+fn check_memory(need: f64, have: f64) -> Result<()> {
+    let gib = |b: f64| b / (1024.0 * 1024.0 * 1024.0);
+    if need > have {
+        return Err(Error::Usage(format!(
+            "this run needs about {:.1} GiB of memory (precincts x threads) but {:.1} GiB are available; \
+             use fewer --threads or a scenario with fewer precincts",
+            gib(need),
+            gib(have)
+        )));
+    }
+    Ok(())
+}
+
+/// The file stem for a run's results. Rerunning the same scenario content, seed, trials and
+/// versions replaces its files (the figures are identical); anything else never overwrites an
+/// existing result silently: it gets the next free `.2`, `.3`, ... suffix unless `--force`.
+fn output_stem(dir: &std::path::Path, stem: &str, report: &RunReport, force: bool) -> String {
+    let same = |path: &std::path::Path| {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return false;
+        };
+        let Ok(old) = serde_json::from_str::<serde_json::Value>(&text) else {
+            return false;
+        };
+        let p = &report.provenance;
+        old["scenario"]["hash"] == p.scenario.hash.as_str()
+            && old["sampler_version"] == p.sampler_version
+            && old["recount_version"] == p.recount_version.as_str()
+    };
+    let mut candidate = stem.to_string();
+    for n in 2.. {
+        let path = dir.join(format!("{candidate}.json"));
+        if force || !path.exists() || same(&path) {
+            break;
+        }
+        candidate = format!("{stem}.{n}");
+    }
+    candidate
+}
+
+/// What to simulate, and how.
+pub struct Job {
+    pub trials: u64,
+    pub seed: u64,
+    pub threads: usize,
+    pub quiet: bool,
+    pub sampler: SamplerKind,
+}
+
+/// Runs the engine with a progress bar and returns the report.
+pub fn simulate(
+    loaded: &Loaded,
+    trials: u64,
+    seed: u64,
+    threads: usize,
+    quiet: bool,
+) -> Result<RunReport> {
+    let job = Job {
+        trials,
+        seed,
+        threads,
+        quiet,
+        sampler: SamplerKind::Exact,
+    };
+    simulate_range(loaded, &job, engine::State::new(&loaded.model, 0), trials)
+        .map(|(report, _)| report)
+}
+
+/// Continues `state` up to trial `end` of the job's run; returns the report of the trials in the
+/// state and the state. The report is marked partial if the run stopped before `end`.
+pub fn simulate_range(
+    loaded: &Loaded,
+    job: &Job,
+    state: engine::State,
+    end: u64,
+) -> Result<(RunReport, engine::State)> {
+    let first = state.done;
+    let bar = if job.quiet {
+        ProgressBar::hidden()
+    } else {
+        // indicatif hides the bar by itself when stderr is not a terminal.
+        let b =
+            ProgressBar::with_draw_target(Some(end - state.first), ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} trials ({per_sec}, ETA {eta})",
+            )
+            .expect("valid template"),
+        );
+        b
+    };
+    let started = Instant::now();
+    let plan = Plan {
+        trials: job.trials,
+        seed: job.seed,
+        threads: job.threads,
+        sampler: job.sampler,
+    };
+    let offset = state.first;
+    bar.set_position(first - offset);
+    let est = engine::estimate_until(&loaded.model, &plan, state, end, |done| {
+        bar.set_position(done - offset)
+    });
+    bar.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+    let ran = est.state.done - first;
+    let mut report = report_of(loaded, job.seed, job.trials, job.sampler, &est.state);
+    if est.state.done < end {
+        report.partial = Some(run::PartialInfo {
+            trials_done: est.state.done - est.state.first,
+            first_trial: est.state.first,
+            shard: None,
+        });
+    }
+    report.timing = Some(Timing {
+        elapsed_seconds: elapsed,
+        threads: job.threads,
+        trials_per_second: ran as f64 / elapsed,
+        precinct_trials_per_second: (ran * loaded.model.n_precincts()) as f64 / elapsed,
+    });
+    if let Some(w) = report.inverse.as_ref().and_then(|i| i.warning.as_ref())
+        && !job.quiet
+    {
+        eprintln!("warning: {w}");
+    }
+    Ok((report, est.state))
+}
+
+/// The report of the trials in `state` (without timing).
+fn report_of(
+    loaded: &Loaded,
+    seed: u64,
+    trials: u64,
+    sampler: SamplerKind,
+    state: &engine::State,
+) -> RunReport {
+    let results = state.acc.results(&loaded.model);
+    let inverse = engine::summarize(&loaded.model, state);
+    let mut report = RunReport::new(loaded, seed, trials, results, inverse);
+    report.provenance.sampler = sampler.name().to_string();
+    report
+}
+
+/// `recount merge`: combines the shard files of one run into the run's result.
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let mut parts = args
+        .files
+        .iter()
+        .map(|p| read_saved(p))
+        .collect::<Result<Vec<_>>>()?;
+    let first = &parts[0];
+    for p in &parts[1..] {
+        let fields = [
+            ("scenario content", first.hash.clone(), p.hash.clone()),
+            ("seed", first.seed.to_string(), p.seed.to_string()),
+            (
+                "trial count",
+                first.trials.to_string(),
+                p.trials.to_string(),
+            ),
+            ("sampler", first.sampler.clone(), p.sampler.clone()),
+        ];
+        if let Some((what, a, b)) = fields.iter().find(|(_, a, b)| a != b) {
+            return Err(Error::Usage(format!(
+                "{}: its {what} {b} differs from the {what} {a} of {}; only shards of one run \
+                 (same scenario content, seed, trials, sampler and recount version) can be merged",
+                p.path.display(),
+                first.path.display()
+            )));
+        }
+    }
+    let (seed, trials) = (first.seed, first.trials);
+    let sampler =
+        <SamplerKind as clap::ValueEnum>::from_str(&first.sampler, false).map_err(|_| {
+            Error::Usage(format!(
+                "{}: unknown sampler `{}`",
+                first.path.display(),
+                first.sampler
+            ))
+        })?;
+    let loaded = embedded_scenario(first)?;
+    parts.sort_by_key(|p| (p.state.first, p.state.done));
+    let mut state = engine::State::new(&loaded.model, 0);
+    for p in &parts {
+        if p.state.first > state.done {
+            return Err(Error::Usage(missing(&parts, state.done, p.state.first)));
+        }
+        if p.state.first < state.done {
+            let other = parts
+                .iter()
+                .find(|q| {
+                    q.state.first < p.state.done && p.state.first < q.state.done && q.path != p.path
+                })
+                .map_or(String::new(), |q| format!(" and {}", q.path.display()));
+            return Err(Error::Usage(format!(
+                "{}{other} both hold trials from {} on; give each shard once",
+                p.path.display(),
+                p.state.first
+            )));
+        }
+        state
+            .merge(&p.state)
+            .map_err(|e| Error::Usage(format!("{}: {e}", p.path.display())))?;
+    }
+    if state.done < trials {
+        return Err(Error::Usage(missing(&parts, state.done, trials)));
+    }
+    let mut report = report_of(&loaded, seed, trials, sampler, &state);
+    // As if the shards ran at the same time: the longest shard's time, all their threads.
+    let elapsed = parts.iter().map(|p| p.elapsed).fold(0.0, f64::max);
+    report.timing = Some(Timing {
+        elapsed_seconds: elapsed,
+        threads: parts.iter().map(|p| p.threads).sum(),
+        trials_per_second: trials as f64 / elapsed,
+        precinct_trials_per_second: (trials * loaded.model.n_precincts()) as f64 / elapsed,
+    });
+    let dir = args.out.join(&loaded.name);
+    write_result(
+        &dir,
+        &result_base(seed, trials, sampler),
+        &report,
+        args.force,
+        args.json,
+    )
+}
+
+/// Says which trials no file covers, and which shards those were if the files agree on n.
+fn missing(parts: &[Saved], from: u64, to: u64) -> String {
+    let incomplete: Vec<String> = parts
+        .iter()
+        .filter(|p| {
+            // A shard (or a whole run) that did not reach the end of its trials.
+            let end = p
+                .shard
+                .and_then(|s| s.range(p.trials))
+                .map_or(p.trials, |r| r.end);
+            p.state.done < end
+        })
+        .map(|p| {
+            format!(
+                "{} stopped early: continue it with `recount run --resume {}`",
+                p.path.display(),
+                p.path.display()
+            )
+        })
+        .collect();
+    let counts: Vec<u64> = parts
+        .iter()
+        .filter_map(|p| p.shard.map(|s| s.count))
+        .collect();
+    let shards = match counts.first() {
+        Some(&n) if counts.len() == parts.len() && counts.iter().all(|&c| c == n) => {
+            let have: Vec<u64> = parts
+                .iter()
+                .filter_map(|p| p.shard.map(|s| s.index))
+                .collect();
+            let lacking: Vec<String> = (1..=n)
+                .filter(|i| !have.contains(i))
+                .map(|i| format!("{i}/{n}"))
+                .collect();
+            if lacking.is_empty() {
+                String::new()
+            } else {
+                format!(" (shard {} missing)", lacking.join(", "))
+            }
+        }
+        _ => String::new(),
+    };
+    let mut msg =
+        format!("no file holds trials {from} to {to}{shards}; merge needs every shard of the run");
+    for line in incomplete {
+        msg.push_str("\n  ");
+        msg.push_str(&line);
+    }
+    msg
+}
+
+/// The scenario a shard was run on, from its embedded copy; its hash must match the one recorded.
+fn embedded_scenario(saved: &Saved) -> Result<Loaded> {
+    let path = &saved.path;
+    let bad = |why: String| Error::Usage(format!("{}: cannot use it: {why}", path.display()));
+    let scenario = serde_json::from_value(saved.value["scenario_content"].clone())
+        .map_err(|e| bad(format!("no scenario in it ({e})")))?;
+    let name = saved.value["scenario"]["name"]
+        .as_str()
+        .unwrap_or("merged")
+        .to_string();
+    let loaded = Loaded::new(name, path.clone(), scenario)?;
+    if loaded.hash != saved.hash {
+        return Err(bad(format!(
+            "its scenario has hash {} but it records {}; the file was edited",
+            loaded.hash, saved.hash
+        )));
+    }
+    Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_beyond_what_is_available_is_refused_before_running() {
+        // Kazakhstan on 2 threads: a few MiB beyond the fixed 64.
+        let kz = memory_needed(9_728, 2);
+        assert!(kz < 70.0 * 1024.0 * 1024.0, "{kz}");
+        assert!(check_memory(kz, 1e9).is_ok());
+        // The largest scenario allowed, on 64 threads, on a 16 GiB machine.
+        let big = memory_needed(crate::model::MAX_PRECINCTS, 64);
+        let err = check_memory(big, 16.0 * 1024.0 * 1024.0 * 1024.0).unwrap_err();
+        assert!(err.to_string().contains("GiB are available"), "{err}");
+        assert!(err.to_string().contains("--threads"), "{err}");
+    }
+}

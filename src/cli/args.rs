@@ -1,0 +1,303 @@
+//! Command-line arguments (clap derive). Only parsing and flag-level checks live here; `app`
+//! turns them into runs.
+
+use crate::sample::exact::SamplerKind;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// The scenario `recount run` uses when none is named.
+pub const DEFAULT_SCENARIO: &str = "inverse-odihr";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "recount",
+    version,
+    about = "Estimates, by Monte Carlo simulation, how vote-counting irregularities could have changed an election's outcome.",
+    long_about = "Estimates, by Monte Carlo simulation, how vote-counting irregularities could have changed an \
+election's outcome. Scenarios (JSON files in scenarios/) describe the country precinct by precinct and the \
+irregularities, each number with its source.",
+    after_help = "Examples:\n  recount list\n  recount run                       # the main question: inverse-odihr\n  recount run odihr-43\n  recount run exit-poll --trials 200000 --seed 7 --threads 2 --json\n  recount show odihr-43\n  recount validate my-scenario.json\n  recount schema > scenario.schema.json"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing would only add noise
+pub enum Command {
+    /// Simulate a scenario and report who truly and reportedly crossed the threshold.
+    #[command(
+        after_help = "Examples:\n  recount run                       # the default scenario, inverse-odihr\n  recount run --sampler fast        # the same question in a third of the time, approximate samplers\n  recount run --sampler pooled      # faster still: ballot noise pooled over the country\n  recount run official --trials 5000\n  recount run odihr-43 --trials 200000 --seed 7 --threads 2 --json\n  recount run path/to/my.json --out results/\n  recount run odihr-43 --trials 1000000 --shard 3/8   # one machine's share; then `recount merge`"
+    )]
+    Run(RunArgs),
+    /// Combine the shard files of one run (`recount run --shard i/n`) into its result.
+    #[command(
+        long_about = "Combine the shard files of one run (`recount run ... --shard i/n`) into its result.\n\n\
+The files must come from the same scenario content, seed, trial count, sampler and recount version, and together \
+cover every trial exactly once. The result is the one `recount run` gives on one machine, to the byte (only the \
+timing block differs), reported and written the same way.",
+        after_help = "Examples:\n  recount run odihr-43 --trials 100000 --shard 1/2 --quiet   # on machine 1\n  recount run odihr-43 --trials 100000 --shard 2/2 --quiet   # on machine 2\n  recount merge out/odihr-43/run-20070818-100000.shard-*-of-2.json\n\nSee docs/scaling.md for GNU parallel and Slurm."
+    )]
+    Merge(MergeArgs),
+    /// List the named scenarios, one line each with its question.
+    List,
+    /// Show a scenario with every number and its source.
+    Show {
+        /// Scenario name (in scenarios/) or path to a JSON file.
+        scenario: String,
+        /// Print the scenario as JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check scenario files; exit 0 if all are valid, 2 with the file, field and allowed range if not.
+    Validate {
+        /// Scenario names or paths.
+        #[arg(required = true)]
+        scenarios: Vec<String>,
+    },
+    /// Print the JSON Schema of scenario files.
+    Schema,
+    /// Run a scenario at many values of one (or two) of its numbers and export probability
+    /// curves (CSV, JSON, SVG).
+    #[command(
+        long_about = "Run a scenario at many values of one (or two) of its numbers and export probability curves.\n\n\
+Every point uses the same seed: common random numbers. Trial t of every point draws from the same random stream \
+(and the precinct layout is the same), so differences between points come from the parameter, not from fresh \
+Monte Carlo noise, and curves are smooth. A one-point sweep gives exactly what `recount run` gives with the \
+scenario changed at that value. See docs/sweeps.md.",
+        after_help = "Parameters are dotted paths into the scenario JSON (see `recount show NAME --json`); a path naming a prior \
+(uniform, beta, observed) fixes it at each value; `irregularities.` may be left out. Friendly names: prevalence, \
+threshold, observers (the observers' sample size at the same observed rate).\n\n\
+Examples:\n  recount sweep odihr-43 --param prevalence --from 0 --to 0.6 --steps 6 --trials 2000\n  \
+recount sweep odihr-43 --param transfer.intensity --values 0.1,0.2,0.4 --trials 2000 --tipping\n  \
+recount sweep official --param prevalence --from 0 --to 0.8 --steps 8 --param2 transfer.intensity --from2 0 --to2 0.5 --steps2 5 --trials 500\n  \
+recount sweep odihr-43 --param observers --values 50,150,450 --trials 1000\n\n\
+Outputs: <out>/<scenario>/sweep-<param>[-<param2>]/curve.csv, curve.json, curve.svg."
+    )]
+    Sweep(SweepArgs),
+    /// One simulated election's precinct table (CSV) and its turnout x Nur Otan share
+    /// fingerprint (SVG), true and reported side by side.
+    #[command(
+        after_help = "Examples:\n  recount precincts odihr-43 --trial 0\n  recount precincts odihr-43 --trial 17 --seed 7 --out results/\n\n\
+Outputs: <out>/<scenario>/precincts-<seed>-<trial>.csv and .svg. Trial k of seed s is the same election \
+`recount run --seed s` simulated as its k-th trial (with --sampler fast, that of `recount run --seed s --sampler fast`)."
+    )]
+    Precincts(PrecinctsArgs),
+    /// One self-contained HTML page with a scenario's run table, the curves already in <out>, its
+    /// assumptions and sources.
+    #[command(
+        after_help = "Examples:\n  recount report odihr-43\n  recount report odihr-43 --out results/ --trials 2000\n\n\
+Uses the newest run-*.json in <out>/<scenario>/ (running the scenario first if there is none) and every \
+sweep-*/curve.svg there. Writes <out>/<scenario>/report.html; it needs no network."
+    )]
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario name (in scenarios/) or path to a JSON file.
+    #[arg(default_value = DEFAULT_SCENARIO)]
+    pub scenario: String,
+    /// Number of simulated elections (default: the scenario's run.trials).
+    #[arg(long, short = 'n')]
+    pub trials: Option<u64>,
+    /// Master seed (default: the scenario's run.seed).
+    #[arg(long, short = 's')]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores); --threads 1 disables parallelism. Results do not
+    /// depend on it.
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+    /// Print the result as JSON on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Samplers: `exact` (default) draws every distribution exactly; `fast` (approximate) draws
+    /// binomials with variance n p (1 - p) >= 9 from a rounded normal and smaller ones from a
+    /// dithered uniform, small categories' shares and the mechanisms' intensities from two-point
+    /// laws with the same means and variances, and the turnout and the large categories' shares
+    /// from quantile tables of their Betas: about 3x faster than exact; `pooled` (approximate)
+    /// draws every precinct's turnout, shares and irregularities as fast does but not its ballot
+    /// counts: it adds their expectations and draws the ballots' noise around them for 1
+    /// precinct in 64, scaled up (no precinct counts, so not for `recount precincts`): about 5x
+    /// faster than fast. With either, every named scenario's probabilities and every inverse
+    /// scenario's posteriors are the same within Monte Carlo error (tests/fast_sampler.rs,
+    /// docs/performance.md). Recorded in the output (`sampler`) and its file name
+    /// (run-<seed>-<trials>-fast, -pooled).
+    #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
+    pub sampler: SamplerKind,
+    /// Where result files go: <out>/<scenario>/run-<seed>-<trials>.{json,csv}.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Overwrite an existing result file even if it came from a different scenario content or
+    /// recount version (otherwise the new result gets a `.2`, `.3`, ... suffix).
+    #[arg(long)]
+    pub force: bool,
+    /// Continue a run stopped by Ctrl-C (or SIGTERM) from its partial result
+    /// (<out>/<scenario>/run-<seed>-<trials>.partial.json); the result is identical to an
+    /// uninterrupted run with the same seed.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Run only shard i of n (1 <= i <= n): its share of the trial batches, for spreading one run
+    /// over several machines. Writes <out>/<scenario>/run-<seed>-<trials>.shard-<i>-of-<n>.json;
+    /// `recount merge` combines the n files into exactly the result of the whole run
+    /// (docs/scaling.md).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::engine::Shard>,
+    /// Stop after this many trials as if interrupted (for testing interrupted runs).
+    #[arg(long, hide = true)]
+    pub stop_after: Option<u64>,
+}
+
+/// Flags of `recount merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard files (run-<seed>-<trials>.shard-<i>-of-<n>.json), in any order.
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Print the result as JSON on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Where result files go: <out>/<scenario>/run-<seed>-<trials>.{json,csv}.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Overwrite an existing result file even if it came from a different scenario content or
+    /// recount version.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of `recount sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Scenario name (in scenarios/) or path to a JSON file.
+    pub scenario: String,
+    /// The number to sweep: a dotted path such as `irregularities.prevalence`,
+    /// `transfer.intensity.beta[0]`, `regions[15].turnout`, or `prevalence`, `threshold`,
+    /// `observers`.
+    #[arg(long)]
+    pub param: String,
+    #[command(flatten)]
+    pub axis: AxisArgs,
+    /// A second number to sweep: a 2-D grid (heat map).
+    #[arg(long, requires = "param2_values")]
+    pub param2: Option<String>,
+    #[command(flatten)]
+    pub axis2: Axis2Args,
+    /// Simulated elections per point (default: the scenario's run.trials).
+    #[arg(long, short = 'n')]
+    pub trials: Option<u64>,
+    /// Master seed, shared by every point (default: the scenario's run.seed).
+    #[arg(long, short = 's')]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores); --threads 1 disables parallelism. Results do not
+    /// depend on it.
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+    /// Also report where P(focus parties truly >= threshold) reaches 0.05, 0.5 and 0.95.
+    #[arg(long)]
+    pub tipping: bool,
+    /// The probability --tipping follows.
+    #[arg(long, value_enum, default_value = "true")]
+    pub measure: crate::question::sweep::Measure,
+    /// Print curve.json on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Samplers, as for `recount run` (fast: results go to sweep-<param>[-<param2>]-fast/).
+    #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
+    pub sampler: SamplerKind,
+    /// Where result files go: <out>/<scenario>/sweep-<param>[-<param2>]/.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// The values of the first swept number.
+#[derive(Debug, Args)]
+#[group(id = "param_values", required = true, multiple = true)]
+pub struct AxisArgs {
+    /// First value of the range.
+    #[arg(long, allow_negative_numbers = true, requires = "to")]
+    pub from: Option<f64>,
+    /// Last value of the range (included).
+    #[arg(long, allow_negative_numbers = true, requires = "from")]
+    pub to: Option<f64>,
+    /// Number of equal steps from --from to --to (steps + 1 points).
+    #[arg(long, conflicts_with_all = ["step", "values"])]
+    pub steps: Option<u64>,
+    /// Step size from --from to --to (alternative to --steps).
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "values")]
+    pub step: Option<f64>,
+    /// Explicit values, comma-separated (instead of a range).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, conflicts_with_all = ["from", "to"])]
+    pub values: Option<Vec<f64>>,
+}
+
+/// The values of the second swept number.
+#[derive(Debug, Args)]
+#[group(id = "param2_values", multiple = true, requires = "param2")]
+pub struct Axis2Args {
+    /// First value of the second range.
+    #[arg(long, allow_negative_numbers = true, requires = "to2")]
+    pub from2: Option<f64>,
+    /// Last value of the second range (included).
+    #[arg(long, allow_negative_numbers = true, requires = "from2")]
+    pub to2: Option<f64>,
+    /// Number of equal steps from --from2 to --to2.
+    #[arg(long, conflicts_with_all = ["step2", "values2"])]
+    pub steps2: Option<u64>,
+    /// Step size from --from2 to --to2.
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "values2")]
+    pub step2: Option<f64>,
+    /// Explicit values of the second number, comma-separated.
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, conflicts_with_all = ["from2", "to2"])]
+    pub values2: Option<Vec<f64>>,
+}
+
+/// Flags of `recount precincts`.
+#[derive(Debug, Args)]
+pub struct PrecinctsArgs {
+    /// Scenario name (in scenarios/) or path to a JSON file.
+    pub scenario: String,
+    /// Which trial of the run to show (0-based).
+    #[arg(long, short = 'k', default_value_t = 0)]
+    pub trial: u64,
+    /// Master seed (default: the scenario's run.seed).
+    #[arg(long, short = 's')]
+    pub seed: Option<u64>,
+    /// Bins per axis of the fingerprint histogram.
+    #[arg(long, default_value_t = 50)]
+    pub bins: usize,
+    /// Samplers, as for `recount run`: replays the trial a run with the same samplers simulated
+    /// (files precincts-<seed>-<trial>-fast.{csv,svg} with fast). Exact or fast only: pooled
+    /// draws no precinct counts.
+    #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
+    pub sampler: SamplerKind,
+    /// Where result files go: <out>/<scenario>/precincts-<seed>-<trial>[-fast].{csv,svg}.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+}
+
+/// Flags of `recount report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Scenario name (in scenarios/) or path to a JSON file.
+    pub scenario: String,
+    /// Where runs and sweeps were written, and where report.html goes.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Trials of the run made when <out> holds none (default: the scenario's run.trials).
+    #[arg(long, short = 'n')]
+    pub trials: Option<u64>,
+    /// Worker threads for that run.
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}

@@ -1,0 +1,71 @@
+//! What one simulated election means: national shares of valid votes, who crosses the threshold,
+//! and the seats, for both the true and the reported count.
+
+use crate::election::seats;
+use crate::election::trial::{Draw, Totals};
+use crate::model::{MAX_PARTIES, Model};
+
+/// One trial's result, as the accumulators see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Record {
+    /// Weight of the trial (1 in the forward question; the ABC weight in the inverse one).
+    pub weight: f64,
+    pub true_share: [f64; MAX_PARTIES],
+    pub reported_share: [f64; MAX_PARTIES],
+    pub true_seats: [u32; MAX_PARTIES],
+    pub reported_seats: [u32; MAX_PARTIES],
+    pub true_turnout: f64,
+    pub reported_turnout: f64,
+    /// Fraction of precincts whose count was irregular.
+    pub irregular_fraction: f64,
+    /// The election-level unknowns this trial drew.
+    pub draw: Draw,
+}
+
+/// Shares of valid votes (the spoiled category, last, excluded) into `out`.
+pub fn valid_shares(votes: &[u64], n_parties: usize, out: &mut [f64; MAX_PARTIES]) {
+    let valid: u64 = votes[..n_parties].iter().sum();
+    for j in 0..n_parties {
+        out[j] = if valid > 0 {
+            votes[j] as f64 / valid as f64
+        } else {
+            0.0
+        };
+    }
+}
+
+/// Turns national totals into a record.
+pub fn record(model: &Model, n_precincts: usize, draw: &Draw, t: &Totals) -> Record {
+    let np = model.n_parties();
+    let mut r = Record {
+        weight: 1.0,
+        true_share: [0.0; MAX_PARTIES],
+        reported_share: [0.0; MAX_PARTIES],
+        true_seats: [0; MAX_PARTIES],
+        reported_seats: [0; MAX_PARTIES],
+        true_turnout: t.true_votes[..=np].iter().sum::<u64>() as f64 / t.registered.max(1) as f64,
+        reported_turnout: t.reported_votes[..=np].iter().sum::<u64>() as f64
+            / t.registered.max(1) as f64,
+        irregular_fraction: t.irregular_precincts as f64 / n_precincts.max(1) as f64,
+        draw: *draw,
+    };
+    valid_shares(&t.true_votes, np, &mut r.true_share);
+    valid_shares(&t.reported_votes, np, &mut r.reported_share);
+    let mut eligible = [false; MAX_PARTIES];
+    for (votes, share, seats) in [
+        (&t.true_votes, &r.true_share, &mut r.true_seats),
+        (&t.reported_votes, &r.reported_share, &mut r.reported_seats),
+    ] {
+        for j in 0..np {
+            eligible[j] = share[j] >= model.threshold;
+        }
+        seats::allocate(
+            model.allocation,
+            model.seats,
+            &votes[..np],
+            &eligible[..np],
+            &mut seats[..np],
+        );
+    }
+    r
+}

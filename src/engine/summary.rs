@@ -1,0 +1,213 @@
+//! Streaming accumulation of trial records into the published estimates.
+//!
+//! Memory does not grow with the trial count: each quantity is a running weighted sum or a
+//! fixed-bin histogram. Sums are exact, so the result depends only on which trials were added:
+//! byte-identical whatever the thread count or the split into shards.
+
+use crate::election::outcome::Record;
+use crate::model::Model;
+use crate::numeric::stats::{Distribution, Estimate, Proportion, Summary, Weights};
+use crate::numeric::sum::ExactSum;
+use serde::{Deserialize, Serialize};
+
+/// Per-party running sums.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct PartyAcc {
+    true_share: Distribution,
+    reported_share: Distribution,
+    true_cross: Proportion,
+    reported_cross: Proportion,
+    flipped: Proportion,
+    true_seats: ExactSum,
+    reported_seats: ExactSum,
+}
+
+impl PartyAcc {
+    fn merge(&mut self, o: &PartyAcc) {
+        self.true_share.merge(&o.true_share);
+        self.reported_share.merge(&o.reported_share);
+        self.true_cross.merge(&o.true_cross);
+        self.reported_cross.merge(&o.reported_cross);
+        self.flipped.merge(&o.flipped);
+        self.true_seats.merge(&o.true_seats);
+        self.reported_seats.merge(&o.reported_seats);
+    }
+}
+
+/// Running sums over all trials so far (saved in partial-result files to resume exactly).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Accumulator {
+    threshold: f64,
+    focus: Vec<usize>,
+    pub weights: Weights,
+    parties: Vec<PartyAcc>,
+    any_true: Proportion,
+    all_true: Proportion,
+    any_reported: Proportion,
+    all_reported: Proportion,
+    any_flipped: Proportion,
+    true_turnout: Distribution,
+    reported_turnout: Distribution,
+    irregular_fraction: Distribution,
+}
+
+/// Published per-party figures.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PartyResult {
+    pub id: String,
+    pub name: String,
+    /// The official share of valid votes, where the scenario gives official votes.
+    pub official_share: Option<f64>,
+    pub true_share: Summary,
+    pub reported_share: Summary,
+    /// P(true share >= threshold).
+    pub p_true_cross: Estimate,
+    /// P(reported share >= threshold).
+    pub p_reported_cross: Estimate,
+    /// P(truly over the threshold, reported under it).
+    pub p_flipped: Estimate,
+    pub expected_seats_true: f64,
+    pub expected_seats_reported: f64,
+}
+
+/// Published figures of a run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Results {
+    pub parties: Vec<PartyResult>,
+    /// The focus parties (e.g. NSDP and Ak Zhol).
+    pub focus: Vec<String>,
+    /// P(at least one focus party truly >= threshold).
+    pub p_any_true_cross: Estimate,
+    /// P(every focus party truly >= threshold).
+    pub p_all_true_cross: Estimate,
+    pub p_any_reported_cross: Estimate,
+    pub p_all_reported_cross: Estimate,
+    /// P(at least one focus party truly over and reported under).
+    pub p_any_flipped: Estimate,
+    pub true_turnout: Summary,
+    pub reported_turnout: Summary,
+    pub irregular_fraction: Summary,
+}
+
+impl Accumulator {
+    pub fn new(model: &Model) -> Accumulator {
+        Accumulator {
+            threshold: model.threshold,
+            focus: model.focus.clone(),
+            weights: Weights::default(),
+            parties: vec![PartyAcc::default(); model.n_parties()],
+            any_true: Proportion::default(),
+            all_true: Proportion::default(),
+            any_reported: Proportion::default(),
+            all_reported: Proportion::default(),
+            any_flipped: Proportion::default(),
+            true_turnout: Distribution::default(),
+            reported_turnout: Distribution::default(),
+            irregular_fraction: Distribution::default(),
+        }
+    }
+
+    /// Posterior (or, forward, predictive) share of trials in which party `j`'s true share is
+    /// below `x`: the rank statistic of simulation-based calibration.
+    pub fn true_share_cdf(&self, j: usize, x: f64) -> f64 {
+        self.parties[j].true_share.cdf(x)
+    }
+
+    /// Adds one trial.
+    pub fn add(&mut self, r: &Record) {
+        let w = r.weight;
+        self.weights.add(w);
+        let th = self.threshold;
+        for (j, p) in self.parties.iter_mut().enumerate() {
+            let (t, rep) = (r.true_share[j], r.reported_share[j]);
+            p.true_share.add(t, w);
+            p.reported_share.add(rep, w);
+            p.true_cross.add(t >= th, w);
+            p.reported_cross.add(rep >= th, w);
+            p.flipped.add(t >= th && rep < th, w);
+            p.true_seats.add(w * r.true_seats[j] as f64);
+            p.reported_seats.add(w * r.reported_seats[j] as f64);
+        }
+        let focus = &self.focus;
+        let any = |s: &[f64]| focus.iter().any(|&j| s[j] >= th);
+        let all = |s: &[f64]| focus.iter().all(|&j| s[j] >= th);
+        self.any_true.add(any(&r.true_share), w);
+        self.all_true.add(all(&r.true_share), w);
+        self.any_reported.add(any(&r.reported_share), w);
+        self.all_reported.add(all(&r.reported_share), w);
+        let flipped = self
+            .focus
+            .iter()
+            .any(|&j| r.true_share[j] >= th && r.reported_share[j] < th);
+        self.any_flipped.add(flipped, w);
+        self.true_turnout.add(r.true_turnout, w);
+        self.reported_turnout.add(r.reported_turnout, w);
+        self.irregular_fraction.add(r.irregular_fraction, w);
+    }
+
+    /// Adds the trials of another accumulator of the same model. Sums are exact, so merging
+    /// accumulators of disjoint trials gives the figures of folding all the trials into one.
+    pub fn merge(&mut self, o: &Accumulator) {
+        self.weights.merge(&o.weights);
+        for (p, q) in self.parties.iter_mut().zip(&o.parties) {
+            p.merge(q);
+        }
+        self.any_true.merge(&o.any_true);
+        self.all_true.merge(&o.all_true);
+        self.any_reported.merge(&o.any_reported);
+        self.all_reported.merge(&o.all_reported);
+        self.any_flipped.merge(&o.any_flipped);
+        self.true_turnout.merge(&o.true_turnout);
+        self.reported_turnout.merge(&o.reported_turnout);
+        self.irregular_fraction.merge(&o.irregular_fraction);
+    }
+
+    /// Whether `o` accumulates the same quantities (same parties, focus and threshold).
+    pub fn compatible(&self, o: &Accumulator) -> bool {
+        self.threshold == o.threshold
+            && self.focus == o.focus
+            && self.parties.len() == o.parties.len()
+    }
+
+    /// The published figures.
+    pub fn results(&self, model: &Model) -> Results {
+        let w = &self.weights;
+        let official_total: f64 = model.parties.iter().filter_map(|p| p.official_votes).sum();
+        let parties = model
+            .parties
+            .iter()
+            .zip(&self.parties)
+            .map(|(info, acc)| PartyResult {
+                id: info.id.clone(),
+                name: info.name.clone(),
+                official_share: info
+                    .official_votes
+                    .filter(|_| official_total > 0.0)
+                    .map(|v| v / official_total),
+                true_share: acc.true_share.summary(),
+                reported_share: acc.reported_share.summary(),
+                p_true_cross: w.estimate(&acc.true_cross),
+                p_reported_cross: w.estimate(&acc.reported_cross),
+                p_flipped: w.estimate(&acc.flipped),
+                expected_seats_true: acc.true_seats.value() / w.sum(),
+                expected_seats_reported: acc.reported_seats.value() / w.sum(),
+            })
+            .collect();
+        Results {
+            parties,
+            focus: self
+                .focus
+                .iter()
+                .map(|&j| model.parties[j].id.clone())
+                .collect(),
+            p_any_true_cross: w.estimate(&self.any_true),
+            p_all_true_cross: w.estimate(&self.all_true),
+            p_any_reported_cross: w.estimate(&self.any_reported),
+            p_all_reported_cross: w.estimate(&self.all_reported),
+            p_any_flipped: w.estimate(&self.any_flipped),
+            true_turnout: self.true_turnout.summary(),
+            reported_turnout: self.reported_turnout.summary(),
+            irregular_fraction: self.irregular_fraction.summary(),
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! `recount report`: one self-contained HTML page per scenario.
+//!
+//! Pure: a scenario, a run's JSON and figures (SVG text) in, HTML out. The page needs no network
+//! and no script: styles and SVG figures are inline. The run is read back as JSON (not as
+//! `RunReport`) so pages can be made from result files of other recount versions and modes.
+
+use crate::model::load::Loaded;
+use serde_json::Value;
+
+/// A figure to show: an SVG document and what it shows.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// Anchor id in the page.
+    pub id: String,
+    pub title: String,
+    /// A sentence or two under the figure (plain text).
+    pub caption: String,
+    pub svg: String,
+}
+
+/// Everything on the page.
+#[derive(Debug, Clone)]
+pub struct Page<'a> {
+    pub loaded: &'a Loaded,
+    /// A run's JSON (`recount run` output) and the file it came from.
+    pub run: &'a Value,
+    pub run_file: String,
+    /// Sweep curves and heat maps.
+    pub sweeps: Vec<Figure>,
+    /// Precinct fingerprints.
+    pub fingerprints: Vec<Figure>,
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An SVG document ready to inline: without an XML declaration or doctype.
+fn inline_svg(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => "",
+    }
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #ddd}\
+table{border-collapse:collapse;font-size:.9em;margin:1em 0}th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:right;vertical-align:top}\
+th{background:#f5f5f5}td.l,th.l{text-align:left}td.src{text-align:left;color:#555;font-size:.92em}\
+figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}figcaption{color:#444;font-size:.92em}\
+.meta{color:#666;font-size:.88em}code{background:#f3f3f3;padding:0 .2em}";
+
+fn num(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+fn pct(v: &Value) -> String {
+    num(v).map_or_else(String::new, |x| format!("{:.2}%", 100.0 * x))
+}
+
+/// "0.512 [0.451, 0.572]" from an Estimate's JSON.
+fn est(v: &Value) -> String {
+    match (num(&v["estimate"]), num(&v["ci95"][0]), num(&v["ci95"][1])) {
+        (Some(e), Some(lo), Some(hi)) => format!("{e:.3} [{lo:.3}, {hi:.3}]"),
+        _ => String::new(),
+    }
+}
+
+/// "4.54% [3.10%, 8.20%]" from a Summary's JSON.
+fn summary(v: &Value) -> String {
+    format!(
+        "{} [{}, {}]",
+        pct(&v["mean"]),
+        pct(&v["q05"]),
+        pct(&v["q95"])
+    )
+}
+
+fn run_table(run: &Value, run_file: &str) -> String {
+    let th = num(&run["threshold"]).map_or("the threshold".into(), |t| {
+        format!("{}%", crate::question::sweep::fmt_num(100.0 * t))
+    });
+    let mut s = format!(
+        "<p class=\"meta\">From <code>{}</code>: {} trials x {} precincts, seed {}, mode {}, {} samplers, recount {}, scenario hash {}. \
+         Probabilities: estimate [95% Wilson interval]; shares: mean [5%, 95%].</p>\n",
+        escape(run_file),
+        run["trials"],
+        run["precincts"],
+        run["seed"],
+        escape(run["mode"].as_str().unwrap_or("")),
+        match run["sampler"].as_str() {
+            Some("fast") => "fast (approximate)",
+            _ => "exact",
+        },
+        escape(run["recount_version"].as_str().unwrap_or("")),
+        escape(run["scenario"]["hash"].as_str().unwrap_or("")),
+    );
+    s.push_str(&format!(
+        "<table id=\"run-table\"><thead><tr><th class=\"l\">party</th><th>official</th><th>true share</th><th>reported share</th>\
+         <th>P(true &gt;= {th})</th><th>P(reported &gt;= {th})</th><th>P(flipped)</th><th>seats true/reported</th></tr></thead><tbody>\n"
+    ));
+    for p in run["parties"].as_array().into_iter().flatten() {
+        s.push_str(&format!(
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} / {:.1}</td></tr>\n",
+            escape(p["name"].as_str().unwrap_or("")),
+            pct(&p["official_share"]),
+            summary(&p["true_share"]),
+            summary(&p["reported_share"]),
+            est(&p["p_true_cross"]),
+            est(&p["p_reported_cross"]),
+            est(&p["p_flipped"]),
+            num(&p["expected_seats_true"]).unwrap_or(f64::NAN),
+            num(&p["expected_seats_reported"]).unwrap_or(f64::NAN),
+        ));
+    }
+    s.push_str("</tbody></table>\n");
+    let focus: Vec<&str> = run["focus"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let (any, all) = (focus.join(" or "), focus.join(" and "));
+    s.push_str("<table id=\"focus-table\"><tbody>\n");
+    for (label, key) in [
+        (format!("P({any} truly &gt;= {th})"), "p_any_true_cross"),
+        (format!("P({all} truly &gt;= {th})"), "p_all_true_cross"),
+        (
+            format!("P({any} reported &gt;= {th})"),
+            "p_any_reported_cross",
+        ),
+        (
+            format!("P({any} truly over, reported under)"),
+            "p_any_flipped",
+        ),
+    ] {
+        s.push_str(&format!(
+            "<tr><td class=\"l\">{label}</td><td>{}</td></tr>\n",
+            est(&run[key])
+        ));
+    }
+    s.push_str("</tbody></table>\n");
+    if run["inverse"].is_object() {
+        s.push_str(&inverse_table(&run["inverse"]));
+    }
+    s
+}
+
+/// The inverse question's diagnostics and each unknown's posterior beside its prior.
+fn inverse_table(inv: &Value) -> String {
+    let mut s = format!(
+        "<p class=\"meta\" id=\"inverse\">Posterior given the official result and the observers' verdicts \
+         ({} of {} observed counts negative); tolerance {} points; effective sample size {:.0}; \
+         {:.1}% of trials within the tolerance.</p>\n",
+        inv["observed_negative"],
+        inv["observed_counts"],
+        num(&inv["tolerance_pp"]).unwrap_or(f64::NAN),
+        num(&inv["ess"]).unwrap_or(f64::NAN),
+        100.0 * num(&inv["acceptance_rate"]).unwrap_or(f64::NAN),
+    );
+    if let Some(w) = inv["warning"].as_str() {
+        s.push_str(&format!("<p><strong>Warning:</strong> {}</p>\n", escape(w)));
+    }
+    s.push_str(
+        "<table id=\"posterior-table\"><thead><tr><th class=\"l\">unknown</th><th class=\"l\">prior</th>\
+         <th>prior mean [5%, 95%]</th><th>posterior mean [5%, 95%]</th></tr></thead><tbody>\n",
+    );
+    for p in inv["parameters"].as_array().into_iter().flatten() {
+        let f = |v: &Value| num(v).map_or_else(String::new, |x| format!("{x:.4}"));
+        s.push_str(&format!(
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{} [{}, {}]</td><td>{} [{}, {}]</td></tr>\n",
+            escape(p["name"].as_str().unwrap_or("")),
+            escape(p["prior"].as_str().unwrap_or("")),
+            f(&p["prior_mean"]),
+            f(&p["prior_q05"]),
+            f(&p["prior_q95"]),
+            f(&p["posterior"]["mean"]),
+            f(&p["posterior"]["q05"]),
+            f(&p["posterior"]["q95"]),
+        ));
+    }
+    s.push_str("</tbody></table>\n");
+    s
+}
+
+fn figures(figs: &[Figure], empty: &str) -> String {
+    if figs.is_empty() {
+        return format!("<p>{empty}</p>\n");
+    }
+    let mut s = String::new();
+    for f in figs {
+        s.push_str(&format!(
+            "<figure id=\"{}\" class=\"figure\">\n<h3>{}</h3>\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
+            escape(&f.id),
+            escape(&f.title),
+            inline_svg(&f.svg),
+            escape(&f.caption)
+        ));
+    }
+    s
+}
+
+/// The whole page.
+pub fn render(page: &Page) -> String {
+    let l = page.loaded;
+    let sc = &l.scenario;
+    let mut s = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>recount report: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <h1>{title}</h1>\n<p class=\"meta\">Scenario <code>{name}</code> ({file}, hash {hash}); recount {version}.</p>\n\
+         <p><strong>{question}</strong></p>\n<p>{description}</p>\n\
+         <nav><a href=\"#run\">Run</a> · <a href=\"#sweeps\">Sensitivity</a> · <a href=\"#precincts\">Precincts</a> · <a href=\"#assumptions\">Assumptions and sources</a></nav>\n",
+        name = escape(&l.name),
+        title = escape(&sc.title),
+        file = escape(&l.path.display().to_string()),
+        hash = escape(&l.hash),
+        version = crate::VERSION,
+        question = escape(&sc.question),
+        description = escape(&sc.description),
+    );
+    s.push_str("<h2 id=\"run\">Run</h2>\n");
+    s.push_str(&run_table(page.run, &page.run_file));
+    s.push_str("<h2 id=\"sweeps\">Sensitivity: sweeps</h2>\n<p>Each curve is the scenario run at many values of one number, every point with the same seed (common random numbers), so the differences between points come from the number, not from Monte Carlo noise. Bands are 95% intervals.</p>\n");
+    s.push_str(&figures(
+        &page.sweeps,
+        &format!("No sweeps of this scenario yet: make one with <code>recount sweep {} --param prevalence --from 0 --to 0.6 --steps 6</code>.", escape(&l.name)),
+    ));
+    s.push_str("<h2 id=\"precincts\">Precinct fingerprints</h2>\n");
+    s.push_str(&figures(
+        &page.fingerprints,
+        &format!("No precinct tables of this scenario yet: make one with <code>recount precincts {} --trial 0</code>.", escape(&l.name)),
+    ));
+    s.push_str("<h2 id=\"assumptions\">Assumptions and sources</h2>\n<table id=\"assumptions-table\"><thead><tr><th class=\"l\">field</th><th class=\"l\">value</th><th class=\"l\">source</th></tr></thead><tbody>\n");
+    let value = serde_json::to_value(sc).expect("a scenario serialises");
+    for [path, v, src] in crate::model::scenario::sourced_numbers(&value) {
+        s.push_str(&format!(
+            "<tr><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td><td class=\"src\">{}</td></tr>\n",
+            escape(&path),
+            escape(&v),
+            escape(&src)
+        ));
+    }
+    s.push_str("</tbody></table>\n</body>\n</html>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
+        assert_eq!(
+            inline_svg("<?xml version=\"1.0\"?>\n<svg x=\"1\"/>"),
+            "<svg x=\"1\"/>"
+        );
+    }
+
+    #[test]
+    fn inverse_runs_show_posteriors_beside_priors_and_warnings() {
+        let inv = serde_json::json!({
+            "observed_negative": 65, "observed_counts": 150, "tolerance_pp": 0.1, "ess": 812.0,
+            "acceptance_rate": 0.4, "warning": "effective sample size 812 is below 1000",
+            "parameters": [{"name": "prevalence", "prior": "Uniform(0, 1)", "prior_mean": 0.5,
+                "prior_q05": 0.05, "prior_q95": 0.95,
+                "posterior": {"mean": 0.48, "q05": 0.15, "q50": 0.47, "q95": 0.86}}]
+        });
+        let html = inverse_table(&inv);
+        assert!(html.contains("65 of 150"), "{html}");
+        assert!(html.contains("<td class=\"l\">prevalence</td><td class=\"l\">Uniform(0, 1)</td><td>0.5000 [0.0500, 0.9500]</td><td>0.4800 [0.1500, 0.8600]</td>"), "{html}");
+        assert!(html.contains("Warning"));
+    }
+}

@@ -1,0 +1,448 @@
+//! SVG figures drawn with plotters (SVG backend only): sweep curves, sweep heat maps and the
+//! precinct turnout x share fingerprint.
+//!
+//! Pure: data in, SVG text out. Drawing errors are propagated as `PlotError`, never unwrapped.
+
+use crate::export::curve::SweepReport;
+use crate::numeric::math;
+use crate::question::sweep::Measure;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// A drawing error (plotters' own errors are not `Send`/`'static`, so they are kept as text).
+#[derive(Debug, thiserror::Error)]
+#[error("drawing a figure failed: {0}")]
+pub struct PlotError(String);
+
+fn err<E: std::fmt::Debug>(e: E) -> PlotError {
+    PlotError(format!("{e:?}"))
+}
+
+type PlotResult<T> = Result<T, PlotError>;
+
+const FONT: &str = "sans-serif";
+
+/// Colour-blind-safe palette (Okabe-Ito), cycled.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(120, 120, 120),
+    RGBColor(0, 0, 0),
+];
+
+/// The short form of a party name ("NSDP (National ...)" -> "NSDP").
+fn short(name: &str) -> &str {
+    name.split(" (").next().unwrap_or(name)
+}
+
+/// Padding around an axis range (a flat range still gets a visible width).
+fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
+    if hi > lo {
+        lo..hi
+    } else {
+        let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        (lo - d)..(hi + d)
+    }
+}
+
+/// Title line shared by the sweep figures.
+fn sweep_title(r: &SweepReport) -> String {
+    format!(
+        "{}: sweep of {}{} ({} trials per point, seed {}, common random numbers)",
+        r.provenance.scenario.name,
+        r.param.path,
+        r.param2
+            .as_ref()
+            .map(|p| format!(" x {}", p.path))
+            .unwrap_or_default(),
+        r.provenance.trials,
+        r.provenance.seed
+    )
+}
+
+/// The series a curve figure shows: the focus parties one by one, then together.
+fn plotted_series(r: &SweepReport) -> Vec<(Option<usize>, String)> {
+    let Some(first) = r.points.first() else {
+        return Vec::new();
+    };
+    let res = &first.results;
+    let ids: Vec<usize> = res
+        .focus
+        .iter()
+        .filter_map(|id| res.parties.iter().position(|p| &p.id == id))
+        .collect();
+    let mut s: Vec<(Option<usize>, String)> = ids
+        .iter()
+        .map(|&j| (Some(j), short(&res.parties[j].name).to_string()))
+        .collect();
+    let together: Vec<&str> = ids.iter().map(|&j| short(&res.parties[j].name)).collect();
+    s.push((None, together.join(" or ")));
+    s
+}
+
+/// 1-D sweep: one panel per measure, probability against the parameter, a 95% band and a line
+/// per series (the focus parties and the focus parties together), and a line at 0.5.
+pub fn sweep_curves(r: &SweepReport) -> PlotResult<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 1080)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let root = root.titled(&sweep_title(r), (FONT, 20)).map_err(err)?;
+        let panels = root.split_evenly((3, 1));
+        for (area, m) in panels.iter().zip(Measure::ALL) {
+            curve_panel(area, r, m)?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+fn curve_panel(
+    area: &DrawingArea<SVGBackend, Shift>,
+    r: &SweepReport,
+    m: Measure,
+) -> PlotResult<()> {
+    let xs: Vec<f64> = r.points.iter().map(|p| p.value).collect();
+    let (x0, x1) = (xs[0], xs[xs.len() - 1]);
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            format!("P({})", m.phrase(r.provenance.threshold)),
+            (FONT, 17),
+        )
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(56)
+        .build_cartesian_2d(padded(x0, x1), 0f64..1f64)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(r.param.path.as_str())
+        .y_desc("probability")
+        .axis_desc_style((FONT, 15))
+        .label_style((FONT, 13))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(err)?;
+    for (k, (party, label)) in plotted_series(r).into_iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let est: Vec<_> = r.points.iter().map(|p| m.of(&p.results, party)).collect();
+        let mut band: Vec<(f64, f64)> = xs.iter().zip(&est).map(|(&x, e)| (x, e.ci95[1])).collect();
+        band.extend(xs.iter().zip(&est).rev().map(|(&x, e)| (x, e.ci95[0])));
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band,
+                color.mix(0.18).filled(),
+            )))
+            .map_err(err)?;
+        let line: Vec<(f64, f64)> = xs.iter().zip(&est).map(|(&x, e)| (x, e.estimate)).collect();
+        chart
+            .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
+            .map_err(err)?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(line.iter().map(|&p| Circle::new(p, 3, color.filled())))
+            .map_err(err)?;
+    }
+    let (lo, hi) = (padded(x0, x1).start, padded(x0, x1).end);
+    chart
+        .draw_series(LineSeries::new(
+            vec![(lo, 0.5), (hi, 0.5)],
+            BLACK.mix(0.6).stroke_width(1),
+        ))
+        .map_err(err)?
+        .label("P = 0.5")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.6)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Blue (0) to white (0.5) to red (1).
+pub fn diverging(p: f64) -> RGBColor {
+    let p = if p.is_finite() {
+        p.clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
+    let lerp = |a: u8, b: u8, t: f64| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
+    let (blue, white, red) = ((33, 102, 172), (247, 247, 247), (178, 24, 43));
+    let (from, to, t) = if p < 0.5 {
+        (blue, white, p / 0.5)
+    } else {
+        (white, red, (p - 0.5) / 0.5)
+    };
+    RGBColor(
+        lerp(from.0, to.0, t),
+        lerp(from.1, to.1, t),
+        lerp(from.2, to.2, t),
+    )
+}
+
+/// Cell edges of a grid of (possibly unevenly spaced) centres: halfway between neighbours.
+fn edges(c: &[f64]) -> Vec<f64> {
+    if c.len() == 1 {
+        let d = if c[0] == 0.0 { 0.5 } else { c[0].abs() * 0.05 };
+        return vec![c[0] - d, c[0] + d];
+    }
+    let mut e = vec![c[0] - (c[1] - c[0]) / 2.0];
+    e.extend(c.windows(2).map(|w| (w[0] + w[1]) / 2.0));
+    e.push(c[c.len() - 1] + (c[c.len() - 1] - c[c.len() - 2]) / 2.0);
+    e
+}
+
+/// Line segments of the `level` contour of z (z[iy][ix] at (xs[ix], ys[iy])), by marching
+/// squares with linear interpolation on each cell's edges.
+pub fn contour(xs: &[f64], ys: &[f64], z: &[Vec<f64>], level: f64) -> Vec<[(f64, f64); 2]> {
+    let mut segs = Vec::new();
+    for iy in 0..ys.len().saturating_sub(1) {
+        for ix in 0..xs.len().saturating_sub(1) {
+            // Corners counter-clockwise from bottom-left.
+            let c = [
+                (xs[ix], ys[iy], z[iy][ix]),
+                (xs[ix + 1], ys[iy], z[iy][ix + 1]),
+                (xs[ix + 1], ys[iy + 1], z[iy + 1][ix + 1]),
+                (xs[ix], ys[iy + 1], z[iy + 1][ix]),
+            ];
+            let mut cuts = Vec::new();
+            for k in 0..4 {
+                let (a, b) = (c[k], c[(k + 1) % 4]);
+                let (da, db) = (a.2 - level, b.2 - level);
+                if (da < 0.0) != (db < 0.0) {
+                    let t = da / (da - db);
+                    cuts.push((a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1)));
+                }
+            }
+            match cuts.len() {
+                2 => segs.push([cuts[0], cuts[1]]),
+                // Saddle: pair the cuts by the cell's mean.
+                4 => {
+                    let mean = c.iter().map(|p| p.2).sum::<f64>() / 4.0;
+                    if (mean < level) == (c[0].2 < level) {
+                        segs.push([cuts[0], cuts[1]]);
+                        segs.push([cuts[2], cuts[3]]);
+                    } else {
+                        segs.push([cuts[0], cuts[3]]);
+                        segs.push([cuts[1], cuts[2]]);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    segs
+}
+
+/// 2-D sweep: one heat map per measure of the focus parties together, each with its 0.5
+/// contour, and a colour scale.
+pub fn sweep_heatmaps(r: &SweepReport) -> PlotResult<String> {
+    let p2 = r
+        .param2
+        .as_ref()
+        .ok_or_else(|| PlotError("a heat map needs --param2".into()))?;
+    let (xs, ys) = (&r.param.values, &p2.values);
+    let series = plotted_series(r).pop().map(|s| s.1).unwrap_or_default();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (1500, 560)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let root = root.titled(&sweep_title(r), (FONT, 20)).map_err(err)?;
+        let (maps, scale) = root.split_horizontally(1380);
+        let panels = maps.split_evenly((1, 3));
+        let (ex, ey) = (edges(xs), edges(ys));
+        for (area, m) in panels.iter().zip(Measure::ALL) {
+            let z: Vec<Vec<f64>> = ys
+                .iter()
+                .enumerate()
+                .map(|(iy, _)| {
+                    (0..xs.len())
+                        .map(|ix| m.of(&r.points[iy * xs.len() + ix].results, None).estimate)
+                        .collect()
+                })
+                .collect();
+            let mut chart = ChartBuilder::on(area)
+                .caption(
+                    format!("P({series} {})", m.phrase(r.provenance.threshold)),
+                    (FONT, 15),
+                )
+                .margin(10)
+                .x_label_area_size(42)
+                .y_label_area_size(56)
+                .build_cartesian_2d(ex[0]..ex[ex.len() - 1], ey[0]..ey[ey.len() - 1])
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc(r.param.path.as_str())
+                .y_desc(p2.path.as_str())
+                .axis_desc_style((FONT, 14))
+                .label_style((FONT, 12))
+                .draw()
+                .map_err(err)?;
+            chart
+                .draw_series(z.iter().enumerate().flat_map(|(iy, row)| {
+                    let (ex, ey) = (&ex, &ey);
+                    row.iter().enumerate().map(move |(ix, &v)| {
+                        Rectangle::new(
+                            [(ex[ix], ey[iy]), (ex[ix + 1], ey[iy + 1])],
+                            diverging(v).filled(),
+                        )
+                    })
+                }))
+                .map_err(err)?;
+            let segs = contour(xs, ys, &z, 0.5);
+            for s in &segs {
+                chart
+                    .draw_series(LineSeries::new(s.to_vec(), BLACK.stroke_width(2)))
+                    .map_err(err)?;
+            }
+            if !segs.is_empty() {
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        "0.5",
+                        segs[segs.len() / 2][0],
+                        (FONT, 13).into_font().color(&BLACK),
+                    )))
+                    .map_err(err)?;
+            }
+        }
+        colour_scale(&scale)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+fn colour_scale(area: &DrawingArea<SVGBackend, Shift>) -> PlotResult<()> {
+    let mut chart = ChartBuilder::on(area)
+        .caption("P", (FONT, 14))
+        .margin_top(40)
+        .margin_bottom(52)
+        .margin_right(10)
+        .y_label_area_size(44)
+        .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series((0..100).map(|i| {
+            let (a, b) = (i as f64 / 100.0, (i + 1) as f64 / 100.0);
+            Rectangle::new([(0.0, a), (1.0, b)], diverging((a + b) / 2.0).filled())
+        }))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The figure of a sweep: curves for 1-D, heat maps for 2-D.
+pub fn sweep_figure(r: &SweepReport) -> PlotResult<String> {
+    if r.param2.is_some() {
+        sweep_heatmaps(r)
+    } else {
+        sweep_curves(r)
+    }
+}
+
+/// A 2-D histogram of precincts: counts per (turnout bin, share bin).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Histogram2d {
+    /// Bins per axis; both axes span [0, 1].
+    pub bins: usize,
+    /// counts[iy][ix]: precincts with share in bin iy and turnout in bin ix.
+    pub counts: Vec<Vec<u64>>,
+}
+
+impl Histogram2d {
+    /// Bins (turnout, share) pairs in [0, 1]^2 into `bins` x `bins` cells. O(n).
+    pub fn new(bins: usize, points: impl Iterator<Item = (f64, f64)>) -> Histogram2d {
+        let mut counts = vec![vec![0; bins]; bins];
+        let bin = |v: f64| ((v.clamp(0.0, 1.0) * bins as f64) as usize).min(bins - 1);
+        for (t, s) in points {
+            if t.is_finite() && s.is_finite() {
+                counts[bin(s)][bin(t)] += 1;
+            }
+        }
+        Histogram2d { bins, counts }
+    }
+
+    pub fn max(&self) -> u64 {
+        self.counts.iter().flatten().copied().max().unwrap_or(0)
+    }
+}
+
+/// Turnout x share fingerprint (Klimek et al., PNAS 2012): side-by-side 2-D histograms, the
+/// true count on the left, the reported one on the right, darker = more precincts (log scale).
+pub fn fingerprint(
+    title: &str,
+    share_label: &str,
+    panels: [(&str, &Histogram2d); 2],
+) -> PlotResult<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (1200, 620)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let root = root.titled(title, (FONT, 19)).map_err(err)?;
+        let max = panels
+            .iter()
+            .map(|(_, h)| h.max())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        for (area, (caption, h)) in root.split_evenly((1, 2)).iter().zip(panels) {
+            let mut chart = ChartBuilder::on(area)
+                .caption(caption, (FONT, 16))
+                .margin(12)
+                .x_label_area_size(42)
+                .y_label_area_size(56)
+                .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc("turnout")
+                .y_desc(share_label)
+                .axis_desc_style((FONT, 14))
+                .label_style((FONT, 12))
+                .draw()
+                .map_err(err)?;
+            let w = 1.0 / h.bins as f64;
+            chart
+                .draw_series(h.counts.iter().enumerate().flat_map(|(iy, row)| {
+                    row.iter()
+                        .enumerate()
+                        .filter(|(_, c)| **c > 0)
+                        .map(move |(ix, &c)| {
+                            // Log scale: one precinct is light grey, the fullest cell black.
+                            let t =
+                                (math::ln_1p(c as f64) / math::ln_1p(max as f64)).clamp(0.0, 1.0);
+                            let g = (225.0 * (1.0 - t)).round() as u8;
+                            Rectangle::new(
+                                [
+                                    (ix as f64 * w, iy as f64 * w),
+                                    ((ix + 1) as f64 * w, (iy + 1) as f64 * w),
+                                ],
+                                RGBColor(g, g, g).filled(),
+                            )
+                        })
+                }))
+                .map_err(err)?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}

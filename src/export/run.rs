@@ -1,0 +1,354 @@
+//! Turning a run's results into what people read: a text table, JSON and CSV.
+//!
+//! Exporters are pure (results in, text out); writing files is `output`'s job. Only the `timing`
+//! block varies between runs of the same seed and trial count; it is left out of `--json` on
+//! stdout so that output can be compared byte for byte.
+
+use crate::engine::summary::Results;
+use crate::model::load::Loaded;
+use crate::numeric::stats::Estimate;
+use crate::question::inverse::InverseSummary;
+use serde::Serialize;
+
+/// Provenance of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    /// SHA-256 (16 hex digits) of the scenario's canonical JSON.
+    pub hash: String,
+    pub title: String,
+    pub question: String,
+}
+
+/// A run stopped before all its trials (Ctrl-C), or one shard of a run: its figures cover
+/// `trials_done` trials, from trial `first_trial` on.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PartialInfo {
+    pub trials_done: u64,
+    pub first_trial: u64,
+    /// `recount run --shard i/n`: which share of the run this is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::engine::Shard>,
+}
+
+/// How long the run took (varies from run to run).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Timing {
+    pub elapsed_seconds: f64,
+    pub threads: usize,
+    pub trials_per_second: f64,
+    pub precinct_trials_per_second: f64,
+}
+
+/// Where a result comes from: what every output (run, sweep) records first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    pub recount_version: String,
+    pub sampler_version: u32,
+    /// `exact` or `fast` (approximate binomials, `--sampler fast`).
+    pub sampler: String,
+    pub generator: String,
+    pub scenario: ScenarioInfo,
+    /// "forward" or "inverse".
+    pub mode: String,
+    pub seed: u64,
+    pub trials: u64,
+    pub precincts: u64,
+    pub threshold: f64,
+}
+
+impl Provenance {
+    pub fn new(loaded: &Loaded, seed: u64, trials: u64) -> Provenance {
+        let m = &loaded.model;
+        Provenance {
+            recount_version: crate::VERSION.to_string(),
+            sampler_version: crate::SAMPLER_VERSION,
+            // Exact unless `run` or `sweep` overwrites it for `--sampler fast`.
+            sampler: crate::sample::exact::SamplerKind::Exact.name().to_string(),
+            generator: crate::sample::rng::GENERATOR.to_string(),
+            scenario: ScenarioInfo {
+                name: loaded.name.clone(),
+                hash: loaded.hash.clone(),
+                title: loaded.scenario.title.clone(),
+                question: loaded.scenario.question.clone(),
+            },
+            mode: if m.inverse.is_some() {
+                "inverse"
+            } else {
+                "forward"
+            }
+            .to_string(),
+            seed,
+            trials,
+            precincts: m.n_precincts(),
+            threshold: m.threshold,
+        }
+    }
+}
+
+/// Everything a run reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    #[serde(flatten)]
+    pub provenance: Provenance,
+    pub seats: u32,
+    #[serde(flatten)]
+    pub results: Results,
+    /// Inverse question: effective sample size of the weighted trials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ess: Option<f64>,
+    /// Inverse question: share of trials within the tolerance of the official result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acceptance_rate: Option<f64>,
+    /// Inverse question: posteriors of the unknowns beside their priors, and diagnostics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inverse: Option<InverseSummary>,
+    /// Present when the run stopped early: the figures cover only the trials done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<PartialInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+}
+
+impl RunReport {
+    pub fn new(
+        loaded: &Loaded,
+        seed: u64,
+        trials: u64,
+        results: Results,
+        inverse: Option<InverseSummary>,
+    ) -> RunReport {
+        RunReport {
+            provenance: Provenance::new(loaded, seed, trials),
+            seats: loaded.model.seats,
+            results,
+            ess: inverse.as_ref().map(|i| i.ess),
+            acceptance_rate: inverse.as_ref().map(|i| i.acceptance_rate),
+            inverse,
+            partial: None,
+            timing: None,
+        }
+    }
+}
+
+/// Pretty JSON, with or without the timing block.
+pub fn to_json(report: &RunReport, with_timing: bool) -> String {
+    let mut r = report.clone();
+    if !with_timing {
+        r.timing = None;
+    }
+    let mut s = serde_json::to_string_pretty(&r).expect("a report always serialises");
+    s.push('\n');
+    s
+}
+
+/// The per-party table as CSV: one row per party, one column per figure.
+pub fn to_csv(report: &RunReport) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let est = |e: &Estimate| [e.estimate, e.ci95[0], e.ci95[1]];
+    w.write_record([
+        "party_id",
+        "party_name",
+        "official_share",
+        "true_share_mean",
+        "true_share_q05",
+        "true_share_q50",
+        "true_share_q95",
+        "reported_share_mean",
+        "reported_share_q05",
+        "reported_share_q50",
+        "reported_share_q95",
+        "p_true_cross",
+        "p_true_cross_ci_low",
+        "p_true_cross_ci_high",
+        "p_reported_cross",
+        "p_reported_cross_ci_low",
+        "p_reported_cross_ci_high",
+        "p_flipped",
+        "p_flipped_ci_low",
+        "p_flipped_ci_high",
+        "expected_seats_true",
+        "expected_seats_reported",
+    ])
+    .expect("writing to memory cannot fail");
+    for p in &report.results.parties {
+        let mut row = vec![p.id.clone(), p.name.clone()];
+        row.push(p.official_share.map(|x| x.to_string()).unwrap_or_default());
+        for s in [&p.true_share, &p.reported_share] {
+            row.extend([s.mean, s.q05, s.q50, s.q95].map(|x| x.to_string()));
+        }
+        for e in [&p.p_true_cross, &p.p_reported_cross, &p.p_flipped] {
+            row.extend(est(e).map(|x| x.to_string()));
+        }
+        row.push(p.expected_seats_true.to_string());
+        row.push(p.expected_seats_reported.to_string());
+        w.write_record(&row).expect("writing to memory cannot fail");
+    }
+    String::from_utf8(w.into_inner().expect("flushing memory cannot fail")).expect("CSV is UTF-8")
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", 100.0 * x)
+}
+
+fn prob(e: &Estimate) -> String {
+    format!("{:.3} [{:.3}, {:.3}]", e.estimate, e.ci95[0], e.ci95[1])
+}
+
+/// A headline probability with its Monte Carlo standard error spelled out.
+fn headline(e: &Estimate) -> String {
+    format!("{}  (Monte Carlo s.e. {:.4})", prob(e), e.mcse)
+}
+
+/// A readable summary for the terminal.
+pub fn to_table(report: &RunReport) -> String {
+    let r = &report.results;
+    let th = pct(report.provenance.threshold);
+    let mut out = String::new();
+    if let Some(p) = &report.partial {
+        let what = match p.shard {
+            Some(s) => format!(
+                "shard {}/{}, trials {} to {}",
+                s.index,
+                s.count,
+                p.first_trial,
+                p.first_trial + p.trials_done
+            ),
+            None => "stopped early".to_string(),
+        };
+        out.push_str(&format!(
+            "PARTIAL RESULT: {} of {} trials ({what}); the intervals reflect the trials done.\n",
+            p.trials_done, report.provenance.trials
+        ));
+    }
+    // The exact samplers are the default and go unsaid; approximate ones are said where the
+    // reader looks, not only in the file name.
+    let samplers = if report.provenance.sampler == crate::sample::exact::SamplerKind::Exact.name() {
+        String::new()
+    } else {
+        format!(", {} (approximate) samplers", report.provenance.sampler)
+    };
+    out.push_str(&format!(
+        "{} ({})\n{}\n{} trials x {} precincts, seed {}, scenario hash {}{samplers}\n\n",
+        report.provenance.scenario.name,
+        report.provenance.scenario.title,
+        report.provenance.scenario.question,
+        report.provenance.trials,
+        report.provenance.precincts,
+        report.provenance.seed,
+        report.provenance.scenario.hash
+    ));
+    out.push_str(&format!(
+        "{:<12} {:>8} {:>22} {:>22} {:>21} {:>21} {:>21} {:>13}\n",
+        "party",
+        "official",
+        "true share [5%, 95%]",
+        "reported [5%, 95%]",
+        format!("P(true >= {th})"),
+        format!("P(reported >= {th})"),
+        "P(flipped)",
+        "seats t/r"
+    ));
+    for p in &r.parties {
+        out.push_str(&format!(
+            "{:<12} {:>8} {:>22} {:>22} {:>21} {:>21} {:>21} {:>13}\n",
+            p.id,
+            p.official_share.map(pct).unwrap_or_default(),
+            format!(
+                "{} [{}, {}]",
+                pct(p.true_share.mean),
+                pct(p.true_share.q05),
+                pct(p.true_share.q95)
+            ),
+            format!(
+                "{} [{}, {}]",
+                pct(p.reported_share.mean),
+                pct(p.reported_share.q05),
+                pct(p.reported_share.q95)
+            ),
+            prob(&p.p_true_cross),
+            prob(&p.p_reported_cross),
+            prob(&p.p_flipped),
+            format!(
+                "{:.1}/{:.1}",
+                p.expected_seats_true, p.expected_seats_reported
+            )
+        ));
+    }
+    let focus = r.focus.join(" or ");
+    if report.inverse.is_some() {
+        out.push_str("\nPosterior: given the official result and what observers saw.");
+    }
+    out.push_str(&format!(
+        "\nP({focus} truly >= {th}): {}\n",
+        headline(&r.p_any_true_cross)
+    ));
+    if r.focus.len() > 1 {
+        out.push_str(&format!(
+            "P({} truly >= {th}): {}\n",
+            r.focus.join(" and "),
+            headline(&r.p_all_true_cross)
+        ));
+    }
+    out.push_str(&format!(
+        "P({focus} reported >= {th}): {}\nP({focus} truly over, reported under): {}\n",
+        prob(&r.p_any_reported_cross),
+        prob(&r.p_any_flipped),
+    ));
+    out.push_str(&format!(
+        "Turnout true {} / reported {}; irregular counts {} of precincts (means).\n",
+        pct(r.true_turnout.mean),
+        pct(r.reported_turnout.mean),
+        pct(r.irregular_fraction.mean)
+    ));
+    if let Some(inv) = &report.inverse {
+        out.push_str(&inverse_table(inv));
+        out.push_str(
+            "Probabilities: posterior estimate [95% Wilson interval with the effective sample size].\n",
+        );
+    } else {
+        out.push_str("Probabilities: estimate [95% Wilson interval].\n");
+    }
+    if let Some(t) = &report.timing {
+        out.push_str(&format!(
+            "{:.1} s on {} threads ({:.3e} precinct-trials/s).\n",
+            t.elapsed_seconds, t.threads, t.precinct_trials_per_second
+        ));
+    }
+    out
+}
+
+/// The inverse question's diagnostics and posteriors, for the terminal.
+fn inverse_table(inv: &InverseSummary) -> String {
+    let mut out = format!(
+        "\nInverse question: {} of {} observed counts assessed negatively; tolerance {:.2} points.\n",
+        inv.observed_negative, inv.observed_counts, inv.tolerance_pp
+    );
+    out.push_str(&format!(
+        "Effective sample size {:.0}; {:.2}% of trials within the tolerance of every official share.\n",
+        inv.ess,
+        100.0 * inv.acceptance_rate
+    ));
+    out.push_str(&format!(
+        "\n{:<36} {:>26} {:>30}\n",
+        "unknown", "prior mean [5%, 95%]", "posterior mean [5%, 95%]"
+    ));
+    for p in &inv.parameters {
+        out.push_str(&format!(
+            "{:<36} {:>26} {:>30}\n",
+            p.name,
+            format!(
+                "{:.4} [{:.4}, {:.4}]",
+                p.prior_mean, p.prior_q05, p.prior_q95
+            ),
+            format!(
+                "{:.4} [{:.4}, {:.4}]",
+                p.posterior.mean, p.posterior.q05, p.posterior.q95
+            ),
+        ));
+    }
+    if let Some(w) = &inv.warning {
+        out.push_str(&format!("\nWARNING: {w}\n"));
+    }
+    out
+}

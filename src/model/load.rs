@@ -1,0 +1,144 @@
+//! Finding, reading and validating scenario files.
+//!
+//! A scenario argument is either a path to a JSON file or a name looked up in the scenario
+//! directory: `$RECOUNT_SCENARIOS`, else `./scenarios`, else the `scenarios/` folder of the source
+//! tree recount was built from.
+
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::model::scenario::Scenario;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// A scenario read from disk and validated.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The scenario's name (file stem).
+    pub name: String,
+    /// Where it was read from.
+    pub path: PathBuf,
+    pub scenario: Scenario,
+    pub model: Model,
+    /// SHA-256 of the scenario's canonical JSON (first 16 hex digits): formatting changes do not
+    /// alter it, any change of content does.
+    pub hash: String,
+}
+
+/// The folder named scenarios are looked up in.
+pub fn scenario_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("RECOUNT_SCENARIOS") {
+        return PathBuf::from(dir);
+    }
+    let local = PathBuf::from("scenarios");
+    if local.is_dir() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+/// The named scenarios, sorted by name.
+pub fn list_names() -> Result<Vec<String>> {
+    let dir = scenario_dir();
+    let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Resolves a name or path to a file.
+pub fn resolve(arg: &str) -> Result<PathBuf> {
+    let as_path = PathBuf::from(arg);
+    if as_path.is_file() {
+        return Ok(as_path);
+    }
+    let named = scenario_dir().join(format!("{arg}.json"));
+    if named.is_file() {
+        return Ok(named);
+    }
+    let known = list_names().unwrap_or_default();
+    Err(Error::Usage(format!(
+        "no scenario file or named scenario \"{arg}\"; named scenarios: {} (see `recount list`)",
+        if known.is_empty() {
+            "none found".to_string()
+        } else {
+            known.join(", ")
+        }
+    )))
+}
+
+/// Reads, parses and validates a scenario by name or path.
+pub fn load(arg: &str) -> Result<Loaded> {
+    let path = resolve(arg)?;
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let scenario = parse(&text).map_err(|message| Error::Scenario {
+        file: path.display().to_string(),
+        message,
+    })?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| arg.to_string());
+    Loaded::new(name, path, scenario).map_err(|e| match e {
+        // Point validation errors at the offending field's line:column, as parse errors do.
+        Error::Scenario { file, message } => Error::Scenario {
+            message: with_position(&text, message),
+            file,
+        },
+        other => other,
+    })
+}
+
+/// Prefixes "line:col: " to a "field `path`: ..." message when the path can be found.
+fn with_position(text: &str, message: String) -> String {
+    let path = message
+        .strip_prefix("field `")
+        .and_then(|rest| rest.split('`').next())
+        .map(|p| p.trim_end_matches("[]"));
+    match path.and_then(|p| crate::model::locate::locate(text, p)) {
+        Some((line, col)) => format!("{line}:{col}: {message}"),
+        None => message,
+    }
+}
+
+impl Loaded {
+    /// Validates an already parsed (possibly modified, e.g. by a sweep) scenario.
+    pub fn new(name: String, path: PathBuf, scenario: Scenario) -> Result<Loaded> {
+        let model = Model::build(&scenario).map_err(|message| Error::Scenario {
+            file: path.display().to_string(),
+            message,
+        })?;
+        let canonical = serde_json::to_vec(&scenario).expect("a parsed scenario serialises");
+        let digest = Sha256::digest(&canonical);
+        let hash = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        Ok(Loaded {
+            name,
+            path,
+            scenario,
+            model,
+            hash,
+        })
+    }
+}
+
+/// Parses scenario JSON; errors give line:column and the field path.
+pub fn parse(text: &str) -> std::result::Result<Scenario, String> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let (line, col) = (inner.line(), inner.column());
+        // serde_json appends " at line L column C"; we lead with it instead.
+        let msg = inner.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        if path == "." || path.is_empty() {
+            format!("{line}:{col}: {msg}")
+        } else {
+            format!("{line}:{col}: field `{path}`: {msg}")
+        }
+    })
+}

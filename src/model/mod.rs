@@ -1,0 +1,671 @@
+//! A validated, compiled scenario: the numbers the engine runs on.
+//!
+//! `Model::build` checks every field of a `Scenario` against its allowed range and reports the
+//! first problem as "field `path`: what is wrong (allowed range)". After that the engine never
+//! re-checks anything.
+//!
+//! The `model` layer also holds the scenario format (`scenario`), priors (`prior`), loading with
+//! line:column locations (`load`, `locate`). May import: `sample`, `numeric`, `error`.
+
+pub mod load;
+pub mod locate;
+pub mod prior;
+pub mod scenario;
+
+use crate::model::prior::{Dist, Number, Prior};
+use crate::model::scenario::{Allocation, Kernel, Mechanism, ProposalKind, Scenario, Selection};
+
+/// Most parties a scenario may have (keeps per-precinct vectors on the stack).
+pub const MAX_PARTIES: usize = 15;
+/// Parties plus the spoiled-ballot category.
+pub const MAX_CATEGORIES: usize = MAX_PARTIES + 1;
+/// Regions a scenario may have (the layout stores a region index in 16 bits).
+pub const MAX_REGIONS: usize = 10_000;
+/// Precincts a scenario may have in all: 10,000 times Kazakhstan's, about 1 GiB of layout.
+pub const MAX_PRECINCTS: u64 = 100_000_000;
+
+/// A party as the engine and reports see it.
+#[derive(Debug, Clone)]
+pub struct PartyInfo {
+    pub id: String,
+    pub name: String,
+    pub official_votes: Option<f64>,
+}
+
+/// One region, validated.
+#[derive(Debug, Clone)]
+pub struct RegionModel {
+    pub name: String,
+    pub precincts: u32,
+    pub registered: u64,
+    pub urban_fraction: f64,
+    pub evoting_precincts: u32,
+    pub turnout: f64,
+    /// Support multiplier per party (1 where the scenario names none).
+    pub factors: Vec<f64>,
+}
+
+/// A directed mechanism, validated.
+#[derive(Debug, Clone)]
+pub struct MechanismModel {
+    pub probability: Dist,
+    pub intensity: Dist,
+    /// Beta concentration of the per-precinct intensity; None = no spread.
+    pub dispersion: Option<f64>,
+    /// Whether each party is affected.
+    pub targets: Vec<bool>,
+}
+
+/// Rewritten protocols, validated.
+#[derive(Debug, Clone)]
+pub struct RewriteModel {
+    pub probability: Dist,
+    pub turnout: Dist,
+    pub share: Dist,
+}
+
+/// Undirected miscounts, validated.
+#[derive(Debug, Clone)]
+pub struct MiscountModel {
+    pub probability: Dist,
+    pub regular_probability: f64,
+    pub intensity: Dist,
+}
+
+/// Irregularities, validated.
+#[derive(Debug, Clone)]
+pub struct IrregularModel {
+    pub prevalence: Dist,
+    pub urban_multiplier: f64,
+    pub evoting_multiplier: f64,
+    pub beneficiary: usize,
+    pub transfer: Option<MechanismModel>,
+    pub stuffing: Option<MechanismModel>,
+    pub invalidation: Option<MechanismModel>,
+    pub rewrite: Option<RewriteModel>,
+    pub miscount: Option<MiscountModel>,
+}
+
+/// Exit polls, validated.
+#[derive(Debug, Clone)]
+pub struct ExitPollModel {
+    /// (party index, poll share).
+    pub shares: Vec<(usize, f64)>,
+    pub standard_error: f64,
+    pub bias: Dist,
+}
+
+/// What was observed and how trials are weighted against it (the inverse question).
+#[derive(Debug, Clone)]
+pub struct InverseModel {
+    /// Counts observed (n) and assessed negatively (k).
+    pub observed: u32,
+    pub negative: u32,
+    pub selection: Selection,
+    pub urban_weight: f64,
+    pub sensitivity: Dist,
+    pub false_positive: Dist,
+    pub exit_poll: Option<ExitPollModel>,
+    pub kernel: Kernel,
+    /// Kernel bandwidth as a share (the file gives percentage points).
+    pub tolerance: f64,
+    /// (party index, official share of valid votes) compared with the reported shares.
+    pub compare: Vec<(usize, f64)>,
+    pub proposal: ProposalKind,
+}
+
+/// Everything the engine needs.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub parties: Vec<PartyInfo>,
+    /// Prior on each party's true national share of valid votes; None for the remainder party.
+    pub support: Vec<Option<Dist>>,
+    pub remainder: usize,
+    pub focus: Vec<usize>,
+    pub spoiled: Dist,
+    pub threshold: f64,
+    pub seats: u32,
+    pub allocation: Allocation,
+    pub size_shape: f64,
+    pub size_minimum: u64,
+    pub turnout_concentration: f64,
+    pub share_concentration: f64,
+    pub regions: Vec<RegionModel>,
+    pub irregular: IrregularModel,
+    /// Present when the scenario asks the inverse question.
+    pub inverse: Option<InverseModel>,
+    pub trials: u64,
+    pub seed: u64,
+}
+
+impl Model {
+    /// Number of parties.
+    pub fn n_parties(&self) -> usize {
+        self.parties.len()
+    }
+
+    /// Total precincts.
+    pub fn n_precincts(&self) -> u64 {
+        self.regions.iter().map(|r| r.precincts as u64).sum()
+    }
+
+    /// Index of a party id.
+    pub fn party_index(&self, id: &str) -> Option<usize> {
+        self.parties.iter().position(|p| p.id == id)
+    }
+
+    /// Validates a scenario. The error is "field `path`: problem".
+    pub fn build(s: &Scenario) -> Result<Model, String> {
+        let ids: Vec<&str> = s.parties.iter().map(|p| p.id.as_str()).collect();
+        if s.parties.is_empty() || s.parties.len() > MAX_PARTIES {
+            return Err(format!(
+                "field `parties`: {} parties given, allowed 1 to {MAX_PARTIES}",
+                s.parties.len()
+            ));
+        }
+        for (i, id) in ids.iter().enumerate() {
+            if id.is_empty() || ids[..i].contains(id) {
+                return Err(format!(
+                    "field `parties[{i}].id`: \"{id}\" is empty or repeated; ids must be unique"
+                ));
+            }
+        }
+        let find = |field: &str, id: &str| -> Result<usize, String> {
+            ids.iter().position(|p| *p == id).ok_or_else(|| {
+                format!(
+                    "field `{field}`: no party \"{id}\"; valid options: {}",
+                    ids.join(", ")
+                )
+            })
+        };
+
+        let mut support = Vec::new();
+        let mut remainder = None;
+        for (i, p) in s.parties.iter().enumerate() {
+            match (&p.support, p.remainder) {
+                (None, true) => {
+                    if remainder.is_some() {
+                        return Err(format!(
+                            "field `parties[{i}].remainder`: only one party may be the remainder"
+                        ));
+                    }
+                    remainder = Some(i);
+                    support.push(None);
+                }
+                (Some(prior), false) => {
+                    support.push(Some(prior_in(
+                        &format!("parties[{i}].support"),
+                        prior,
+                        (0.0, 1.0),
+                    )?));
+                }
+                _ => {
+                    return Err(format!(
+                        "field `parties[{i}]`: give either `support` (a prior) or `remainder: true`, not both or neither"
+                    ));
+                }
+            }
+            if let Some(v) = &p.official_votes {
+                number_in(&format!("parties[{i}].official_votes"), v, (0.0, 1e10))?;
+            }
+        }
+        let remainder = remainder.ok_or(
+            "field `parties`: exactly one party needs `remainder: true` (its share is 1 minus the others')",
+        )?;
+        let min_others: f64 = support.iter().flatten().map(|d| d.support().0).sum();
+        if min_others >= 1.0 {
+            return Err(format!(
+                "field `parties`: the other parties' smallest possible shares already sum to {min_others} (must be < 1)"
+            ));
+        }
+
+        if s.focus.is_empty() {
+            return Err("field `focus`: name at least one party".into());
+        }
+        let focus = s
+            .focus
+            .iter()
+            .enumerate()
+            .map(|(i, id)| find(&format!("focus[{i}]"), id))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let regions = s
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let f = |name: &str| format!("regions[{i}].{name}");
+                let precincts = count_in(&f("precincts"), r.precincts, 1.0, 1e6)?;
+                // Precinct sizes are stored as u32: a region of at most 4e9 voters keeps every precinct,
+                // however unequal, within range.
+                let registered = count_in(&f("registered"), r.registered, 0.0, 4e9)?;
+                let evoting = count_in(
+                    &f("evoting_precincts"),
+                    r.evoting_precincts,
+                    0.0,
+                    precincts as f64,
+                )?;
+                if !(0.0..=1.0).contains(&r.urban_fraction) {
+                    return Err(format!(
+                        "field `{}`: {} is outside the allowed range [0, 1]",
+                        f("urban_fraction"),
+                        r.urban_fraction
+                    ));
+                }
+                let turnout = number_in(&f("turnout"), &r.turnout, (0.0, 1.0))?;
+                if turnout <= 0.0 || turnout >= 1.0 {
+                    return Err(format!(
+                        "field `{}.value`: {turnout} must lie strictly between 0 and 1",
+                        f("turnout")
+                    ));
+                }
+                let mut factors = vec![1.0; ids.len()];
+                for (id, n) in &r.support_factors {
+                    let field = f(&format!("support_factors.{id}"));
+                    let j = find(&field, id)?;
+                    factors[j] = number_in(&field, n, (0.0, 1e3))?;
+                }
+                Ok(RegionModel {
+                    name: r.name.clone(),
+                    precincts: precincts as u32,
+                    registered,
+                    urban_fraction: r.urban_fraction,
+                    evoting_precincts: evoting as u32,
+                    turnout,
+                    factors,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if regions.is_empty() {
+            return Err("field `regions`: at least one region is needed".into());
+        }
+        if regions.len() > MAX_REGIONS {
+            return Err(format!(
+                "field `regions`: {} regions given, allowed 1 to {MAX_REGIONS}",
+                regions.len()
+            ));
+        }
+        if let Some(c) = &s.country {
+            check_country_totals(c, &regions)?;
+        }
+        let all: u64 = regions.iter().map(|r| r.precincts as u64).sum();
+        if all > MAX_PRECINCTS {
+            return Err(format!(
+                "field `regions`: {all} precincts in all, allowed at most {MAX_PRECINCTS} (every trial simulates each one)"
+            ));
+        }
+
+        let size_shape = number_in("precinct_sizes.shape", &s.precinct_sizes.shape, (0.01, 1e4))?;
+        let size_minimum = number_in(
+            "precinct_sizes.minimum",
+            &s.precinct_sizes.minimum,
+            (0.0, 1e6),
+        )?;
+        if size_minimum.fract() != 0.0 {
+            return Err(format!(
+                "field `precinct_sizes.minimum.value`: {size_minimum} is not a whole number of voters"
+            ));
+        }
+        let size_minimum = size_minimum as u64;
+        for (i, r) in regions.iter().enumerate() {
+            if r.registered < size_minimum * r.precincts as u64 {
+                return Err(format!(
+                    "field `regions[{i}].registered`: {} voters cannot fill {} precincts of at least {size_minimum} (precinct_sizes.minimum)",
+                    r.registered, r.precincts
+                ));
+            }
+        }
+
+        let ir = &s.irregularities;
+        let beneficiary = find("irregularities.beneficiary", &ir.beneficiary)?;
+        let mech = |name: &str, m: &Option<Mechanism>| -> Result<Option<MechanismModel>, String> {
+            let Some(m) = m else { return Ok(None) };
+            let f = |field: &str| format!("irregularities.{name}.{field}");
+            let targets = match &m.targets {
+                None => (0..ids.len()).map(|j| j != beneficiary).collect(),
+                Some(_) if name == "stuffing" => {
+                    return Err(format!(
+                        "field `{}`: stuffing adds ballots for the beneficiary and takes none away; remove `targets`",
+                        f("targets")
+                    ));
+                }
+                Some(list) if list.is_empty() => {
+                    return Err(format!(
+                        "field `{}`: empty; name at least one party, or omit it to target every party but the beneficiary",
+                        f("targets")
+                    ));
+                }
+                Some(list) => {
+                    let mut t = vec![false; ids.len()];
+                    for (k, id) in list.iter().enumerate() {
+                        let j = find(&f(&format!("targets[{k}]")), id)?;
+                        if j == beneficiary {
+                            return Err(format!(
+                                "field `{}`: the beneficiary \"{id}\" cannot be a target",
+                                f(&format!("targets[{k}]"))
+                            ));
+                        }
+                        t[j] = true;
+                    }
+                    t
+                }
+            };
+            Ok(Some(MechanismModel {
+                probability: prior_in(&f("probability"), &m.probability, (0.0, 1.0))?,
+                intensity: prior_in(&f("intensity"), &m.intensity, (0.0, 1.0))?,
+                dispersion: m
+                    .dispersion
+                    .as_ref()
+                    .map(|d| number_in(&f("dispersion"), d, (0.01, 1e6)))
+                    .transpose()?,
+                targets,
+            }))
+        };
+        let irregular = IrregularModel {
+            prevalence: prior_in("irregularities.prevalence", &ir.prevalence, (0.0, 1.0))?,
+            urban_multiplier: number_in(
+                "irregularities.urban_multiplier",
+                &ir.urban_multiplier,
+                (0.0, 100.0),
+            )?,
+            evoting_multiplier: number_in(
+                "irregularities.evoting_multiplier",
+                &ir.evoting_multiplier,
+                (0.0, 100.0),
+            )?,
+            beneficiary,
+            transfer: mech("transfer", &ir.transfer)?,
+            stuffing: mech("stuffing", &ir.stuffing)?,
+            invalidation: mech("invalidation", &ir.invalidation)?,
+            rewrite: ir
+                .rewrite
+                .as_ref()
+                .map(|r| {
+                    Ok::<_, String>(RewriteModel {
+                        probability: prior_in(
+                            "irregularities.rewrite.probability",
+                            &r.probability,
+                            (0.0, 1.0),
+                        )?,
+                        turnout: prior_in(
+                            "irregularities.rewrite.turnout",
+                            &r.turnout,
+                            (0.0, 1.0),
+                        )?,
+                        share: prior_in("irregularities.rewrite.share", &r.share, (0.0, 1.0))?,
+                    })
+                })
+                .transpose()?,
+            miscount: ir
+                .miscount
+                .as_ref()
+                .map(|m| {
+                    Ok::<_, String>(MiscountModel {
+                        probability: prior_in(
+                            "irregularities.miscount.probability",
+                            &m.probability,
+                            (0.0, 1.0),
+                        )?,
+                        regular_probability: number_in(
+                            "irregularities.miscount.regular_probability",
+                            &m.regular_probability,
+                            (0.0, 1.0),
+                        )?,
+                        intensity: prior_in(
+                            "irregularities.miscount.intensity",
+                            &m.intensity,
+                            (0.0, 1.0),
+                        )?,
+                    })
+                })
+                .transpose()?,
+        };
+
+        let seats = number_in("seats", &s.seats, (1.0, 10_000.0))?;
+        if seats.fract() != 0.0 {
+            return Err(format!(
+                "field `seats.value`: {seats} is not a whole number"
+            ));
+        }
+        let inverse = build_inverse(s, &find)?;
+        let precincts: u64 = regions.iter().map(|r| r.precincts as u64).sum();
+        if let Some(inv) = &inverse
+            && inv.observed as u64 > precincts
+        {
+            return Err(format!(
+                "field `observations.observers.counts_observed.value`: {} is more than the {precincts} precincts",
+                inv.observed
+            ));
+        }
+        if s.run.trials == 0 {
+            return Err("field `run.trials`: must be at least 1".into());
+        }
+        Ok(Model {
+            parties: s
+                .parties
+                .iter()
+                .map(|p| PartyInfo {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    official_votes: p.official_votes.as_ref().map(|v| v.value),
+                })
+                .collect(),
+            support,
+            remainder,
+            focus,
+            spoiled: prior_in("spoiled", &s.spoiled, (0.0, 0.5))?,
+            threshold: number_in("threshold", &s.threshold, (0.0, 1.0))?,
+            seats: seats as u32,
+            allocation: s.allocation,
+            size_shape,
+            size_minimum,
+            turnout_concentration: number_in(
+                "behaviour.turnout_concentration",
+                &s.behaviour.turnout_concentration,
+                (0.1, 1e6),
+            )?,
+            share_concentration: number_in(
+                "behaviour.share_concentration",
+                &s.behaviour.share_concentration,
+                (0.1, 1e6),
+            )?,
+            regions,
+            irregular,
+            inverse,
+            trials: s.run.trials,
+            seed: s.run.seed,
+        })
+    }
+}
+
+/// Validates `observations` and `inference` (both or neither).
+fn build_inverse(
+    s: &Scenario,
+    find: &dyn Fn(&str, &str) -> Result<usize, String>,
+) -> Result<Option<InverseModel>, String> {
+    let (obs, inf) = match (&s.observations, &s.inference) {
+        (None, None) => return Ok(None),
+        (Some(o), Some(i)) => (o, i),
+        (Some(_), None) => {
+            return Err("field `inference`: missing; a scenario with `observations` needs `inference` (kernel and tolerance)".into());
+        }
+        (None, Some(_)) => {
+            return Err(
+                "field `observations`: missing; `inference` is only used with `observations`"
+                    .into(),
+            );
+        }
+    };
+    let total: f64 = s
+        .parties
+        .iter()
+        .filter_map(|p| p.official_votes.as_ref())
+        .map(|v| v.value)
+        .sum();
+    if let Some(i) = s.parties.iter().position(|p| p.official_votes.is_none()) {
+        return Err(format!(
+            "field `parties[{i}].official_votes`: missing; the inverse question compares every party with its official votes"
+        ));
+    }
+    if total <= 0.0 {
+        return Err("field `parties[].official_votes`: the official votes sum to 0".into());
+    }
+    let o = &obs.observers;
+    let n = number_in(
+        "observations.observers.counts_observed",
+        &o.counts_observed,
+        (1.0, 1e5),
+    )?;
+    if n.fract() != 0.0 {
+        return Err(format!(
+            "field `observations.observers.counts_observed.value`: {n} is not a whole number"
+        ));
+    }
+    let share = number_in(
+        "observations.observers.negative_share",
+        &o.negative_share,
+        (0.0, 1.0),
+    )?;
+    let urban_weight = match (o.selection, &o.urban_weight) {
+        (Selection::Urban, Some(w)) => {
+            number_in("observations.observers.urban_weight", w, (0.0, 1e3))?
+        }
+        (Selection::Urban, None) => {
+            return Err("field `observations.observers.urban_weight`: missing; `selection: \"urban\"` needs it (how many times likelier an urban precinct is observed)".into());
+        }
+        (Selection::Uniform, _) => 1.0,
+    };
+    let exit_poll = obs
+        .exit_poll
+        .as_ref()
+        .map(|e| {
+            let shares = e
+                .shares
+                .iter()
+                .map(|(id, v)| {
+                    let field = format!("observations.exit_poll.shares.{id}");
+                    Ok((find(&field, id)?, number_in(&field, v, (0.0, 1.0))?))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            let total: f64 = shares.iter().map(|(_, v)| v).sum();
+            if total > 1.0 + 1e-6 {
+                return Err(format!(
+                    "field `observations.exit_poll.shares`: the poll shares sum to {total}, more than 1 (they are shares of the same valid votes)"
+                ));
+            }
+            let se = number_in(
+                "observations.exit_poll.standard_error",
+                &e.standard_error,
+                (1e-6, 1.0),
+            )?;
+            Ok::<_, String>(ExitPollModel {
+                shares,
+                standard_error: se,
+                bias: prior_in("observations.exit_poll.bias", &e.bias, (-0.5, 0.5))?,
+            })
+        })
+        .transpose()?;
+    let compare_ids: Vec<String> = match &inf.parties {
+        Some(list) => list.clone(),
+        // The remainder's share is implied by the others': comparing it too would count the
+        // same discrepancy twice.
+        None => s
+            .parties
+            .iter()
+            .filter(|p| !p.remainder)
+            .map(|p| p.id.clone())
+            .collect(),
+    };
+    if compare_ids.is_empty() {
+        return Err("field `inference.parties`: name at least one party".into());
+    }
+    let compare = compare_ids
+        .iter()
+        .enumerate()
+        .map(|(k, id)| {
+            let j = find(&format!("inference.parties[{k}]"), id)?;
+            let votes = s.parties[j]
+                .official_votes
+                .as_ref()
+                .map_or(0.0, |v| v.value);
+            Ok((j, votes / total))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let tolerance = number_in("inference.tolerance", &inf.tolerance, (1e-4, 100.0))? / 100.0;
+    Ok(Some(InverseModel {
+        observed: n as u32,
+        negative: (share * n).round() as u32,
+        selection: o.selection,
+        urban_weight,
+        sensitivity: prior_in(
+            "observations.observers.p_negative_if_irregular",
+            &o.p_negative_if_irregular,
+            (0.0, 1.0),
+        )?,
+        false_positive: prior_in(
+            "observations.observers.p_negative_if_regular",
+            &o.p_negative_if_regular,
+            (0.0, 1.0),
+        )?,
+        exit_poll,
+        kernel: inf.kernel,
+        tolerance,
+        compare,
+        proposal: inf.proposal,
+    }))
+}
+
+/// Checks a fixed number against [lo, hi].
+pub fn number_in(field: &str, n: &Number, (lo, hi): (f64, f64)) -> Result<f64, String> {
+    if n.source.trim().is_empty() {
+        return Err(format!(
+            "field `{field}.source`: empty; cite a source or write \"assumption: why\""
+        ));
+    }
+    if !n.value.is_finite() || n.value < lo || n.value > hi {
+        return Err(format!(
+            "field `{field}.value`: {} is outside the allowed range [{lo}, {hi}]",
+            n.value
+        ));
+    }
+    Ok(n.value)
+}
+
+/// Checks a prior whose every value must lie in [lo, hi].
+pub fn prior_in(field: &str, p: &Prior, range: (f64, f64)) -> Result<Dist, String> {
+    p.resolve(range)
+        .map_err(|e| format!("field `{field}`: {e}"))
+}
+
+/// Checks a whole count in [lo, hi].
+/// The regions' precincts and registered voters must add up to the country's totals.
+fn check_country_totals(
+    c: &crate::model::scenario::Country,
+    regions: &[RegionModel],
+) -> Result<(), String> {
+    let precincts = count_in("country.precincts", c.precincts, 1.0, MAX_PRECINCTS as f64)?;
+    let registered = count_in("country.registered", c.registered, 0.0, 4e13)?;
+    let sum_p: u64 = regions.iter().map(|r| r.precincts as u64).sum();
+    let sum_r: u64 = regions.iter().map(|r| r.registered).sum();
+    if sum_p != precincts {
+        return Err(format!(
+            "field `country.precincts`: {precincts} precincts in the country, but the regions' precincts sum to {sum_p}; make them agree"
+        ));
+    }
+    if sum_r != registered {
+        return Err(format!(
+            "field `country.registered`: {registered} registered voters in the country, but the regions' registered sum to {sum_r} ({} off); make them agree",
+            sum_r as i128 - registered as i128
+        ));
+    }
+    Ok(())
+}
+
+fn count_in(field: &str, v: f64, lo: f64, hi: f64) -> Result<u64, String> {
+    if !v.is_finite() || v.fract() != 0.0 || v < lo || v > hi {
+        return Err(format!(
+            "field `{field}`: {v} must be a whole number in the allowed range [{lo}, {hi}]"
+        ));
+    }
+    Ok(v as u64)
+}

@@ -1,0 +1,392 @@
+//! The scenario file format: what a user writes in scenarios/<name>.json.
+//!
+//! These types mirror the JSON one to one and only parse; `model::Model::build` checks every
+//! number and turns a scenario into something the engine can run. Unknown fields are errors
+//! everywhere, so a typo never silently becomes a default.
+
+use crate::model::prior::{Number, Prior};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A complete scenario: the country, true behaviour, irregularities and run defaults.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short title.
+    pub title: String,
+    /// The question this scenario answers, in one sentence.
+    pub question: String,
+    /// One paragraph on what the scenario assumes, for a general reader.
+    pub description: String,
+    /// The parties on the ballot, in ballot order.
+    pub parties: Vec<Party>,
+    /// The parties whose fate the scenario asks about (e.g. ["nsdp", "ak_zhol"]): the result
+    /// reports P(any of them crosses) and P(all of them cross).
+    pub focus: Vec<String>,
+    /// Share of ballots cast that are truly spoiled (invalid).
+    pub spoiled: Prior,
+    /// Share of valid votes a party needs to win seats (0.07 in Kazakhstan 2007).
+    pub threshold: Number,
+    /// Seats allocated by party list (98 in 2007).
+    pub seats: Number,
+    /// Seat allocation method among parties over the threshold.
+    #[serde(default)]
+    pub allocation: Allocation,
+    /// The distribution of precinct sizes within a region.
+    pub precinct_sizes: PrecinctSizes,
+    /// Precinct-level heterogeneity of behaviour.
+    pub behaviour: Behaviour,
+    /// National totals the regions must add up to (optional): a check on hand-edited regions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<Country>,
+    /// The regions: 14 oblasts and the cities of Astana and Almaty.
+    pub regions: Vec<Region>,
+    /// How often counts are irregular and what irregular counts do.
+    pub irregularities: Irregularities,
+    /// Defaults for `recount run`.
+    pub run: RunDefaults,
+    /// What was observed; when present, `recount run` answers the inverse question
+    /// ("given what was observed, how likely is it that ... truly crossed?").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observations: Option<Observations>,
+    /// How simulated elections are weighted against the observations (inverse question only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference: Option<Inference>,
+}
+
+/// A party on the ballot.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    /// Stable identifier used in outputs (e.g. "nsdp").
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The official (reported) vote count, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub official_votes: Option<Number>,
+    /// Prior on the party's true national share of valid votes. Exactly one party omits it and
+    /// sets `remainder: true` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<Prior>,
+    /// This party's true share is whatever the others leave (1 - their sum).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remainder: bool,
+}
+
+/// Seat allocation method.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Allocation {
+    /// Largest remainder with the Hare quota (Kazakhstan's method).
+    #[default]
+    Hare,
+    /// D'Hondt highest averages.
+    Dhondt,
+    /// Sainte-Laguë highest averages.
+    SainteLague,
+}
+
+/// Precinct sizes: registered voters split across a region's precincts in proportion to
+/// Gamma(shape) weights on top of a minimum, summing exactly to the region's electorate.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrecinctSizes {
+    /// Gamma shape of the size weights: the coefficient of variation is 1/sqrt(shape).
+    pub shape: Number,
+    /// Smallest precinct (registered voters).
+    pub minimum: Number,
+}
+
+/// Precinct-level heterogeneity.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Behaviour {
+    /// Concentration (a + b) of the Beta of precinct turnout around its regional mean.
+    pub turnout_concentration: Number,
+    /// Concentration of the Dirichlet of precinct vote shares around the regional means.
+    pub share_concentration: Number,
+}
+
+/// The country's published totals: the regions' precincts and registered voters must sum to them.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Country {
+    /// Polling stations in the whole country.
+    pub precincts: f64,
+    /// Registered voters in the whole country.
+    pub registered: f64,
+    /// Source of both totals.
+    pub source: String,
+}
+
+/// One region.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Region name.
+    pub name: String,
+    /// Number of polling stations.
+    pub precincts: f64,
+    /// Registered voters.
+    pub registered: f64,
+    /// Fraction of the region's precincts that are urban (1 for Astana and Almaty city).
+    pub urban_fraction: f64,
+    /// Precincts using the Saylau electronic voting system.
+    pub evoting_precincts: f64,
+    /// Source of `precincts`, `registered`, `urban_fraction` and `evoting_precincts`.
+    pub source: String,
+    /// Mean true turnout.
+    pub turnout: Number,
+    /// Multipliers on a party's national share in this region (party id -> factor); parties not
+    /// named have factor 1. National means are re-balanced so they still match the prior.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub support_factors: BTreeMap<String, Number>,
+}
+
+/// Irregular counts.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Irregularities {
+    /// Probability that a precinct's count is irregular (drawn once per simulated election).
+    pub prevalence: Prior,
+    /// Multiplier on the prevalence in urban precincts (result capped at 1).
+    pub urban_multiplier: Number,
+    /// Multiplier on the prevalence in electronic-voting precincts (result capped at 1).
+    pub evoting_multiplier: Number,
+    /// The party irregular counts favour.
+    pub beneficiary: String,
+    /// Ballots for target parties counted for the beneficiary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<Mechanism>,
+    /// Ballots added for the beneficiary out of the registered non-voters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stuffing: Option<Mechanism>,
+    /// Valid ballots of target parties declared spoiled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalidation: Option<Mechanism>,
+    /// The protocol replaced by invented figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<Rewrite>,
+    /// Honest, undirected error: ballots land on a wrong party at random.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miscount: Option<Miscount>,
+}
+
+/// A directed mechanism (transfer, stuffing, invalidation).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mechanism {
+    /// Probability that the mechanism acts in an irregular precinct (drawn once per election).
+    pub probability: Prior,
+    /// Mean intensity (drawn once per election): the probability that each affected ballot is
+    /// moved (transfer), invalidated (invalidation), or that each registered non-voter gets a
+    /// ballot stuffed (stuffing).
+    pub intensity: Prior,
+    /// Concentration of the Beta of a precinct's intensity around the election's mean; absent
+    /// means every acting precinct uses the mean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispersion: Option<Number>,
+    /// Parties whose ballots are affected (transfer, invalidation); default: every party but the
+    /// beneficiary. Not used by stuffing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
+}
+
+/// The protocol replaced by invented figures.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rewrite {
+    /// Probability that the protocol is rewritten in an irregular precinct.
+    pub probability: Prior,
+    /// Invented turnout, drawn per rewritten precinct.
+    pub turnout: Prior,
+    /// Invented beneficiary share of ballots, drawn per rewritten precinct.
+    pub share: Prior,
+}
+
+/// Undirected counting error.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Miscount {
+    /// Probability that an irregular precinct's count has undirected errors.
+    pub probability: Prior,
+    /// Probability that a regular precinct's count has them too.
+    pub regular_probability: Number,
+    /// Fraction of valid ballots landing on a wrong party, per affected precinct (mean, drawn
+    /// once per election).
+    pub intensity: Prior,
+}
+
+/// Defaults for `recount run`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunDefaults {
+    /// Simulated elections.
+    pub trials: u64,
+    /// Master seed.
+    pub seed: u64,
+}
+
+/// What was observed (the official totals are the parties' `official_votes`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Observations {
+    /// The observers' sample of counts.
+    pub observers: Observers,
+    /// Exit polls, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_poll: Option<ExitPoll>,
+}
+
+/// How observers chose precincts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Selection {
+    /// Every precinct equally likely.
+    #[default]
+    Uniform,
+    /// Urban precincts `urban_weight` times as likely as rural ones.
+    Urban,
+}
+
+/// The observers' sample: n counts observed, a share of them assessed negatively.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Observers {
+    /// Number of counts observed (n).
+    pub counts_observed: Number,
+    /// Share of observed counts assessed negatively (k = round(share x n)).
+    pub negative_share: Number,
+    /// How observers chose precincts.
+    #[serde(default)]
+    pub selection: Selection,
+    /// With `selection: "urban"`: how many times likelier an urban precinct is to be observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urban_weight: Option<Number>,
+    /// P(assessed negatively | the count was irregular): the assessment's sensitivity.
+    pub p_negative_if_irregular: Prior,
+    /// P(assessed negatively | the count was regular): procedural faults without altered
+    /// figures were assessed negatively too.
+    pub p_negative_if_regular: Prior,
+}
+
+/// Exit polls: shares per party, with a standard error and a common bias.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExitPoll {
+    /// Poll share of valid votes per party id.
+    pub shares: BTreeMap<String, Number>,
+    /// Standard error of each poll share (as a share, e.g. 0.01 = one point).
+    pub standard_error: Number,
+    /// Common bias of the polls (poll = truth + bias + error), drawn per simulated election.
+    pub bias: Prior,
+}
+
+/// Kernel used on the distance between simulated and official shares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kernel {
+    /// exp(-d^2 / 2) with d the distance in tolerances.
+    #[default]
+    Gaussian,
+    /// 1 if every party is within the tolerance, else 0 (plain rejection ABC).
+    Uniform,
+}
+
+/// Approximate Bayesian computation settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Inference {
+    /// Kernel on the distance to the official shares.
+    #[serde(default)]
+    pub kernel: Kernel,
+    /// Tolerance (kernel bandwidth) in percentage points of share, per party.
+    pub tolerance: Number,
+    /// Parties whose reported shares are compared with the official ones (default: all but the
+    /// remainder party, whose share the others imply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parties: Option<Vec<String>>,
+    /// How the unknowns are proposed: "guided" (default) centres the true support of compared
+    /// parties on the values that reproduce the official result on average; "prior" draws
+    /// everything from the priors (plain ABC importance sampling, slower, for checking).
+    #[serde(default)]
+    pub proposal: ProposalKind,
+}
+
+/// How the inverse question proposes unknowns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalKind {
+    /// Guided by the expected effect of the irregularities (see `inverse`).
+    #[default]
+    Guided,
+    /// The priors themselves.
+    Prior,
+}
+
+/// Every number of a scenario's JSON as (path, value, source) rows: quantities with their own
+/// `source`, and plain numbers with the nearest enclosing one (a region's, say).
+pub fn sourced_numbers(value: &serde_json::Value) -> Vec<[String; 3]> {
+    fn walk(
+        v: &serde_json::Value,
+        path: String,
+        inherited: Option<&str>,
+        out: &mut Vec<[String; 3]>,
+    ) {
+        match v {
+            serde_json::Value::Object(map) => {
+                let source = map.get("source").and_then(serde_json::Value::as_str);
+                let quantity = source.is_some()
+                    && ["value", "uniform", "beta", "observed"]
+                        .iter()
+                        .any(|k| map.contains_key(*k));
+                if quantity {
+                    let what: Vec<String> = map
+                        .iter()
+                        .filter(|(k, _)| *k != "source")
+                        .map(|(k, v)| {
+                            if k == "value" {
+                                v.to_string()
+                            } else {
+                                format!("{k} {v}")
+                            }
+                        })
+                        .collect();
+                    out.push([path, what.join(", "), source.unwrap_or("").to_string()]);
+                    return;
+                }
+                for (k, child) in map {
+                    if k == "source" {
+                        continue;
+                    }
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(child, p, source.or(inherited), out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    walk(child, format!("{path}[{i}]"), inherited, out);
+                }
+            }
+            serde_json::Value::Number(n) => {
+                out.push([path, n.to_string(), inherited.unwrap_or("").to_string()])
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, String::new(), None, &mut out);
+    out
+}
+
+/// The JSON Schema of scenario files, pretty-printed.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Scenario);
+    serde_json::to_string_pretty(&schema).expect("a schema always serialises")
+}

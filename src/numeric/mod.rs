@@ -1,0 +1,9 @@
+//! Numeric foundations: exact (order-independent) summation, statistics (estimates, intervals,
+//! quantiles, special functions) and portable maths (ln and exp from `libm`, so every machine
+//! gives the same bits).
+//!
+//! May import: nothing of recount's (the bottom layer; unit tests may draw from `sample`).
+
+pub mod math;
+pub mod stats;
+pub mod sum;

@@ -1,0 +1,539 @@
+//! The inverse question by approximate Bayesian computation (../shared/MODEL.md, "Two
+//! questions"): P(party truly >= threshold | official totals, observers' sample, exit polls).
+//!
+//! The target is the ABC posterior: prior(unknowns) x P(observers' verdicts | simulated
+//! election) x P(exit polls | true shares) x kernel(reported - official shares, tolerance). It is
+//! estimated by importance sampling: each trial proposes the unknowns, simulates a whole
+//! election and the observers' visit, and carries the weight target / proposal.
+//!
+//! Plain ABC proposes from the prior and wastes almost every trial, since few land near the
+//! official result. The "guided" proposal (default) draws the irregularity parameters and the
+//! observation model from their priors, then draws the true support of each compared party from
+//! a normal centred on the support that would reproduce its official share on average, given
+//! those irregularities (`expect`, a closed-form mean field), with a spread of 1.1 tolerances
+//! translated into support. The weights correct exactly for that choice, so the posterior is the
+//! same as plain ABC's (a test checks this on a small case), with far more effective samples.
+
+use crate::election::country::Layout;
+use crate::election::outcome::{self, Record};
+use crate::election::trial::{Draw, Simulator};
+use crate::engine::summary::Accumulator;
+use crate::engine::{self, Plan};
+use crate::model::scenario::ProposalKind;
+use crate::model::{InverseModel, Model};
+use crate::numeric::math;
+use crate::numeric::stats::{Distribution, Summary};
+use crate::question::mean_field::{self, Groups};
+use crate::question::observe::{self, Observer};
+use crate::question::params::{ObsDraw, Space, log_density};
+use crate::sample::exact::SamplerKind;
+use crate::sample::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Proposal spread in kernel tolerances.
+const SPREAD: f64 = 1.1;
+/// Fixed-point iterations that solve for the support reproducing the official shares.
+const SOLVE_ITERATIONS: usize = 12;
+/// Below this effective sample size the answer is flagged as unreliable.
+pub const MIN_ESS: f64 = 1000.0;
+
+/// Posterior of one unknown beside its prior.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ParamSummary {
+    pub name: String,
+    pub prior: String,
+    pub prior_mean: f64,
+    pub prior_q05: f64,
+    pub prior_q95: f64,
+    pub posterior: Summary,
+}
+
+/// Diagnostics and posteriors of an inverse run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InverseSummary {
+    /// Effective sample size (Kish) of the weighted trials.
+    pub ess: f64,
+    /// Share of trials whose reported shares all lie within the tolerance of the official ones.
+    pub acceptance_rate: f64,
+    pub tolerance_pp: f64,
+    pub proposal: ProposalKind,
+    pub observed_counts: u32,
+    pub observed_negative: u32,
+    pub parameters: Vec<ParamSummary>,
+    /// Present when the ESS is too small to trust the figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// One weighted trial.
+struct Weighted {
+    record: Record,
+    theta: Vec<f64>,
+    within: bool,
+}
+
+/// The inverse question's running sums beyond the accumulator (saved to resume exactly).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InverseState {
+    /// Weighted posterior of each unknown, in `Space` order.
+    pub posteriors: Vec<Distribution>,
+    /// Trials within the tolerance of every compared party.
+    pub within: u64,
+}
+
+impl InverseState {
+    fn new(space: &Space) -> InverseState {
+        InverseState {
+            posteriors: space
+                .params
+                .iter()
+                .map(|p| {
+                    let (lo, hi) = p.prior.support();
+                    Distribution::with_range(lo, hi)
+                })
+                .collect(),
+            within: 0,
+        }
+    }
+
+    /// Adds the sums of other trials of the same scenario (exact, like `Accumulator::merge`).
+    pub fn merge(&mut self, o: &InverseState) {
+        for (d, e) in self.posteriors.iter_mut().zip(&o.posteriors) {
+            d.merge(e);
+        }
+        self.within += o.within;
+    }
+}
+
+/// Runs the inverse question.
+pub fn run(model: &Model, plan: &Plan, progress: impl FnMut(u64)) -> (Accumulator, InverseSummary) {
+    let mut state = engine::State::new(model, 0);
+    run_from(model, plan, &mut state, plan.trials, progress);
+    let summary = summarize(model, &state);
+    (state.acc, summary)
+}
+
+/// Continues the inverse question from `state` up to trial `end` (or until stopped).
+pub fn run_from(
+    model: &Model,
+    plan: &Plan,
+    state: &mut engine::State,
+    end: u64,
+    progress: impl FnMut(u64),
+) {
+    with_context(model, plan, |ctx| {
+        let inv_state = state
+            .inverse
+            .get_or_insert_with(|| InverseState::new(ctx.space));
+        let acc = &mut state.acc;
+        let posteriors = &mut inv_state.posteriors;
+        let within = &mut inv_state.within;
+        state.done = engine::run_batches(
+            plan.threads,
+            state.done,
+            end,
+            |b, count| ctx.batch(plan.seed, b, count),
+            |w| {
+                acc.add(&w.record);
+                for (d, &x) in posteriors.iter_mut().zip(&w.theta) {
+                    d.add(x, w.record.weight);
+                }
+                *within += w.within as u64;
+            },
+            progress,
+        );
+    })
+}
+
+/// Calls `f` with the context of `plan`'s inverse run (layout, unknowns, proposal, samplers).
+fn with_context<R>(model: &Model, plan: &Plan, f: impl FnOnce(&Context) -> R) -> R {
+    let inv = model
+        .inverse
+        .as_ref()
+        .expect("inverse run of a model with observations");
+    let layout = Layout::draw(model, plan.seed);
+    let space = Space::new(model);
+    f(&Context::new(model, inv, &layout, &space, plan.sampler))
+}
+
+/// The weighted records of trials [b * BATCH, b * BATCH + count), in trial order, as `run` adds
+/// them up (for tests that compare samplers trial by trial).
+pub fn weighted_batch(model: &Model, plan: &Plan, b: u64, count: u64) -> Vec<Record> {
+    with_context(model, plan, |ctx| {
+        ctx.batch(plan.seed, b, count)
+            .into_iter()
+            .map(|w| w.record)
+            .collect()
+    })
+}
+
+/// The posteriors and diagnostics of the trials in `state`.
+pub fn summarize(model: &Model, state: &engine::State) -> InverseSummary {
+    let inv = model
+        .inverse
+        .as_ref()
+        .expect("inverse run of a model with observations");
+    let space = Space::new(model);
+    let acc = &state.acc;
+    let empty;
+    let inv_state = match &state.inverse {
+        Some(s) => s,
+        None => {
+            empty = InverseState::new(&space);
+            &empty
+        }
+    };
+    let ess = acc.weights.ess();
+    let parameters = space
+        .params
+        .iter()
+        .zip(&inv_state.posteriors)
+        .map(|(p, d)| ParamSummary {
+            name: p.name.clone(),
+            prior: p.prior.describe(),
+            prior_mean: p.prior.mean(),
+            prior_q05: p.prior.quantile(0.05),
+            prior_q95: p.prior.quantile(0.95),
+            posterior: d.summary(),
+        })
+        .collect();
+    let warning = (ess < MIN_ESS).then(|| {
+        format!(
+            "effective sample size {ess:.0} is below {MIN_ESS:.0}: the probabilities are uncertain; run more trials (--trials) or widen inference.tolerance"
+        )
+    });
+    InverseSummary {
+        ess,
+        acceptance_rate: inv_state.within as f64 / acc.weights.n.max(1) as f64,
+        tolerance_pp: inv.tolerance * 100.0,
+        proposal: inv.proposal,
+        observed_counts: inv.observed,
+        observed_negative: inv.negative,
+        parameters,
+        warning,
+    }
+}
+
+/// The unknowns the inverse run used for the trial whose generator is `rng` (advanced exactly
+/// as the run advances it before simulating precincts), for replaying that trial.
+pub fn trial_draw(model: &Model, layout: &Layout, sim: &Simulator, rng: &mut Rng) -> Draw {
+    let inv = model.inverse.as_ref().expect("an inverse scenario");
+    let space = Space::new(model);
+    let ctx = Context::new(model, inv, layout, &space, sim.sampler);
+    ctx.propose(sim, rng).0
+}
+
+/// Compared parties whose support the guided proposal sets: not the remainder, not fixed.
+fn guided_parties(model: &Model, inv: &InverseModel) -> Vec<(usize, f64)> {
+    if inv.proposal == ProposalKind::Prior {
+        return Vec::new();
+    }
+    inv.compare
+        .iter()
+        .copied()
+        .filter(|&(j, official)| {
+            j != model.remainder
+                && official > 0.0
+                && !matches!(
+                    model.support[j],
+                    Some(crate::model::prior::Dist::Fixed(_)) | None
+                )
+        })
+        .collect()
+}
+
+/// What every trial shares.
+struct Context<'a> {
+    model: &'a Model,
+    inv: &'a InverseModel,
+    layout: &'a Layout,
+    space: &'a Space,
+    groups: Groups,
+    /// (party, official share) proposed by the guided proposal.
+    guided: Vec<(usize, f64)>,
+    /// P(an observed precinct is irregular) / prevalence, ignoring the cap at 1.
+    observed_multiplier: f64,
+    /// The precinct-level samplers (the unknowns are drawn the same way with either).
+    sampler: SamplerKind,
+}
+
+impl<'a> Context<'a> {
+    fn new(
+        model: &'a Model,
+        inv: &'a InverseModel,
+        layout: &'a Layout,
+        space: &'a Space,
+        sampler: SamplerKind,
+    ) -> Context<'a> {
+        Context {
+            model,
+            inv,
+            layout,
+            space,
+            groups: Groups::new(model, layout),
+            guided: guided_parties(model, inv),
+            observed_multiplier: observed_multiplier(model, inv, layout),
+            sampler,
+        }
+    }
+}
+
+/// The mean urban/e-voting multiplier of the prevalence over the precincts observers visit.
+fn observed_multiplier(model: &Model, inv: &InverseModel, layout: &Layout) -> f64 {
+    let ir = &model.irregular;
+    let (mut num, mut den) = (0.0, 0.0);
+    for i in 0..layout.len() {
+        let w = if layout.urban[i] && inv.selection == crate::model::scenario::Selection::Urban {
+            inv.urban_weight
+        } else {
+            1.0
+        };
+        let mut mult = 1.0;
+        if layout.urban[i] {
+            mult *= ir.urban_multiplier;
+        }
+        if layout.evoting[i] {
+            mult *= ir.evoting_multiplier;
+        }
+        num += w * mult;
+        den += w;
+    }
+    if den > 0.0 { num / den } else { 1.0 }
+}
+
+impl Context<'_> {
+    /// Simulates and weights the `count` trials of batch `b`, each from its own stream (as in
+    /// the forward question, so sweeps share random numbers between points).
+    fn batch(&self, seed: u64, b: u64, count: u64) -> Vec<Weighted> {
+        let mut sim = Simulator::new(self.model, self.layout).with_sampler(self.sampler);
+        let mut observer = Observer::new(self.inv, self.layout);
+        (0..count)
+            .map(|i| {
+                let mut rng = engine::trial_rng(seed, b * engine::BATCH + i);
+                let (draw, obs, log_ratio) = self.propose(&sim, &mut rng);
+                let mut theta = vec![0.0; self.space.len()];
+                self.space.read(&draw, &obs, &mut theta);
+                if log_ratio == f64::NEG_INFINITY {
+                    // Outside the prior's support: weight 0, nothing to simulate.
+                    let mut record = outcome::record(self.model, 1, &draw, &empty_totals());
+                    record.weight = 0.0;
+                    return Weighted {
+                        record,
+                        theta,
+                        within: false,
+                    };
+                }
+                let totals = sim.run(&mut rng, &draw);
+                let mut record = outcome::record(self.model, self.layout.len(), &draw, &totals);
+                let m = observer.irregular_in_sample(&mut rng, &sim.irregular);
+                let l_obs = observer.assessment_likelihood(m, obs.sensitivity, obs.false_positive);
+                let l_exit =
+                    observe::exit_poll_likelihood(self.inv, &record.true_share, obs.exit_bias);
+                let (k, within) =
+                    observe::kernel(self.inv, &record.reported_share, self.inv.tolerance);
+                record.weight = math::exp(log_ratio) * l_obs * l_exit * k;
+                Weighted {
+                    record,
+                    theta,
+                    within,
+                }
+            })
+            .collect()
+    }
+
+    /// The unknowns of one trial: the priors' draws, then the guided proposal; with
+    /// log(prior / proposal) of what the proposal replaced (-inf outside the prior's support).
+    fn propose(&self, sim: &Simulator, rng: &mut Rng) -> (Draw, ObsDraw, f64) {
+        let mut draw = sim.draw(rng);
+        let obs = draw_obs(self.inv, rng);
+        let log_ratio = self.guide_prevalence(rng, &mut draw, &obs) + self.guide(rng, &mut draw);
+        (draw, obs, log_ratio)
+    }
+
+    /// The guided proposal for the prevalence: a normal around the prevalence at which the
+    /// observers' expected share of negative verdicts equals the observed one, given this
+    /// trial's assessment rates, with the spread of a binomial sample of that size (x 1.2).
+    /// Returns log(prior / proposal); -inf outside the prior's support.
+    fn guide_prevalence(&self, rng: &mut Rng, draw: &mut Draw, obs: &ObsDraw) -> f64 {
+        let prior = self.model.irregular.prevalence;
+        if self.guided.is_empty() || matches!(prior, crate::model::prior::Dist::Fixed(_)) {
+            return 0.0;
+        }
+        let inv = self.inv;
+        let q = inv.negative as f64 / inv.observed as f64;
+        let gap = obs.sensitivity - obs.false_positive;
+        // Observed precincts are irregular with probability prevalence x observed_multiplier.
+        let slope = gap * self.observed_multiplier;
+        if slope.abs() < 1e-3 {
+            return 0.0;
+        }
+        let centre = (q - obs.false_positive) / slope;
+        let sd = 1.2
+            * (q.clamp(0.01, 0.99) * (1.0 - q.clamp(0.01, 0.99)) / inv.observed as f64).sqrt()
+            / slope.abs();
+        let (x, log_q) = truncated_normal(rng, centre, sd, prior.support());
+        draw.prevalence = x;
+        log_density(&prior, x) - log_q
+    }
+
+    /// The guided proposal: replaces the support of the guided parties in `draw` and returns
+    /// log(prior / proposal) of the replaced values (0 when nothing is guided; -inf when the
+    /// proposal fell outside the prior's support).
+    fn guide(&self, rng: &mut Rng, draw: &mut Draw) -> f64 {
+        if self.guided.is_empty() {
+            return 0.0;
+        }
+        let m = self.model;
+        // Solve for the support that reproduces the official shares in expectation.
+        let mut centre = *draw;
+        for _ in 0..SOLVE_ITERATIONS {
+            let r = mean_field::reported_shares(m, &self.groups, &centre);
+            for &(j, official) in &self.guided {
+                if r[j] > 0.0 {
+                    centre.support[j] = (centre.support[j] * official / r[j]).min(1.0);
+                }
+            }
+            set_remainder(m, &mut centre);
+        }
+        let mut log_ratio = 0.0;
+        for &(j, official) in &self.guided {
+            let mu = centre.support[j];
+            // A change ds in support moves the reported share by about ds * official / mu.
+            let sd = SPREAD * self.inv.tolerance * mu / official;
+            let prior = m.support[j].expect("guided parties have a prior");
+            let (x, log_q) = truncated_normal(rng, mu, sd, prior.support());
+            draw.support[j] = x;
+            log_ratio += log_density(&prior, x) - log_q;
+        }
+        if !set_remainder(m, draw) {
+            return f64::NEG_INFINITY;
+        }
+        log_ratio
+    }
+}
+
+/// A draw from N(mu, sd) restricted to [lo, hi] and its log density. When less than 5% of the
+/// normal lies inside (its centre far outside the prior), a uniform draw on [lo, hi] instead:
+/// either way the density is known exactly, which is all importance sampling needs.
+fn truncated_normal(rng: &mut Rng, mu: f64, sd: f64, (lo, hi): (f64, f64)) -> (f64, f64) {
+    let (a, b) = ((lo - mu) / sd, (hi - mu) / sd);
+    let mass = normal_cdf(b) - normal_cdf(a);
+    if mass < 0.05 || !mass.is_finite() {
+        let x = lo + (hi - lo) * crate::sample::exact::uniform(rng);
+        return (x, -math::ln(hi - lo));
+    }
+    loop {
+        // The crate's ziggurat: rand_distr's numbers, with `math`'s portable ln and exp.
+        let z = crate::sample::ziggurat::standard_normal(rng);
+        if z >= a && z <= b {
+            let log_q = -0.5 * z * z
+                - math::ln(sd)
+                - 0.5 * math::ln(2.0 * std::f64::consts::PI)
+                - math::ln(mass);
+            return (mu + sd * z, log_q);
+        }
+    }
+}
+
+/// Standard normal CDF via erfc (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7).
+fn normal_cdf(x: f64) -> f64 {
+    let z = (x / std::f64::consts::SQRT_2).abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let erfc = t * math::exp(
+        -z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))),
+    );
+    if x >= 0.0 {
+        1.0 - 0.5 * erfc
+    } else {
+        0.5 * erfc
+    }
+}
+
+/// Sets the remainder party's support to one minus the others; false if that is negative.
+fn set_remainder(m: &Model, d: &mut Draw) -> bool {
+    let others: f64 = (0..m.n_parties())
+        .filter(|&j| j != m.remainder)
+        .map(|j| d.support[j])
+        .sum();
+    d.support[m.remainder] = (1.0 - others).max(0.0);
+    others <= 1.0
+}
+
+/// Draws the observation model's unknowns from their priors.
+fn draw_obs(inv: &InverseModel, rng: &mut Rng) -> ObsDraw {
+    ObsDraw {
+        sensitivity: inv.sensitivity.sample(rng),
+        false_positive: inv.false_positive.sample(rng),
+        exit_bias: inv.exit_poll.as_ref().map_or(0.0, |e| e.bias.sample(rng)),
+    }
+}
+
+fn empty_totals() -> crate::election::trial::Totals {
+    crate::election::trial::Totals {
+        true_votes: [0; crate::model::MAX_CATEGORIES],
+        reported_votes: [0; crate::model::MAX_CATEGORIES],
+        registered: 0,
+        irregular_precincts: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precinct_replay_of_an_inverse_trial_is_the_runs_trial() {
+        let l = crate::model::load::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/inverse-odihr.json"
+        ))
+        .unwrap();
+        let m = &l.model;
+        let seed = 9;
+        let layout = Layout::draw(m, seed);
+        let space = Space::new(m);
+        let inv = m.inverse.as_ref().unwrap();
+        let ctx = Context::new(m, inv, &layout, &space, SamplerKind::Exact);
+        let records = ctx.batch(seed, 0, 3);
+        let mut compared = 0;
+        for (k, w) in records.iter().enumerate() {
+            if w.record.weight == 0.0 && w.record.true_turnout == 0.0 {
+                continue; // not simulated (proposal outside the prior)
+            }
+            let e = crate::export::precincts::replay(m, seed, k as u64, SamplerKind::Exact);
+            let np = m.n_parties();
+            let mut rep = vec![0u64; np + 1];
+            for p in &e.precincts {
+                for (c, v) in p.reported_votes.iter().enumerate() {
+                    rep[c] += v;
+                }
+            }
+            let mut share = [0.0; crate::model::MAX_PARTIES];
+            crate::election::outcome::valid_shares(&rep, np, &mut share);
+            assert_eq!(share, w.record.reported_share, "trial {k}");
+            assert_eq!(e.draw.support, w.record.draw.support, "trial {k}");
+            compared += 1;
+        }
+        assert!(compared >= 2, "only {compared} of 3 trials were simulated");
+    }
+
+    #[test]
+    fn normal_cdf_matches_tables() {
+        for (x, p) in [
+            (0.0, 0.5),
+            (1.0, 0.841_344_746),
+            (-1.959_964, 0.025),
+            (3.0, 0.998_650_102),
+        ] {
+            assert!((normal_cdf(x) - p).abs() < 2e-7, "{x}: {}", normal_cdf(x));
+        }
+    }
+}
