@@ -7,10 +7,10 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use recount::election::country::Layout;
 use recount::election::mechanism;
-use recount::election::trial::Simulator;
 use recount::engine::{self, Plan};
 use recount::model::load::{self, Loaded};
-use recount::sample::exact::{self, Beta, Gamma, SamplerKind};
+use recount::sample::exact::{self, Beta, Gamma};
+use recount::sample::kind::SamplerKind;
 use recount::sample::rng::stream;
 use std::hint::black_box;
 use std::time::Duration;
@@ -129,7 +129,7 @@ fn whole_trial(c: &mut Criterion) {
             };
             g.bench_function(BenchmarkId::new(name, factor), |b| {
                 let mut rng = stream(5, 0);
-                let mut sim = Simulator::new(&l.model, &layout).with_sampler(sampler);
+                let mut sim = recount::election::sampler::Sampler::new(&l.model, &layout, sampler);
                 b.iter(|| {
                     let d = sim.draw(&mut rng);
                     black_box(sim.run(&mut rng, &d).reported_votes[0])

@@ -5,7 +5,7 @@ use clap::Parser;
 
 fn main() {
     let cli = recount::cli::args::Cli::parse();
-    if let Err(e) = recount::cli::app::main(cli) {
+    if let Err(e) = recount::cli::main(cli) {
         eprintln!("error: {e}");
         std::process::exit(e.exit_code());
     }

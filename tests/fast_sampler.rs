@@ -18,7 +18,7 @@ use recount::engine::summary::Results;
 use recount::engine::{self, Plan};
 use recount::model::load::{self, Loaded};
 use recount::numeric::stats::Estimate;
-use recount::sample::exact::SamplerKind;
+use recount::sample::kind::SamplerKind;
 use serde_json::Value;
 
 /// Trials per scenario and sampler: 12 scenarios x 3 samplers x 256 trials x 9,728 precincts is

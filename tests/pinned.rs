@@ -16,7 +16,7 @@ use recount::engine::summary::Results;
 use recount::engine::{self, Plan};
 use recount::model::load;
 use recount::numeric::stats::Estimate;
-use recount::sample::exact::SamplerKind;
+use recount::sample::kind::SamplerKind;
 use std::fmt::Write;
 
 const TRIALS: u64 = 128;

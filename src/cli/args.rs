@@ -1,7 +1,7 @@
 //! Command-line arguments (clap derive). Only parsing and flag-level checks live here; `app`
 //! turns them into runs.
 
-use crate::sample::exact::SamplerKind;
+use crate::sample::kind::SamplerKind;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -124,8 +124,8 @@ pub struct RunArgs {
     /// scenario's posteriors are the same within Monte Carlo error (tests/fast_sampler.rs,
     /// docs/performance.md). Recorded in the output (`sampler`) and its file name
     /// (run-<seed>-<trials>-fast, -pooled).
-    #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
-    pub sampler: SamplerKind,
+    #[arg(long, value_enum, default_value_t = Sampler::Exact)]
+    pub sampler: Sampler,
     /// Where result files go: <out>/<scenario>/run-<seed>-<trials>.{json,csv}.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
@@ -202,13 +202,13 @@ pub struct SweepArgs {
     pub tipping: bool,
     /// The probability --tipping follows.
     #[arg(long, value_enum, default_value = "true")]
-    pub measure: crate::question::sweep::Measure,
+    pub measure: MeasureArg,
     /// Print curve.json on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
     /// Samplers, as for `recount run` (fast: results go to sweep-<param>[-<param2>]-fast/).
-    #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
-    pub sampler: SamplerKind,
+    #[arg(long, value_enum, default_value_t = Sampler::Exact)]
+    pub sampler: Sampler,
     /// Where result files go: <out>/<scenario>/sweep-<param>[-<param2>]/.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
@@ -276,8 +276,8 @@ pub struct PrecinctsArgs {
     /// Samplers, as for `recount run`: replays the trial a run with the same samplers simulated
     /// (files precincts-<seed>-<trial>-fast.{csv,svg} with fast). Exact or fast only: pooled
     /// draws no precinct counts.
-    #[arg(long, value_enum, default_value_t = SamplerKind::Exact)]
-    pub sampler: SamplerKind,
+    #[arg(long, value_enum, default_value_t = Sampler::Exact)]
+    pub sampler: Sampler,
     /// Where result files go: <out>/<scenario>/precincts-<seed>-<trial>[-fast].{csv,svg}.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
@@ -300,4 +300,45 @@ pub struct ReportArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// `--sampler`: the three samplers as the command line names them (the library's
+/// `SamplerKind` knows nothing of clap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sampler {
+    Exact,
+    Fast,
+    Pooled,
+}
+
+impl From<Sampler> for SamplerKind {
+    fn from(s: Sampler) -> SamplerKind {
+        match s {
+            Sampler::Exact => SamplerKind::Exact,
+            Sampler::Fast => SamplerKind::Fast,
+            Sampler::Pooled => SamplerKind::Pooled,
+        }
+    }
+}
+
+/// `--measure`: the probability `--tipping` follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MeasureArg {
+    /// P(true share >= threshold).
+    True,
+    /// P(reported share >= threshold).
+    Reported,
+    /// P(truly over the threshold and reported under it).
+    Flipped,
+}
+
+impl From<MeasureArg> for crate::question::sweep::Measure {
+    fn from(m: MeasureArg) -> Self {
+        use crate::question::sweep::Measure;
+        match m {
+            MeasureArg::True => Measure::True,
+            MeasureArg::Reported => Measure::Reported,
+            MeasureArg::Flipped => Measure::Flipped,
+        }
+    }
 }

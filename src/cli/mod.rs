@@ -1,8 +1,36 @@
-//! The command line: the arguments (`args`, the only place that knows clap), the `run` command
-//! (`app`) and the other commands (`commands`).
+//! The command line: the arguments (`args`, the only module that knows clap), one module per
+//! command (`run`, `merge`, `sweep`, `precincts`, `report`, and `scenarios` for `list`, `show`,
+//! `validate`), saved results read back (`saved`) and the terminal (`terminal`). Each command
+//! takes parsed arguments, does its work through the library and writes to stdout; errors come
+//! back to `main`, which prints them and exits.
 //!
 //! May import: every other layer.
 
-pub mod app;
 pub mod args;
-pub mod commands;
+pub mod merge;
+pub mod precincts;
+pub mod report;
+pub mod run;
+pub mod saved;
+pub mod scenarios;
+pub mod sweep;
+pub mod terminal;
+
+use crate::cli::args::{Cli, Command};
+use crate::cli::terminal::emit;
+use crate::error::Result;
+
+/// Runs a parsed command line.
+pub fn main(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Merge(args) => merge::merge(&args),
+        Command::List => scenarios::list(),
+        Command::Show { scenario, json } => scenarios::show(&scenario, json),
+        Command::Validate { scenarios: names } => scenarios::validate(&names),
+        Command::Schema => emit(&crate::model::scenario::json_schema()),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Precincts(args) => precincts::precincts(&args),
+        Command::Report(args) => report::report(&args),
+    }
+}

@@ -6,15 +6,15 @@
 //! Transfer, invalidation and miscount conserve ballots; stuffing adds at most the registered
 //! non-voters. Their expected effect (for `--sampler pooled`) is in `expected`.
 
-use crate::election::trial::Draw;
+use crate::election::draw::Draw;
 use crate::model::{MAX_CATEGORIES, Model, RewriteModel};
 use crate::sample::approx;
-use crate::sample::exact::{self, SamplerKind, binomial_with, uniform};
+use crate::sample::exact::{self, uniform};
+use crate::sample::kind::{SamplerKind, binomial_with};
 use crate::sample::rng::Rng;
 use rand::Rng as _;
 
-mod expected;
-pub use expected::{ByOutcome, HONEST, OUTCOMES, REGULAR, REWRITTEN};
+pub mod expected;
 
 /// A directed mechanism as it acts in one election: probability, mean intensity, dispersion.
 #[derive(Debug, Clone, Copy)]

@@ -1,11 +1,14 @@
 //! One simulated election: the country's layout (`country`), a trial's draws and its precinct
-//! loop (`trial`, with the pooled sampler in `trial::pooled`), the irregularity mechanisms
+//! loop (`trial`; the pooled sampler in `pooled`; `sampler` chooses between them), the irregularity mechanisms
 //! (`mechanism`), the national outcome (`outcome`) and seats (`seats`).
 //!
 //! May import: `model`, `sample`, `numeric`.
 
 pub mod country;
+pub mod draw;
 pub mod mechanism;
 pub mod outcome;
+pub mod pooled;
+pub mod sampler;
 pub mod seats;
 pub mod trial;

@@ -1,8 +1,8 @@
 //! What one simulated election means: national shares of valid votes, who crosses the threshold,
 //! and the seats, for both the true and the reported count.
 
+use crate::election::draw::{Draw, Totals};
 use crate::election::seats;
-use crate::election::trial::{Draw, Totals};
 use crate::model::{MAX_PARTIES, Model};
 
 /// One trial's result, as the accumulators see it.

@@ -6,87 +6,59 @@
 //! and the reported national totals. Buffers live in `Simulator` so the hot loop never allocates.
 
 use crate::election::country::Layout;
+use crate::election::draw::{Draw, Totals};
 use crate::election::mechanism;
 use crate::model::{MAX_CATEGORIES, MAX_PARTIES, Model};
 use crate::sample::approx;
 use crate::sample::exact;
+use crate::sample::kind::SamplerKind;
 use crate::sample::rng::Rng;
-
-mod pooled;
-
-/// The election-level unknowns of one trial.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Draw {
-    /// True national share of valid votes per party.
-    pub support: [f64; MAX_PARTIES],
-    /// True share of spoiled ballots among ballots cast.
-    pub spoiled: f64,
-    /// Probability that a precinct's count is irregular (before urban/e-voting multipliers).
-    pub prevalence: f64,
-    /// Per mechanism: probability of acting in an irregular precinct and mean intensity.
-    pub transfer: [f64; 2],
-    pub stuffing: [f64; 2],
-    pub invalidation: [f64; 2],
-    pub miscount: [f64; 2],
-    pub rewrite: f64,
-}
-
-/// National totals of one simulated election. Category `n_parties` is spoiled ballots.
-#[derive(Debug, Clone, Copy)]
-pub struct Totals {
-    pub true_votes: [u64; MAX_CATEGORIES],
-    pub reported_votes: [u64; MAX_CATEGORIES],
-    pub registered: u64,
-    pub irregular_precincts: u64,
-}
 
 /// Runs trials for one model and layout, reusing its buffers.
 pub struct Simulator<'a> {
     pub model: &'a Model,
     pub layout: &'a Layout,
-    n_cat: usize,
+    pub(super) n_cat: usize,
     /// Per region: Dirichlet parameters and the multinomial draw order (largest category last).
-    alpha: Vec<[f64; MAX_CATEGORIES]>,
-    order: Vec<[usize; MAX_CATEGORIES]>,
+    pub(super) alpha: Vec<[f64; MAX_CATEGORIES]>,
+    pub(super) order: Vec<[usize; MAX_CATEGORIES]>,
     /// Per region: the Dirichlet's gamma samplers (constants precomputed once per trial) and the
     /// turnout Beta.
-    gammas: Vec<[exact::Gamma; MAX_CATEGORIES]>,
-    turnout: Vec<exact::Beta>,
+    pub(super) gammas: Vec<[exact::Gamma; MAX_CATEGORIES]>,
+    pub(super) turnout: Vec<exact::Beta>,
     /// Per region, for `SamplerKind::Fast` only: the turnout Beta as a quantile table (None where
     /// its parameters are below 1, or for `Exact`).
-    turnout_table: Vec<Option<approx::BetaTable>>,
+    pub(super) turnout_table: Vec<Option<approx::BetaTable>>,
     /// Per region, for `SamplerKind::Fast` only: the categories given a two-point share and the
     /// others in draw order (`approx::split_spikes`), with their counts.
-    spikes: Vec<[approx::SpikeShare; MAX_CATEGORIES]>,
+    pub(super) spikes: Vec<[approx::SpikeShare; MAX_CATEGORIES]>,
     /// Per region, for `SamplerKind::Exact` only: the small categories drawn as beta-binomials
     /// (`exact::split_beta_binomial`), as (category, index in `bb_pool`). Regions with the same
     /// parameters share a table (rebuilt each trial for n up to their largest precinct).
-    beta_binomials: Vec<[(usize, usize); MAX_CATEGORIES]>,
-    bb_pool: Vec<exact::BetaBinomial>,
+    pub(super) beta_binomials: Vec<[(usize, usize); MAX_CATEGORIES]>,
+    pub(super) bb_pool: Vec<exact::BetaBinomial>,
     /// Distinct (a, b) bit patterns of `bb_pool` this trial and the largest n each needs.
-    bb_keys: Vec<(u64, u64, u64)>,
+    pub(super) bb_keys: Vec<(u64, u64, u64)>,
     /// Per region: the largest electorate and the mean number of voters of a precinct.
-    max_registered: Vec<u64>,
-    typical_voters: Vec<f64>,
+    pub(super) max_registered: Vec<u64>,
+    pub(super) typical_voters: Vec<f64>,
     /// Per region: the categories drawn by gammas and conditional binomials (smallest first), and
     /// (special categories, those categories) counts: spikes for `Fast`, beta-binomials for
     /// `Exact`.
-    rest_order: Vec<[usize; MAX_CATEGORIES]>,
-    split: Vec<(usize, usize)>,
+    pub(super) rest_order: Vec<[usize; MAX_CATEGORIES]>,
+    pub(super) split: Vec<(usize, usize)>,
     /// For `Fast`: per region, the stick-breaking Betas of its non-spike categories but the last
     /// (`approx::dirichlet_multinomial_tabled`) as indices into `stick_keys`; the distinct (a, b)
     /// bit patterns this trial with the precincts they serve; their tables (None where not built
     /// or not tabulable); and whether each region draws by the tables.
-    sticks: Vec<[usize; MAX_CATEGORIES]>,
-    stick_keys: Vec<(u64, u64, u64)>,
-    stick_pool: Vec<Option<approx::BetaTable>>,
-    tabled: Vec<bool>,
+    pub(super) sticks: Vec<[usize; MAX_CATEGORIES]>,
+    pub(super) stick_keys: Vec<(u64, u64, u64)>,
+    pub(super) stick_pool: Vec<Option<approx::BetaTable>>,
+    pub(super) tabled: Vec<bool>,
     /// Whether each precinct's count was irregular in the last trial.
     pub irregular: Vec<bool>,
     /// Exact (the default) or approximate binomials.
-    pub sampler: exact::SamplerKind,
-    /// `SamplerKind::Pooled`'s tables and buffers.
-    pooled: pooled::Tables,
+    pub sampler: SamplerKind,
 }
 
 impl<'a> Simulator<'a> {
@@ -135,16 +107,15 @@ impl<'a> Simulator<'a> {
             stick_pool: Vec::new(),
             tabled: vec![false; model.regions.len()],
             irregular: vec![false; layout.len()],
-            sampler: exact::SamplerKind::Exact,
-            pooled: pooled::Tables::default(),
+            sampler: SamplerKind::Exact,
         }
     }
 
     /// The same simulator, drawing binomials with sampler `kind`.
-    pub fn with_sampler(mut self, kind: exact::SamplerKind) -> Simulator<'a> {
+    pub fn with_sampler(mut self, kind: SamplerKind) -> Simulator<'a> {
         self.sampler = kind;
         self.turnout_table = match kind.base() {
-            exact::SamplerKind::Fast | exact::SamplerKind::Pooled => {
+            SamplerKind::Fast | SamplerKind::Pooled => {
                 let c = self.model.turnout_concentration;
                 self.model
                     .regions
@@ -152,7 +123,7 @@ impl<'a> Simulator<'a> {
                     .map(|r| approx::BetaTable::new(r.turnout * c, (1.0 - r.turnout) * c))
                     .collect()
             }
-            exact::SamplerKind::Exact => Vec::new(),
+            SamplerKind::Exact => Vec::new(),
         };
         self
     }
@@ -197,7 +168,7 @@ impl<'a> Simulator<'a> {
     }
 
     /// Sets the per-region Dirichlet parameters and multinomial draw order for a draw.
-    fn set_regional_means(&mut self, d: &Draw) {
+    pub(super) fn set_regional_means(&mut self, d: &Draw) {
         regional_means(self.model, d, &mut self.alpha);
         self.bb_keys.clear();
         self.stick_keys.clear();
@@ -215,7 +186,7 @@ impl<'a> Simulator<'a> {
                 *g = exact::Gamma::new(x);
             }
             self.split[r] = match self.sampler.base() {
-                exact::SamplerKind::Fast | exact::SamplerKind::Pooled => {
+                SamplerKind::Fast | SamplerKind::Pooled => {
                     let split = approx::split_spikes(
                         &a[..self.n_cat],
                         &o[..self.n_cat],
@@ -240,7 +211,7 @@ impl<'a> Simulator<'a> {
                     }
                     split
                 }
-                exact::SamplerKind::Exact => {
+                SamplerKind::Exact => {
                     let mut params = [(0, 0.0, 0.0); MAX_CATEGORIES];
                     let split = exact::split_beta_binomial(
                         &a[..self.n_cat],
@@ -271,7 +242,7 @@ impl<'a> Simulator<'a> {
                 }
             };
         }
-        if self.sampler.base() == exact::SamplerKind::Fast {
+        if self.sampler.base() == SamplerKind::Fast {
             // A table costs about as much to build as 1,000 precincts' gammas save (it replaces
             // one gamma a precinct), so only tables that serve more precincts than that are built:
             // every named scenario's (its regions share their parameters), not a scenario whose
@@ -292,7 +263,7 @@ impl<'a> Simulator<'a> {
                     .all(|&k| self.stick_pool[k].is_some());
             }
         }
-        if self.sampler == exact::SamplerKind::Exact {
+        if self.sampler == SamplerKind::Exact {
             if self.bb_pool.len() < self.bb_keys.len() {
                 self.bb_pool
                     .resize(self.bb_keys.len(), exact::BetaBinomial::default());
@@ -317,10 +288,11 @@ impl<'a> Simulator<'a> {
         d: &Draw,
         mut observe: F,
     ) -> Totals {
+        debug_assert!(
+            self.sampler != SamplerKind::Pooled,
+            "pooled runs through election::sampler::Sampler"
+        );
         self.set_regional_means(d);
-        if self.sampler == exact::SamplerKind::Pooled {
-            return self.run_pooled(rng, d);
-        }
         let m = self.model;
         let l = self.layout;
         let n_cat = self.n_cat;
@@ -357,7 +329,7 @@ impl<'a> Simulator<'a> {
                 };
                 let voters = exact::round_count(exact::count_f64(registered) * turnout);
                 match kind {
-                    exact::SamplerKind::Exact => exact::dirichlet_multinomial_exact(
+                    SamplerKind::Exact => exact::dirichlet_multinomial_exact(
                         rng,
                         voters,
                         beta_binomials,
@@ -368,28 +340,24 @@ impl<'a> Simulator<'a> {
                         &mut weights[..n_cat],
                         &mut votes[..n_cat],
                     ),
-                    exact::SamplerKind::Fast if self.tabled[r] => {
-                        approx::dirichlet_multinomial_tabled(
-                            rng,
-                            voters,
-                            spikes,
-                            &sticks,
-                            rest_order,
-                            &mut votes[..n_cat],
-                        )
-                    }
-                    exact::SamplerKind::Fast | exact::SamplerKind::Pooled => {
-                        approx::dirichlet_multinomial_fast(
-                            rng,
-                            voters,
-                            spikes,
-                            gammas,
-                            alpha,
-                            rest_order,
-                            &mut weights[..n_cat],
-                            &mut votes[..n_cat],
-                        )
-                    }
+                    SamplerKind::Fast if self.tabled[r] => approx::dirichlet_multinomial_tabled(
+                        rng,
+                        voters,
+                        spikes,
+                        &sticks,
+                        rest_order,
+                        &mut votes[..n_cat],
+                    ),
+                    SamplerKind::Fast | SamplerKind::Pooled => approx::dirichlet_multinomial_fast(
+                        rng,
+                        voters,
+                        spikes,
+                        gammas,
+                        alpha,
+                        rest_order,
+                        &mut weights[..n_cat],
+                        &mut votes[..n_cat],
+                    ),
                 }
                 for (t, v) in t.true_votes.iter_mut().zip(&votes[..n_cat]) {
                     *t += v;
@@ -408,13 +376,13 @@ impl<'a> Simulator<'a> {
                 self.irregular[i] = irregular;
                 if irregular {
                     t.irregular_precincts += 1;
-                    if kind == exact::SamplerKind::Fast {
+                    if kind == SamplerKind::Fast {
                         let v = u / p_irr.min(1.0);
                         acts.irregular_reusing(rng, registered, &mut votes[..n_cat], v);
                     } else {
                         acts.irregular(rng, registered, &mut votes[..n_cat]);
                     }
-                } else if kind == exact::SamplerKind::Fast {
+                } else if kind == SamplerKind::Fast {
                     acts.regular_reusing(rng, &mut votes[..n_cat], u, p_irr);
                 } else {
                     acts.regular(rng, &mut votes[..n_cat]);
@@ -431,7 +399,7 @@ impl<'a> Simulator<'a> {
 
 /// Region r's stick-breaking tables for this trial (`Fast`; empty where it has none), as
 /// references into the pool so that the caller may still change the simulator's other fields.
-fn region_sticks<'p>(
+pub(super) fn region_sticks<'p>(
     tabled: bool,
     keys: &[usize],
     pool: &'p [Option<approx::BetaTable>],
@@ -492,7 +460,7 @@ pub fn regional_means(m: &Model, d: &Draw, out: &mut [[f64; MAX_CATEGORIES]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::exact::SamplerKind;
+    use crate::sample::kind::SamplerKind;
 
     /// Which path `Fast` takes: the stick-breaking tables for the regions that share their
     /// parameters (in odihr-43 all but Astana and Almaty city, whose support factors differ),

@@ -4,7 +4,8 @@
 //! `t` draws from its own stream `rng::stream(seed, t)` (`trial_rng`). Rayon simulates a chunk of
 //! batches at a time and the records are folded into the accumulator, whose sums are exact, so
 //! the same seed and trial count give byte-identical results on 1 thread or 64, and when the
-//! batches are split into shards run on several machines and merged (`State::merge`). Memory is
+//! batches are split into shards run on several machines and merged
+//! (`question::answer::State::merge`). Memory is
 //! bounded by one chunk.
 //!
 //! May import: `election`, `model`, `sample`, `numeric`.
@@ -13,10 +14,10 @@ pub mod summary;
 
 use crate::election::country::Layout;
 use crate::election::outcome::{self, Record};
-use crate::election::trial::Simulator;
+use crate::election::sampler::Sampler;
 use crate::engine::summary::Accumulator;
 use crate::model::Model;
-use crate::sample::exact::SamplerKind;
+use crate::sample::kind::SamplerKind;
 use crate::sample::rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -63,7 +64,7 @@ pub fn simulate_batch_with(
     count: u64,
     kind: SamplerKind,
 ) -> Vec<Record> {
-    let mut sim = Simulator::new(model, layout).with_sampler(kind);
+    let mut sim = Sampler::new(model, layout, kind);
     (0..count)
         .map(|i| {
             let mut rng = trial_rng(seed, b * BATCH + i);
@@ -78,58 +79,6 @@ pub fn simulate_batch_with(
 pub static STOP: AtomicBool = AtomicBool::new(false);
 /// Stop once this many trials are done (for testing interrupted runs; u64::MAX = never).
 pub static STOP_AFTER: AtomicU64 = AtomicU64::new(u64::MAX);
-
-/// Everything a run has accumulated: enough to report, or to continue exactly where it stopped.
-/// Trials are folded in trial order, so restoring this and carrying on performs the very same
-/// arithmetic as an uninterrupted run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct State {
-    /// The first trial folded in (0, except in a shard of a run).
-    #[serde(default)]
-    pub first: u64,
-    /// One past the last trial folded in: the state holds trials [first, done), whole batches.
-    pub done: u64,
-    pub acc: Accumulator,
-    /// The inverse question's extra running sums.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inverse: Option<crate::question::inverse::InverseState>,
-}
-
-impl State {
-    /// No trials yet, starting at trial `first`.
-    pub fn new(model: &Model, first: u64) -> State {
-        State {
-            first,
-            done: first,
-            acc: Accumulator::new(model),
-            inverse: None,
-        }
-    }
-
-    /// Adds the trials of `next`, which must start where these end. Sums are exact, so the
-    /// result is the state of one run over both ranges, to the bit.
-    pub fn merge(&mut self, next: &State) -> Result<(), String> {
-        if next.first != self.done {
-            return Err(format!(
-                "trials [{}, {}) do not continue trials [{}, {})",
-                next.first, next.done, self.first, self.done
-            ));
-        }
-        if !self.acc.compatible(&next.acc) {
-            return Err("the accumulated quantities differ (parties, focus or threshold)".into());
-        }
-        self.acc.merge(&next.acc);
-        match (&mut self.inverse, &next.inverse) {
-            (Some(a), Some(b)) => a.merge(b),
-            (a @ None, Some(b)) if self.first == self.done => *a = Some(b.clone()),
-            (_, None) if next.first == next.done => {}
-            (None, None) => {}
-            _ => return Err("one part is an inverse run, the other a forward run".into()),
-        }
-        self.done = next.done;
-        Ok(())
-    }
-}
 
 /// Runs trials [start, end) in batches of `BATCH` on `threads` threads: `simulate(b, count)`
 /// gives the items of batch `b` in trial order, and `fold` receives every item in trial order.
@@ -178,69 +127,30 @@ pub fn run_batches<T: Send>(
 
 /// Runs the forward question for `plan` and returns the accumulator.
 pub fn run(model: &Model, plan: &Plan, progress: impl FnMut(u64)) -> Accumulator {
-    let mut state = State::new(model, 0);
-    run_forward(model, plan, &mut state, plan.trials, progress);
-    state.acc
+    let mut acc = Accumulator::new(model);
+    run_forward(model, plan, &mut acc, 0, plan.trials, progress);
+    acc
 }
 
-/// Continues the forward question from `state` up to trial `end` (or until stopped).
-fn run_forward(model: &Model, plan: &Plan, state: &mut State, end: u64, progress: impl FnMut(u64)) {
+/// Continues the forward question: folds trials [start, end) into `acc` (or until stopped) and
+/// returns one past the last trial done.
+pub fn run_forward(
+    model: &Model,
+    plan: &Plan,
+    acc: &mut Accumulator,
+    start: u64,
+    end: u64,
+    progress: impl FnMut(u64),
+) -> u64 {
     let layout = Layout::draw(model, plan.seed);
-    let acc = &mut state.acc;
-    state.done = run_batches(
+    run_batches(
         plan.threads,
-        state.done,
+        start,
         end,
         |b, count| simulate_batch_with(model, &layout, plan.seed, b, count, plan.sampler),
         |r| acc.add(&r),
         progress,
-    );
-}
-
-/// What a run estimated: the per-party results, for the inverse question the posterior of the
-/// unknowns and its diagnostics, and the state to resume from if it stopped early.
-pub struct Estimated {
-    pub inverse: Option<crate::question::inverse::InverseSummary>,
-    pub state: State,
-}
-
-/// Answers the scenario's question: the inverse one if it has observations, else the forward
-/// one. Starts from `resume` (a saved `State`) if given. `progress(done)` counts trials.
-pub fn estimate(
-    model: &Model,
-    plan: &Plan,
-    resume: Option<State>,
-    progress: impl FnMut(u64),
-) -> Estimated {
-    let state = resume.unwrap_or_else(|| State::new(model, 0));
-    estimate_until(model, plan, state, plan.trials, progress)
-}
-
-/// `estimate` for the trials from `state.done` up to `end` only (a shard of the run).
-pub fn estimate_until(
-    model: &Model,
-    plan: &Plan,
-    mut state: State,
-    end: u64,
-    progress: impl FnMut(u64),
-) -> Estimated {
-    match &model.inverse {
-        None => run_forward(model, plan, &mut state, end, progress),
-        Some(_) => crate::question::inverse::run_from(model, plan, &mut state, end, progress),
-    }
-    Estimated {
-        inverse: summarize(model, &state),
-        state,
-    }
-}
-
-/// The inverse question's posteriors and diagnostics for the trials in `state` (None for a
-/// forward scenario).
-pub fn summarize(model: &Model, state: &State) -> Option<crate::question::inverse::InverseSummary> {
-    model
-        .inverse
-        .as_ref()
-        .map(|_| crate::question::inverse::summarize(model, state))
+    )
 }
 
 /// Shard `index` of `count` (1-based, as `--shard 2/8` writes it): one machine's share of a run.

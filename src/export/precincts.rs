@@ -7,11 +7,12 @@
 //! analysts use to spot irregular counts (Klimek, Yegorov, Hanel and Thurner, PNAS 2012).
 
 use crate::election::country::Layout;
-use crate::election::trial::{Draw, Simulator};
+use crate::election::draw::Draw;
+use crate::election::trial::Simulator;
 use crate::engine;
 use crate::export::plot::{self, Histogram2d, PlotError};
 use crate::model::Model;
-use crate::sample::exact::SamplerKind;
+use crate::sample::kind::SamplerKind;
 
 /// One precinct of one simulated election. Vote vectors hold the parties then spoiled ballots.
 #[derive(Debug, Clone, PartialEq)]

@@ -64,7 +64,7 @@ impl Provenance {
             recount_version: crate::VERSION.to_string(),
             sampler_version: crate::SAMPLER_VERSION,
             // Exact unless `run` or `sweep` overwrites it for `--sampler fast`.
-            sampler: crate::sample::exact::SamplerKind::Exact.name().to_string(),
+            sampler: crate::sample::kind::SamplerKind::Exact.name().to_string(),
             generator: crate::sample::rng::GENERATOR.to_string(),
             scenario: ScenarioInfo {
                 name: loaded.name.clone(),
@@ -223,7 +223,7 @@ pub fn to_table(report: &RunReport) -> String {
     }
     // The exact samplers are the default and go unsaid; approximate ones are said where the
     // reader looks, not only in the file name.
-    let samplers = if report.provenance.sampler == crate::sample::exact::SamplerKind::Exact.name() {
+    let samplers = if report.provenance.sampler == crate::sample::kind::SamplerKind::Exact.name() {
         String::new()
     } else {
         format!(", {} (approximate) samplers", report.provenance.sampler)

@@ -1,14 +1,15 @@
 //! Finding, reading and validating scenario files.
 //!
-//! A scenario argument is either a path to a JSON file or a name looked up in the scenario
-//! directory: `$RECOUNT_SCENARIOS`, else `./scenarios`, else the `scenarios/` folder of the source
-//! tree recount was built from.
+//! A scenario argument is either a path to a JSON file or a name: looked up in
+//! `$RECOUNT_SCENARIOS` when that is set, else among the named scenarios built into the binary
+//! (the `scenarios/` folder of the source tree it was built from, embedded by `build.rs`), so an
+//! installed `recount` needs no source checkout.
 
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::model::scenario::Scenario;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A scenario read from disk and validated.
 #[derive(Debug, Clone)]
@@ -24,21 +25,27 @@ pub struct Loaded {
     pub hash: String,
 }
 
-/// The folder named scenarios are looked up in.
-pub fn scenario_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("RECOUNT_SCENARIOS") {
-        return PathBuf::from(dir);
-    }
-    let local = PathBuf::from("scenarios");
-    if local.is_dir() {
-        return local;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+/// The named scenarios built into the binary: (name, JSON text), sorted by name.
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/named.rs"));
+}
+
+/// Where a scenario's text comes from.
+enum Source {
+    File(PathBuf),
+    BuiltIn(&'static str),
+}
+
+/// The folder named scenarios are looked up in instead of the built-in ones, if set.
+fn scenario_dir() -> Option<PathBuf> {
+    std::env::var_os("RECOUNT_SCENARIOS").map(PathBuf::from)
 }
 
 /// The named scenarios, sorted by name.
 pub fn list_names() -> Result<Vec<String>> {
-    let dir = scenario_dir();
+    let Some(dir) = scenario_dir() else {
+        return Ok(builtin::NAMED.iter().map(|(n, _)| n.to_string()).collect());
+    };
     let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
@@ -50,15 +57,24 @@ pub fn list_names() -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Resolves a name or path to a file.
-pub fn resolve(arg: &str) -> Result<PathBuf> {
+/// Resolves a name or path to a file or a built-in scenario.
+fn resolve(arg: &str) -> Result<Source> {
     let as_path = PathBuf::from(arg);
     if as_path.is_file() {
-        return Ok(as_path);
+        return Ok(Source::File(as_path));
     }
-    let named = scenario_dir().join(format!("{arg}.json"));
-    if named.is_file() {
-        return Ok(named);
+    match scenario_dir() {
+        Some(dir) => {
+            let named = dir.join(format!("{arg}.json"));
+            if named.is_file() {
+                return Ok(Source::File(named));
+            }
+        }
+        None => {
+            if let Some((_, text)) = builtin::NAMED.iter().find(|(n, _)| *n == arg) {
+                return Ok(Source::BuiltIn(text));
+            }
+        }
     }
     let known = list_names().unwrap_or_default();
     Err(Error::Usage(format!(
@@ -73,8 +89,14 @@ pub fn resolve(arg: &str) -> Result<PathBuf> {
 
 /// Reads, parses and validates a scenario by name or path.
 pub fn load(arg: &str) -> Result<Loaded> {
-    let path = resolve(arg)?;
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let (path, text) = match resolve(arg)? {
+        Source::File(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            (path, text)
+        }
+        // Named as in the source tree, where a user finds it to copy.
+        Source::BuiltIn(text) => (PathBuf::from(format!("scenarios/{arg}.json")), text.into()),
+    };
     let scenario = parse(&text).map_err(|message| Error::Scenario {
         file: path.display().to_string(),
         message,

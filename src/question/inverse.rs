@@ -15,8 +15,10 @@
 //! same as plain ABC's (a test checks this on a small case), with far more effective samples.
 
 use crate::election::country::Layout;
+use crate::election::draw::Draw;
 use crate::election::outcome::{self, Record};
-use crate::election::trial::{Draw, Simulator};
+use crate::election::sampler::Sampler;
+use crate::election::trial::Simulator;
 use crate::engine::summary::Accumulator;
 use crate::engine::{self, Plan};
 use crate::model::scenario::ProposalKind;
@@ -26,7 +28,7 @@ use crate::numeric::stats::{Distribution, Summary};
 use crate::question::mean_field::{self, Groups};
 use crate::question::observe::{self, Observer};
 use crate::question::params::{ObsDraw, Space, log_density};
-use crate::sample::exact::SamplerKind;
+use crate::sample::kind::SamplerKind;
 use crate::sample::rng::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +84,11 @@ pub struct InverseState {
 }
 
 impl InverseState {
+    /// No trials yet, for `model`'s unknowns.
+    pub fn for_model(model: &Model) -> InverseState {
+        InverseState::new(&Space::new(model))
+    }
+
     fn new(space: &Space) -> InverseState {
         InverseState {
             posteriors: space
@@ -107,30 +114,30 @@ impl InverseState {
 
 /// Runs the inverse question.
 pub fn run(model: &Model, plan: &Plan, progress: impl FnMut(u64)) -> (Accumulator, InverseSummary) {
-    let mut state = engine::State::new(model, 0);
-    run_from(model, plan, &mut state, plan.trials, progress);
-    let summary = summarize(model, &state);
-    (state.acc, summary)
+    let mut acc = Accumulator::new(model);
+    let mut inv = InverseState::for_model(model);
+    run_from(model, plan, &mut acc, &mut inv, 0, plan.trials, progress);
+    let summary = summarize(model, &acc, Some(&inv));
+    (acc, summary)
 }
 
-/// Continues the inverse question from `state` up to trial `end` (or until stopped).
+/// Continues the inverse question: folds trials [start, end) into `acc` and `inv_state` (or
+/// until stopped) and returns one past the last trial done.
 pub fn run_from(
     model: &Model,
     plan: &Plan,
-    state: &mut engine::State,
+    acc: &mut Accumulator,
+    inv_state: &mut InverseState,
+    start: u64,
     end: u64,
     progress: impl FnMut(u64),
-) {
+) -> u64 {
     with_context(model, plan, |ctx| {
-        let inv_state = state
-            .inverse
-            .get_or_insert_with(|| InverseState::new(ctx.space));
-        let acc = &mut state.acc;
         let posteriors = &mut inv_state.posteriors;
         let within = &mut inv_state.within;
-        state.done = engine::run_batches(
+        engine::run_batches(
             plan.threads,
-            state.done,
+            start,
             end,
             |b, count| ctx.batch(plan.seed, b, count),
             |w| {
@@ -141,7 +148,7 @@ pub fn run_from(
                 *within += w.within as u64;
             },
             progress,
-        );
+        )
     })
 }
 
@@ -167,16 +174,19 @@ pub fn weighted_batch(model: &Model, plan: &Plan, b: u64, count: u64) -> Vec<Rec
     })
 }
 
-/// The posteriors and diagnostics of the trials in `state`.
-pub fn summarize(model: &Model, state: &engine::State) -> InverseSummary {
+/// The posteriors and diagnostics of the trials in `acc` and `inv_state` (None: no trials yet).
+pub fn summarize(
+    model: &Model,
+    acc: &Accumulator,
+    inv_state: Option<&InverseState>,
+) -> InverseSummary {
     let inv = model
         .inverse
         .as_ref()
         .expect("inverse run of a model with observations");
     let space = Space::new(model);
-    let acc = &state.acc;
     let empty;
-    let inv_state = match &state.inverse {
+    let inv_state = match inv_state {
         Some(s) => s,
         None => {
             empty = InverseState::new(&space);
@@ -305,12 +315,12 @@ impl Context<'_> {
     /// Simulates and weights the `count` trials of batch `b`, each from its own stream (as in
     /// the forward question, so sweeps share random numbers between points).
     fn batch(&self, seed: u64, b: u64, count: u64) -> Vec<Weighted> {
-        let mut sim = Simulator::new(self.model, self.layout).with_sampler(self.sampler);
+        let mut sim = Sampler::new(self.model, self.layout, self.sampler);
         let mut observer = Observer::new(self.inv, self.layout);
         (0..count)
             .map(|i| {
                 let mut rng = engine::trial_rng(seed, b * engine::BATCH + i);
-                let (draw, obs, log_ratio) = self.propose(&sim, &mut rng);
+                let (draw, obs, log_ratio) = self.propose(sim.simulator(), &mut rng);
                 let mut theta = vec![0.0; self.space.len()];
                 self.space.read(&draw, &obs, &mut theta);
                 if log_ratio == f64::NEG_INFINITY {
@@ -325,7 +335,7 @@ impl Context<'_> {
                 }
                 let totals = sim.run(&mut rng, &draw);
                 let mut record = outcome::record(self.model, self.layout.len(), &draw, &totals);
-                let m = observer.irregular_in_sample(&mut rng, &sim.irregular);
+                let m = observer.irregular_in_sample(&mut rng, sim.irregular());
                 let l_obs = observer.assessment_likelihood(m, obs.sensitivity, obs.false_positive);
                 let l_exit =
                     observe::exit_poll_likelihood(self.inv, &record.true_share, obs.exit_bias);
@@ -476,8 +486,8 @@ fn draw_obs(inv: &InverseModel, rng: &mut Rng) -> ObsDraw {
     }
 }
 
-fn empty_totals() -> crate::election::trial::Totals {
-    crate::election::trial::Totals {
+fn empty_totals() -> crate::election::draw::Totals {
+    crate::election::draw::Totals {
         true_votes: [0; crate::model::MAX_CATEGORIES],
         reported_votes: [0; crate::model::MAX_CATEGORIES],
         registered: 0,

@@ -7,7 +7,8 @@
 //! question uses this to aim its proposals (see `inverse`); a test checks it against simulation.
 
 use crate::election::country::Layout;
-use crate::election::trial::{Draw, regional_means};
+use crate::election::draw::Draw;
+use crate::election::trial::regional_means;
 use crate::model::{MAX_CATEGORIES, MAX_PARTIES, Model};
 
 /// Registered voters per region and precinct kind (index urban * 2 + evoting).

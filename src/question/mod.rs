@@ -4,6 +4,7 @@
 //!
 //! May import: `engine`, `election`, `model`, `sample`, `numeric`, `error`.
 
+pub mod answer;
 pub mod inverse;
 pub mod mean_field;
 pub mod observe;

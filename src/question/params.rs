@@ -5,7 +5,7 @@
 //! intensity, the observers' assessment rates and the exit polls' bias. Coordinates map onto the
 //! engine's `Draw` and the observation model's `ObsDraw`.
 
-use crate::election::trial::Draw;
+use crate::election::draw::Draw;
 use crate::model::Model;
 use crate::model::prior::Dist;
 use crate::numeric::math;

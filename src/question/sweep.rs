@@ -3,18 +3,19 @@
 //! A swept number is named by its dotted path in the scenario's JSON (`threshold`,
 //! `irregularities.prevalence`, `irregularities.transfer.intensity.beta[0]`,
 //! `regions[15].turnout`). Each point is the scenario with that number replaced, re-validated by
-//! `Loaded::new` exactly as if it had been read from a file, and run by `engine::estimate` with the
+//! `Loaded::new` exactly as if it had been read from a file, and run by `answer::estimate` with the
 //! same seed as every other point: common random numbers (see `docs/sweeps.md`). Nothing here
-//! knows about clap or the terminal; `commands` does the printing and `curve`/`plot` the
+//! knows about the command line or the terminal; `commands` does the printing and `curve`/`plot` the
 //! exporting.
 
+use crate::engine::Plan;
 use crate::engine::summary::Results;
-use crate::engine::{self, Plan};
 use crate::error::{Error, Result};
 use crate::model::load::Loaded;
 use crate::numeric::math;
 use crate::numeric::stats::Estimate;
-use crate::sample::exact::SamplerKind;
+use crate::question::answer;
+use crate::sample::kind::SamplerKind;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -599,7 +600,7 @@ pub fn run(spec: &Spec, base: &Loaded, mut progress: impl FnMut(u64)) -> Result<
     for (i, (x, y, loaded)) in prepared.into_iter().enumerate() {
         let offset = i as u64 * spec.trials;
         // `estimate` answers the inverse question for scenarios with observations.
-        let est = engine::estimate(&loaded.model, &plan, None, |done| progress(offset + done));
+        let est = answer::estimate(&loaded.model, &plan, None, |done| progress(offset + done));
         points.push(Point {
             value: x,
             value2: y,
@@ -612,7 +613,7 @@ pub fn run(spec: &Spec, base: &Loaded, mut progress: impl FnMut(u64)) -> Result<
 }
 
 /// The measures a sweep reports for every party and for the focus parties together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
     /// P(true share >= threshold).

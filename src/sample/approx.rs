@@ -1,4 +1,4 @@
-//! Moment-preserving approximations for `--sampler fast` (`SamplerKind::Fast`).
+//! Moment-preserving approximations for `--sampler fast` .
 //!
 //! National totals sum thousands of precincts, so what carries through to the headline
 //! probabilities is each precinct count's mean and variance (and covariances), not the shape of
@@ -10,8 +10,7 @@
 
 use crate::numeric::math;
 use crate::sample::exact::{
-    Gamma, SamplerKind, binomial_outlined, count_f64, dirichlet_multinomial_rest, trunc_count,
-    uniform,
+    Binomial, Gamma, binomial_outlined, count_f64, dirichlet_multinomial_rest, trunc_count, uniform,
 };
 use crate::sample::rng::Rng;
 use crate::sample::ziggurat::standard_normal;
@@ -40,7 +39,7 @@ fn log_grid() -> &'static [(f64, f64)] {
     })
 }
 
-/// Beta(a, b) for `SamplerKind::Fast` by inversion of a tabulated quantile function: the
+/// Beta(a, b) for `--sampler fast` by inversion of a tabulated quantile function: the
 /// quantiles at u = k / 1024, linearly interpolated. Every cell between two tabulated quantiles
 /// keeps its exact probability 1/1024 (only the law inside a cell becomes uniform; the two end
 /// cells are placed to keep their conditional means), so the mean is the Beta's to 1e-4 of its
@@ -172,6 +171,16 @@ impl BetaTable {
 /// and spread). Smaller variances are drawn exactly.
 pub const FAST_MIN_VARIANCE: f64 = 9.0;
 
+/// The fast binomial ([`binomial_fast`]), for the multinomials of `exact` compiled for it.
+pub struct Fast;
+
+impl Binomial for Fast {
+    #[inline]
+    fn binomial(rng: &mut Rng, n: u64, p: f64) -> u64 {
+        binomial_fast(rng, n, p)
+    }
+}
+
 /// Approximate Binomial(n, p): a rounded, clamped normal when n p (1 - p) >= FAST_MIN_VARIANCE,
 /// else a dithered uniform (`dithered_uniform`) where its support fits in [0, n], else the exact
 /// sampler (out of line, so the common cases stay small where they are inlined).
@@ -290,7 +299,7 @@ pub fn split_spikes(
     (n_spikes, n_rest)
 }
 
-/// Approximate Dirichlet-multinomial(n, alpha) for `SamplerKind::Fast`, with the exact mean and,
+/// Approximate Dirichlet-multinomial(n, alpha) for `--sampler fast`, with the exact mean and,
 /// but for the small covariances between two spike categories, the exact covariance.
 ///
 /// The spike categories get a two-point share (`SpikeShare`: the Dirichlet share's mean and
@@ -315,16 +324,7 @@ pub fn dirichlet_multinomial_fast(
     out: &mut [u64],
 ) {
     let left = spike_counts(rng, n, spikes, out);
-    dirichlet_multinomial_rest(
-        rng,
-        SamplerKind::Fast,
-        left,
-        gammas,
-        alpha,
-        order,
-        weights,
-        out,
-    );
+    dirichlet_multinomial_rest::<Fast>(rng, left, gammas, alpha, order, weights, out);
 }
 
 /// The fewest precincts a stick-breaking `BetaTable` must serve in a trial to be built (`trial`):
@@ -430,8 +430,8 @@ pub fn multinomial_shares(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::exact::binomial_with;
     use crate::sample::exact::tests::{check_mean, moments};
+    use crate::sample::kind::{SamplerKind, binomial_with};
     use crate::sample::rng::stream;
 
     #[test]

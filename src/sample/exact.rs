@@ -5,8 +5,7 @@
 //! Poisson shortcut): Marsaglia-Tsang for the gamma (with its constants precomputed in [`Gamma`]
 //! where the shape repeats), inversion from zero for binomials with small means and Hoermann's BTRD
 //! (transformed rejection) for larger ones, and conditional binomials for the multinomial.
-//! `SamplerKind` switches the engine to the moment-preserving approximations of `approx`
-//! (`--sampler fast`).
+//! The approximations behind `--sampler fast` are in `approx`; `kind` names the three samplers.
 
 use crate::numeric::math;
 use crate::sample::rng::Rng;
@@ -173,53 +172,19 @@ pub fn beta_mean(rng: &mut Rng, mean: f64, concentration: f64) -> f64 {
 /// 12 to 14 (with (1 - p)^n by squaring or by exp/log1p), BTRD above.
 const BTRD_MIN_MEAN: f64 = 12.0;
 
-/// Which samplers the engine uses. `Exact` (the default) draws every distribution exactly. `Fast`
-/// makes moment-preserving approximations: binomials with a large variance
-/// (n p (1 - p) >= `FAST_MIN_VARIANCE`) come from a normal, rounded to the nearest integer and
-/// clamped to [0, n], smaller ones from a dithered uniform with the exact mean and variance where
-/// its support fits in [0, n] (`binomial_fast`), in each precinct's Dirichlet-multinomial the
-/// categories with a Dirichlet parameter below 2 get a two-point share with the Dirichlet share's
-/// mean and variance (`dirichlet_multinomial_fast`), the turnout Beta is inverted from a quantile
-/// table (`BetaTable`), and the mechanisms' per-precinct intensity Betas become two-point
-/// intensities (`mechanism`). National totals sum thousands of precincts, so only the
-/// precinct counts' means and covariances carry through to the headline probabilities
-/// (tests/fast_sampler.rs checks them for every named scenario). `Pooled` draws every precinct's
-/// turnout, shares and irregularities as `Fast` does, but not its ballot counts: their binomial
-/// noise is pooled over the trial (`pooled`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum SamplerKind {
-    #[default]
-    Exact,
-    Fast,
-    Pooled,
+/// A binomial sampler chosen at compile time, so the multinomials below are compiled once per
+/// sampler with no branch on it: [`Exact`] here, `approx::Fast` for the fast samplers.
+pub trait Binomial {
+    fn binomial(rng: &mut Rng, n: u64, p: f64) -> u64;
 }
 
-impl SamplerKind {
-    /// The name recorded in outputs and accepted by `--sampler`.
-    pub fn name(self) -> &'static str {
-        match self {
-            SamplerKind::Exact => "exact",
-            SamplerKind::Fast => "fast",
-            SamplerKind::Pooled => "pooled",
-        }
-    }
+/// The exact binomial ([`binomial`]).
+pub struct Exact;
 
-    /// The samplers a precinct's draws use: `Pooled` draws what it draws as `Fast` does.
-    pub fn base(self) -> SamplerKind {
-        match self {
-            SamplerKind::Pooled => SamplerKind::Fast,
-            k => k,
-        }
-    }
-}
-
-/// Binomial(n, p) with the given sampler kind.
-#[inline]
-pub fn binomial_with(rng: &mut Rng, kind: SamplerKind, n: u64, p: f64) -> u64 {
-    match kind {
-        SamplerKind::Exact => binomial(rng, n, p),
-        SamplerKind::Fast | SamplerKind::Pooled => crate::sample::approx::binomial_fast(rng, n, p),
+impl Binomial for Exact {
+    #[inline]
+    fn binomial(rng: &mut Rng, n: u64, p: f64) -> u64 {
+        binomial(rng, n, p)
     }
 }
 
@@ -504,14 +469,13 @@ pub fn dirichlet_weights(rng: &mut Rng, gammas: &[Gamma], out: &mut [f64]) -> f6
 /// ballots are left.
 #[inline]
 pub fn multinomial(rng: &mut Rng, n: u64, p: &[f64], order: &[usize], out: &mut [u64]) {
-    multinomial_with(rng, SamplerKind::Exact, n, p, order, out)
+    multinomial_with::<Exact>(rng, n, p, order, out)
 }
 
-/// `multinomial` with the given sampler kind for its binomials.
+/// `multinomial` with the binomials of `B`.
 #[inline]
-pub fn multinomial_with(
+pub fn multinomial_with<B: Binomial>(
     rng: &mut Rng,
-    kind: SamplerKind,
     n: u64,
     p: &[f64],
     order: &[usize],
@@ -524,7 +488,7 @@ pub fn multinomial_with(
     let mut mass: f64 = rest.iter().map(|&i| p[i]).sum();
     let total = mass + p[largest];
     let mut left = if total > 0.0 {
-        binomial_with(rng, kind, n, mass / total)
+        B::binomial(rng, n, mass / total)
     } else {
         0
     };
@@ -537,7 +501,7 @@ pub fn multinomial_with(
             return;
         }
         let k = if mass > 0.0 {
-            binomial_with(rng, kind, left, p[i] / mass)
+            B::binomial(rng, left, p[i] / mass)
         } else {
             0
         };
@@ -675,16 +639,7 @@ pub fn dirichlet_multinomial_exact(
         out[i] = k;
         left -= k;
     }
-    dirichlet_multinomial_rest(
-        rng,
-        SamplerKind::Exact,
-        left,
-        gammas,
-        alpha,
-        order,
-        weights,
-        out,
-    );
+    dirichlet_multinomial_rest::<Exact>(rng, left, gammas, alpha, order, weights, out);
 }
 
 /// The last step of both Dirichlet-multinomials (`dirichlet_multinomial_exact` and
@@ -692,9 +647,8 @@ pub fn dirichlet_multinomial_exact(
 /// independent gammas (unnormalised Dirichlet weights) and conditional binomials.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub fn dirichlet_multinomial_rest(
+pub fn dirichlet_multinomial_rest<B: Binomial>(
     rng: &mut Rng,
-    kind: SamplerKind,
     left: u64,
     gammas: &[Gamma],
     alpha: &[f64],
@@ -709,7 +663,7 @@ pub fn dirichlet_multinomial_rest(
     }
     // All gammas underflowed (only possible with tiny shapes): use the mean shares.
     let w = if total > 0.0 { &*weights } else { alpha };
-    multinomial_with(rng, kind, left, w, order, out);
+    multinomial_with::<B>(rng, left, w, order, out);
 }
 
 #[cfg(test)]

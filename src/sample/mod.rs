@@ -7,5 +7,6 @@
 pub mod alias;
 pub mod approx;
 pub mod exact;
+pub mod kind;
 pub mod rng;
 pub mod ziggurat;

@@ -195,7 +195,7 @@ pub fn results(loaded: &Loaded, trials: u64, seed: u64, threads: usize) -> Resul
         trials,
         seed,
         threads,
-        sampler: recount::sample::exact::SamplerKind::Exact,
+        sampler: recount::sample::kind::SamplerKind::Exact,
     };
     engine::run(&loaded.model, &plan, |_| {}).results(&loaded.model)
 }

@@ -7,7 +7,7 @@
 
 use super::{Act, Acting, Plan};
 use crate::numeric::math::keep;
-use crate::sample::exact::SamplerKind;
+use crate::sample::kind::SamplerKind;
 
 impl Acting<'_> {
     /// What `apply` does to a precinct's expected counts `e` (`pooled`): the mean of the counts
@@ -290,7 +290,7 @@ fn miscount_shrink(valid: f64, c: f64, exp_neg_c: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::election::trial::Draw;
+    use crate::election::draw::Draw;
     use crate::sample::exact::uniform;
     use crate::sample::rng::stream;
 

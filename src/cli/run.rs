@@ -1,95 +1,20 @@
-//! The commands behind the command line: each takes parsed arguments, does its work through the
-//! library and writes to stdout; errors come back to `main`, which prints them and exits.
+//! `recount run`: one scenario's question answered, printed and saved (with `--resume` and
+//! `--shard`), after checking that it fits in time and memory.
 
-use crate::cli::args::{Cli, Command, MergeArgs, RunArgs};
+use crate::cli::args::RunArgs;
+use crate::cli::saved::read_saved;
+use crate::cli::terminal::emit;
 use crate::engine::{self, Plan};
 use crate::error::{Error, Result};
 use crate::export::run::{self, RunReport, Timing};
 use crate::export::write::write_atomic;
 use crate::model::load::{self, Loaded};
-use crate::sample::exact::SamplerKind;
+use crate::question::answer;
+use crate::sample::kind::SamplerKind;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::Write;
 use std::time::Instant;
 
-/// Runs a parsed command line.
-pub fn main(cli: Cli) -> Result<()> {
-    match cli.command {
-        Command::Run(args) => run(&args),
-        Command::Merge(args) => merge(&args),
-        Command::List => list(),
-        Command::Show { scenario, json } => show(&scenario, json),
-        Command::Validate { scenarios } => validate(&scenarios),
-        Command::Schema => emit(&crate::model::scenario::json_schema()),
-        Command::Sweep(args) => crate::cli::commands::sweep(&args),
-        Command::Precincts(args) => crate::cli::commands::precincts(&args),
-        Command::Report(args) => crate::cli::commands::report(&args),
-    }
-}
-
-/// Writes to stdout; a closed pipe (`recount list | head`) is not an error.
-pub(crate) fn emit(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
-        _ => Ok(()),
-    }
-}
-
-fn list() -> Result<()> {
-    let mut text = String::new();
-    for name in load::list_names()? {
-        match load::load(&name) {
-            Ok(l) => text.push_str(&format!("{name:<18} {}\n", l.scenario.question)),
-            Err(e) => text.push_str(&format!("{name:<18} INVALID: {e}\n")),
-        }
-    }
-    emit(&text)
-}
-
-fn validate(names: &[String]) -> Result<()> {
-    let mut text = String::new();
-    for name in names {
-        let l = load::load(name)?;
-        text.push_str(&format!(
-            "{}: valid ({} parties, {} regions, {} precincts, hash {})\n",
-            l.path.display(),
-            l.model.n_parties(),
-            l.model.regions.len(),
-            l.model.n_precincts(),
-            l.hash
-        ));
-    }
-    emit(&text)
-}
-
-fn show(name: &str, json: bool) -> Result<()> {
-    let l = load::load(name)?;
-    if json {
-        let mut s = serde_json::to_string_pretty(&l.scenario).expect("serialises");
-        s.push('\n');
-        return emit(&s);
-    }
-    let mut text = format!(
-        "{} — {}\nfile: {}  hash: {}\n\n{}\n\n{}\n\nEvery number and its source:\n",
-        l.name,
-        l.scenario.title,
-        l.path.display(),
-        l.hash,
-        l.scenario.question,
-        l.scenario.description
-    );
-    let value = serde_json::to_value(&l.scenario).expect("serialises");
-    for [path, what, source] in crate::model::scenario::sourced_numbers(&value) {
-        text.push_str(&format!("  {path}: {what}\n"));
-        if !source.is_empty() {
-            text.push_str(&format!("      source: {source}\n"));
-        }
-    }
-    emit(&text)
-}
-
-fn run(args: &RunArgs) -> Result<()> {
+pub(crate) fn run(args: &RunArgs) -> Result<()> {
     let loaded = load::load(&args.scenario)?;
     let resume = args
         .resume
@@ -125,7 +50,7 @@ fn run(args: &RunArgs) -> Result<()> {
         (None, s) => s,
     };
     if let Some(r) = &resume {
-        if r.sampler != args.sampler.name() {
+        if r.sampler != crate::sample::kind::SamplerKind::from(args.sampler).name() {
             return Err(Error::Usage(format!(
                 "the run being resumed used --sampler {}; resume it with the same sampler",
                 r.sampler
@@ -171,7 +96,7 @@ fn run(args: &RunArgs) -> Result<()> {
         &loaded,
         range.end - range.start,
         threads,
-        args.sampler,
+        crate::sample::kind::SamplerKind::from(args.sampler),
         args.quiet,
     )?;
     if let Some(n) = args.stop_after {
@@ -185,17 +110,21 @@ fn run(args: &RunArgs) -> Result<()> {
     });
     let state = resume
         .map(|r| r.state)
-        .unwrap_or_else(|| engine::State::new(&loaded.model, range.start));
+        .unwrap_or_else(|| answer::State::new(&loaded.model, range.start));
     let job = Job {
         trials,
         seed,
         threads,
         quiet: args.quiet,
-        sampler: args.sampler,
+        sampler: crate::sample::kind::SamplerKind::from(args.sampler),
     };
     let (mut report, state) = simulate_range(&loaded, &job, state, range.end)?;
     let dir = args.out.join(&loaded.name);
-    let base = result_base(seed, trials, args.sampler);
+    let base = result_base(
+        seed,
+        trials,
+        crate::sample::kind::SamplerKind::from(args.sampler),
+    );
     let stopped = state.done < range.end;
     if let Some(s) = shard {
         report.partial = Some(run::PartialInfo {
@@ -269,7 +198,7 @@ fn run(args: &RunArgs) -> Result<()> {
 }
 
 /// The file name of a run's result, without extension: run-<seed>-<trials>[-fast].
-fn result_base(seed: u64, trials: u64, sampler: SamplerKind) -> String {
+pub(crate) fn result_base(seed: u64, trials: u64, sampler: SamplerKind) -> String {
     match sampler {
         SamplerKind::Exact => format!("run-{seed}-{trials}"),
         kind => format!("run-{seed}-{trials}-{}", kind.name()),
@@ -278,7 +207,7 @@ fn result_base(seed: u64, trials: u64, sampler: SamplerKind) -> String {
 
 /// Writes a complete result (JSON with timing, and CSV) under `dir`, never silently replacing a
 /// different result, and prints it (table, or JSON without timing).
-fn write_result(
+pub(crate) fn write_result(
     dir: &std::path::Path,
     base: &str,
     report: &RunReport,
@@ -307,7 +236,7 @@ fn write_result(
 
 /// A partial result (interrupted run, or shard): the report of the trials done, the state to
 /// continue or merge from, and the scenario itself, so that `merge` needs nothing else.
-fn saved_json(report: &RunReport, state: &engine::State, loaded: &Loaded) -> String {
+pub(crate) fn saved_json(report: &RunReport, state: &answer::State, loaded: &Loaded) -> String {
     let mut v = serde_json::to_value(report).expect("a report serialises");
     v["state"] = serde_json::to_value(state).expect("a state serialises");
     v["scenario_content"] = serde_json::to_value(&loaded.scenario).expect("a scenario serialises");
@@ -316,83 +245,8 @@ fn saved_json(report: &RunReport, state: &engine::State, loaded: &Loaded) -> Str
     s
 }
 
-/// What `--resume` and `merge` need from a saved partial result or shard.
-struct Saved {
-    path: std::path::PathBuf,
-    hash: String,
-    sampler: String,
-    trials: u64,
-    seed: u64,
-    shard: Option<engine::Shard>,
-    elapsed: f64,
-    threads: usize,
-    value: serde_json::Value,
-    state: engine::State,
-}
-
-/// Reads a partial-result or shard file and checks it was made by this recount.
-fn read_saved(path: &std::path::Path) -> Result<Saved> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let bad = |why: String| Error::Usage(format!("{}: cannot use it: {why}", path.display()));
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| bad(format!("not a partial result ({e})")))?;
-    if v["sampler_version"] != crate::SAMPLER_VERSION || v["recount_version"] != crate::VERSION {
-        return Err(bad(format!(
-            "it was made by recount {} (sampler {}), this is recount {} (sampler {})",
-            v["recount_version"],
-            v["sampler_version"],
-            crate::VERSION,
-            crate::SAMPLER_VERSION
-        )));
-    }
-    let state: engine::State = serde_json::from_value(v["state"].clone())
-        .map_err(|e| bad(format!("no resumable state in it ({e})")))?;
-    if !state.done.is_multiple_of(engine::BATCH) && state.done != v["trials"] {
-        return Err(bad(format!(
-            "{} trials done is not a whole number of batches",
-            state.done
-        )));
-    }
-    let shard = match v["partial"].get("shard") {
-        None => None,
-        Some(s) => {
-            Some(serde_json::from_value(s.clone()).map_err(|e| bad(format!("bad `shard` ({e})")))?)
-        }
-    };
-    Ok(Saved {
-        path: path.to_path_buf(),
-        hash: v["scenario"]["hash"].as_str().unwrap_or("").to_string(),
-        sampler: v["sampler"].as_str().unwrap_or("exact").to_string(),
-        trials: v["trials"]
-            .as_u64()
-            .ok_or_else(|| bad("no `trials`".into()))?,
-        seed: v["seed"].as_u64().ok_or_else(|| bad("no `seed`".into()))?,
-        shard,
-        elapsed: v["timing"]["elapsed_seconds"].as_f64().unwrap_or(0.0),
-        threads: v["timing"]["threads"].as_u64().unwrap_or(1) as usize,
-        value: v,
-        state,
-    })
-}
-
-impl Saved {
-    /// Refuses to continue a run of other scenario content.
-    fn check_scenario(&self, loaded: &Loaded) -> Result<()> {
-        if self.hash != loaded.hash {
-            return Err(Error::Usage(format!(
-                "{}: cannot resume: it was made from scenario content {} but {} now has {}; results would mix two scenarios",
-                self.path.display(),
-                self.hash,
-                loaded.name,
-                loaded.hash
-            )));
-        }
-        Ok(())
-    }
-}
-
 /// Refuses absurd requests and warns about very long ones before anything runs.
-fn check_size(
+pub(crate) fn check_size(
     loaded: &Loaded,
     trials: u64,
     threads: usize,
@@ -431,13 +285,13 @@ fn check_size(
 /// Bytes a run holds at most, whatever its trial count: the precinct layout (10 bytes a
 /// precinct), per thread a chunk of simulators' buffers (4 batches of up to 20 bytes a precinct,
 /// the inverse question's observers included), and 64 MiB for the accumulators and the rest.
-fn memory_needed(precincts: u64, threads: usize) -> f64 {
+pub(crate) fn memory_needed(precincts: u64, threads: usize) -> f64 {
     let p = precincts as f64;
     10.0 * p + threads as f64 * 4.0 * 20.0 * p + 64.0 * 1024.0 * 1024.0
 }
 
 /// Memory this machine has available now (Linux: MemAvailable in /proc/meminfo), in bytes.
-fn memory_available() -> Option<f64> {
+pub(crate) fn memory_available() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -445,7 +299,7 @@ fn memory_available() -> Option<f64> {
 }
 
 /// Refuses a run that would need more memory than the machine has available, before it starts.
-fn check_memory(need: f64, have: f64) -> Result<()> {
+pub(crate) fn check_memory(need: f64, have: f64) -> Result<()> {
     let gib = |b: f64| b / (1024.0 * 1024.0 * 1024.0);
     if need > have {
         return Err(Error::Usage(format!(
@@ -461,7 +315,12 @@ fn check_memory(need: f64, have: f64) -> Result<()> {
 /// The file stem for a run's results. Rerunning the same scenario content, seed, trials and
 /// versions replaces its files (the figures are identical); anything else never overwrites an
 /// existing result silently: it gets the next free `.2`, `.3`, ... suffix unless `--force`.
-fn output_stem(dir: &std::path::Path, stem: &str, report: &RunReport, force: bool) -> String {
+pub(crate) fn output_stem(
+    dir: &std::path::Path,
+    stem: &str,
+    report: &RunReport,
+    force: bool,
+) -> String {
     let same = |path: &std::path::Path| {
         let Ok(text) = std::fs::read_to_string(path) else {
             return false;
@@ -509,7 +368,7 @@ pub fn simulate(
         quiet,
         sampler: SamplerKind::Exact,
     };
-    simulate_range(loaded, &job, engine::State::new(&loaded.model, 0), trials)
+    simulate_range(loaded, &job, answer::State::new(&loaded.model, 0), trials)
         .map(|(report, _)| report)
 }
 
@@ -518,9 +377,9 @@ pub fn simulate(
 pub fn simulate_range(
     loaded: &Loaded,
     job: &Job,
-    state: engine::State,
+    state: answer::State,
     end: u64,
-) -> Result<(RunReport, engine::State)> {
+) -> Result<(RunReport, answer::State)> {
     let first = state.done;
     let bar = if job.quiet {
         ProgressBar::hidden()
@@ -545,7 +404,7 @@ pub fn simulate_range(
     };
     let offset = state.first;
     bar.set_position(first - offset);
-    let est = engine::estimate_until(&loaded.model, &plan, state, end, |done| {
+    let est = answer::estimate_until(&loaded.model, &plan, state, end, |done| {
         bar.set_position(done - offset)
     });
     bar.finish_and_clear();
@@ -574,172 +433,18 @@ pub fn simulate_range(
 }
 
 /// The report of the trials in `state` (without timing).
-fn report_of(
+pub(crate) fn report_of(
     loaded: &Loaded,
     seed: u64,
     trials: u64,
     sampler: SamplerKind,
-    state: &engine::State,
+    state: &answer::State,
 ) -> RunReport {
     let results = state.acc.results(&loaded.model);
-    let inverse = engine::summarize(&loaded.model, state);
+    let inverse = answer::summarize(&loaded.model, state);
     let mut report = RunReport::new(loaded, seed, trials, results, inverse);
     report.provenance.sampler = sampler.name().to_string();
     report
-}
-
-/// `recount merge`: combines the shard files of one run into the run's result.
-pub fn merge(args: &MergeArgs) -> Result<()> {
-    let mut parts = args
-        .files
-        .iter()
-        .map(|p| read_saved(p))
-        .collect::<Result<Vec<_>>>()?;
-    let first = &parts[0];
-    for p in &parts[1..] {
-        let fields = [
-            ("scenario content", first.hash.clone(), p.hash.clone()),
-            ("seed", first.seed.to_string(), p.seed.to_string()),
-            (
-                "trial count",
-                first.trials.to_string(),
-                p.trials.to_string(),
-            ),
-            ("sampler", first.sampler.clone(), p.sampler.clone()),
-        ];
-        if let Some((what, a, b)) = fields.iter().find(|(_, a, b)| a != b) {
-            return Err(Error::Usage(format!(
-                "{}: its {what} {b} differs from the {what} {a} of {}; only shards of one run \
-                 (same scenario content, seed, trials, sampler and recount version) can be merged",
-                p.path.display(),
-                first.path.display()
-            )));
-        }
-    }
-    let (seed, trials) = (first.seed, first.trials);
-    let sampler =
-        <SamplerKind as clap::ValueEnum>::from_str(&first.sampler, false).map_err(|_| {
-            Error::Usage(format!(
-                "{}: unknown sampler `{}`",
-                first.path.display(),
-                first.sampler
-            ))
-        })?;
-    let loaded = embedded_scenario(first)?;
-    parts.sort_by_key(|p| (p.state.first, p.state.done));
-    let mut state = engine::State::new(&loaded.model, 0);
-    for p in &parts {
-        if p.state.first > state.done {
-            return Err(Error::Usage(missing(&parts, state.done, p.state.first)));
-        }
-        if p.state.first < state.done {
-            let other = parts
-                .iter()
-                .find(|q| {
-                    q.state.first < p.state.done && p.state.first < q.state.done && q.path != p.path
-                })
-                .map_or(String::new(), |q| format!(" and {}", q.path.display()));
-            return Err(Error::Usage(format!(
-                "{}{other} both hold trials from {} on; give each shard once",
-                p.path.display(),
-                p.state.first
-            )));
-        }
-        state
-            .merge(&p.state)
-            .map_err(|e| Error::Usage(format!("{}: {e}", p.path.display())))?;
-    }
-    if state.done < trials {
-        return Err(Error::Usage(missing(&parts, state.done, trials)));
-    }
-    let mut report = report_of(&loaded, seed, trials, sampler, &state);
-    // As if the shards ran at the same time: the longest shard's time, all their threads.
-    let elapsed = parts.iter().map(|p| p.elapsed).fold(0.0, f64::max);
-    report.timing = Some(Timing {
-        elapsed_seconds: elapsed,
-        threads: parts.iter().map(|p| p.threads).sum(),
-        trials_per_second: trials as f64 / elapsed,
-        precinct_trials_per_second: (trials * loaded.model.n_precincts()) as f64 / elapsed,
-    });
-    let dir = args.out.join(&loaded.name);
-    write_result(
-        &dir,
-        &result_base(seed, trials, sampler),
-        &report,
-        args.force,
-        args.json,
-    )
-}
-
-/// Says which trials no file covers, and which shards those were if the files agree on n.
-fn missing(parts: &[Saved], from: u64, to: u64) -> String {
-    let incomplete: Vec<String> = parts
-        .iter()
-        .filter(|p| {
-            // A shard (or a whole run) that did not reach the end of its trials.
-            let end = p
-                .shard
-                .and_then(|s| s.range(p.trials))
-                .map_or(p.trials, |r| r.end);
-            p.state.done < end
-        })
-        .map(|p| {
-            format!(
-                "{} stopped early: continue it with `recount run --resume {}`",
-                p.path.display(),
-                p.path.display()
-            )
-        })
-        .collect();
-    let counts: Vec<u64> = parts
-        .iter()
-        .filter_map(|p| p.shard.map(|s| s.count))
-        .collect();
-    let shards = match counts.first() {
-        Some(&n) if counts.len() == parts.len() && counts.iter().all(|&c| c == n) => {
-            let have: Vec<u64> = parts
-                .iter()
-                .filter_map(|p| p.shard.map(|s| s.index))
-                .collect();
-            let lacking: Vec<String> = (1..=n)
-                .filter(|i| !have.contains(i))
-                .map(|i| format!("{i}/{n}"))
-                .collect();
-            if lacking.is_empty() {
-                String::new()
-            } else {
-                format!(" (shard {} missing)", lacking.join(", "))
-            }
-        }
-        _ => String::new(),
-    };
-    let mut msg =
-        format!("no file holds trials {from} to {to}{shards}; merge needs every shard of the run");
-    for line in incomplete {
-        msg.push_str("\n  ");
-        msg.push_str(&line);
-    }
-    msg
-}
-
-/// The scenario a shard was run on, from its embedded copy; its hash must match the one recorded.
-fn embedded_scenario(saved: &Saved) -> Result<Loaded> {
-    let path = &saved.path;
-    let bad = |why: String| Error::Usage(format!("{}: cannot use it: {why}", path.display()));
-    let scenario = serde_json::from_value(saved.value["scenario_content"].clone())
-        .map_err(|e| bad(format!("no scenario in it ({e})")))?;
-    let name = saved.value["scenario"]["name"]
-        .as_str()
-        .unwrap_or("merged")
-        .to_string();
-    let loaded = Loaded::new(name, path.clone(), scenario)?;
-    if loaded.hash != saved.hash {
-        return Err(bad(format!(
-            "its scenario has hash {} but it records {}; the file was edited",
-            loaded.hash, saved.hash
-        )));
-    }
-    Ok(loaded)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 //! trials, so a sum of about 150 precincts' noise (odihr-43: 9,728 / 64) shapes it well. The
 //! exceptions to exact means, all well under a ballot per precinct: miscount's shrinkage
 //! (1 - c / V)^V is taken at its many-ballot limit e^-c (under c^2 ballots a party, c about
-//! the miscount rate: `mechanism::ByOutcome::expect`), and a rewrite's rounding down is not
+//! the miscount rate: `mechanism::expected::ByOutcome::expect`), and a rewrite's rounding down is not
 //! followed (`mechanism::Acting::expect`). It cannot give precinct counts (`recount precincts`
 //! needs `fast` or `exact`).
 //!
@@ -33,13 +33,16 @@
 //! draws its unknowns from the same laws as `Fast` but from other random numbers: the same seed
 //! gives other (equally valid) trials.
 
-use super::{Draw, Simulator, Totals};
 use crate::election::country::Layout;
-use crate::election::mechanism::{self, ByOutcome, Plan};
+use crate::election::draw::{Draw, Totals};
+use crate::election::mechanism::expected::{self as outcomes, ByOutcome};
+use crate::election::mechanism::{self, Plan};
+use crate::election::trial::{Simulator, region_sticks};
 use crate::model::MAX_CATEGORIES;
 use crate::sample::alias::{self, Alias};
 use crate::sample::approx;
-use crate::sample::exact::{self, SamplerKind, count_f64};
+use crate::sample::exact::{self, count_f64};
+use crate::sample::kind::SamplerKind;
 use crate::sample::rng::Rng;
 use rand::Rng as _;
 
@@ -80,7 +83,7 @@ struct SpikeGroup {
 
 /// What `Pooled` builds per trial and keeps between trials (so the hot loop never allocates).
 #[derive(Default)]
-pub(super) struct Tables {
+pub struct Tables {
     /// Per region, its spike groups in `groups`.
     region_groups: Vec<std::ops::Range<usize>>,
     groups: Vec<SpikeGroup>,
@@ -183,8 +186,8 @@ struct Noisy<const N: usize> {
 /// What the first pass adds up over a trial's precincts.
 struct Sums<const N: usize> {
     /// Expected true counts and electorate, by outcome.
-    by_outcome: [[f64; N]; mechanism::OUTCOMES],
-    registered_by_outcome: [f64; mechanism::OUTCOMES],
+    by_outcome: [[f64; N]; outcomes::OUTCOMES],
+    registered_by_outcome: [f64; outcomes::OUTCOMES],
     irregular_precincts: u64,
     /// The next precinct whose ballot noise is drawn.
     next_noisy: usize,
@@ -292,7 +295,7 @@ impl<const N: usize> FirstPass<'_, N> {
             let e = w.map(|w| n * w);
             let kind = usize::from(l.urban[i]) | usize::from(l.evoting[i]) << 1;
             let outcome = outcomes[kind].sample(words[n_words - 1]);
-            let irregular = outcome > mechanism::HONEST;
+            let irregular = outcome > outcomes::HONEST;
             self.irregular[i] = irregular;
             sums.irregular_precincts += u64::from(irregular);
             // Every precinct is summed by outcome: the true totals, and what the mechanisms
@@ -324,7 +327,7 @@ impl Simulator<'_> {
     /// Region r's stick tables (none where its sticks are drawn from gammas).
     fn region_sticks(&self, r: usize) -> Vec<&approx::BetaTable> {
         let n_rest = self.split[r].1;
-        super::region_sticks(
+        region_sticks(
             self.tabled[r],
             &self.sticks[r][..n_rest.saturating_sub(1)],
             &self.stick_pool,
@@ -351,13 +354,14 @@ impl Simulator<'_> {
         }
     }
 
-    /// `run` for `SamplerKind::Pooled` (after `set_regional_means`).
-    pub(super) fn run_pooled(&mut self, rng: &mut Rng, d: &Draw) -> Totals {
+    /// `run` for `SamplerKind::Pooled`, with its tables and buffers `t`.
+    pub(super) fn run_pooled(&mut self, t: &mut Tables, rng: &mut Rng, d: &Draw) -> Totals {
+        self.set_regional_means(d);
         // Fixed-size count vectors let the compiler unroll and vectorise the sums.
         if self.n_cat <= 8 {
-            self.run_pooled_n::<8>(rng, d)
+            self.run_pooled_n::<8>(t, rng, d)
         } else {
-            self.run_pooled_n::<MAX_CATEGORIES>(rng, d)
+            self.run_pooled_n::<MAX_CATEGORIES>(t, rng, d)
         }
     }
 
@@ -365,7 +369,7 @@ impl Simulator<'_> {
     /// outcome of their irregularity decisions), a second over those that mechanisms may act on
     /// (what the mechanisms move, in expectation), a third over those whose ballot noise is
     /// drawn.
-    fn run_pooled_n<const N: usize>(&mut self, rng: &mut Rng, d: &Draw) -> Totals {
+    fn run_pooled_n<const N: usize>(&mut self, t: &mut Tables, rng: &mut Rng, d: &Draw) -> Totals {
         let m = self.model;
         let l = self.layout;
         let n_cat = self.n_cat;
@@ -385,15 +389,14 @@ impl Simulator<'_> {
         });
         let stride = stride(l.len());
         let mut sums = Sums {
-            by_outcome: [[0.0f64; N]; mechanism::OUTCOMES],
-            registered_by_outcome: [0.0f64; mechanism::OUTCOMES],
+            by_outcome: [[0.0f64; N]; outcomes::OUTCOMES],
+            registered_by_outcome: [0.0f64; outcomes::OUTCOMES],
             irregular_precincts: 0,
             next_noisy: (rng.next_u64() % stride as u64) as usize,
         };
         let mut moved = [0.0f64; N];
         let mut noise_true = [0.0f64; N];
         let mut noise_reported = [0.0f64; N];
-        let mut t = std::mem::take(&mut self.pooled);
         let largest_region = l.region_range.iter().map(|r| r.len()).max().unwrap_or(0);
         t.reserve(largest_region + 1, N);
         t.set_groups(&self.spikes, &self.split);
@@ -416,7 +419,7 @@ impl Simulator<'_> {
                 outcomes: &outcomes,
                 stride,
                 sums: &mut sums,
-                tables: &mut t,
+                tables: &mut *t,
                 noisy: &mut noisy,
                 irregular: &mut irregular,
             };
@@ -426,7 +429,7 @@ impl Simulator<'_> {
                 let before = *row::<N>(&mut t.counts, k);
                 let mut e = before;
                 let outcome = usize::from(t.outcome[k]);
-                if outcome == mechanism::REWRITTEN {
+                if outcome == outcomes::REWRITTEN {
                     let plan = acts.plan_rewrite(rng);
                     acts.expect(&plan, t.registered[k] as u64, &mut e[..n_cat]);
                     t.rewrites.push((k, plan));
@@ -457,7 +460,7 @@ impl Simulator<'_> {
                     *t += count_f64(v) - e;
                 }
                 let outcome = usize::from(t.outcome[nz.slot]);
-                let plan = if outcome == mechanism::REWRITTEN {
+                let plan = if outcome == outcomes::REWRITTEN {
                     t.rewrites
                         .iter()
                         .find(|x| x.0 == nz.slot)
@@ -475,7 +478,6 @@ impl Simulator<'_> {
             }
         }
         t.groups = spike_groups;
-        self.pooled = t;
         self.irregular = irregular;
         let Sums {
             by_outcome,
@@ -493,7 +495,7 @@ impl Simulator<'_> {
         for (outcome, (sum, &registered)) in
             by_outcome.iter().zip(&registered_by_outcome).enumerate()
         {
-            if outcome != mechanism::REGULAR && !ByOutcome::<N>::nonlinear(outcome) {
+            if outcome != outcomes::REGULAR && !ByOutcome::<N>::nonlinear(outcome) {
                 let mut e = *sum;
                 effects.expect(ByOutcome::<N>::bits(outcome), registered, &mut e);
                 for ((t, &after), &before) in moved.iter_mut().zip(&e).zip(sum) {
@@ -545,7 +547,7 @@ mod tests {
         assert_eq!(stride(layout.len()), MAX_STRIDE);
         let runs = 1_500;
         for kind in [SamplerKind::Fast, SamplerKind::Pooled] {
-            let mut sim = Simulator::new(&model, &layout).with_sampler(kind);
+            let mut sim = crate::election::sampler::Sampler::new(&model, &layout, kind);
             let mut rng = crate::sample::rng::stream(3, 0);
             let mut d = sim.draw(&mut rng);
             d.prevalence = 0.0;
@@ -556,7 +558,7 @@ mod tests {
             let mean = xs.iter().sum::<f64>() / runs as f64;
             let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (runs - 1) as f64;
             let mut m = vec![[0.0; MAX_CATEGORIES]; model.regions.len()];
-            super::super::regional_means(&model, &d, &mut m);
+            crate::election::trial::regional_means(&model, &d, &mut m);
             let mut expected = 0.0;
             for (r, range) in layout.region_range.iter().enumerate() {
                 let w = m[r][1];

@@ -1,0 +1,183 @@
+//! `recount report`: the HTML page of a scenario's run, sweeps and fingerprint.
+
+use crate::cli::args::ReportArgs;
+use crate::cli::terminal::{emit, threads};
+use crate::error::{Error, Result};
+use crate::export::write::write_atomic;
+use crate::model::load::{self};
+use crate::question::sweep::{self};
+use std::path::Path;
+
+/// Files in `dir` whose names start with `prefix` and end with `suffix`, sorted by name.
+pub(crate) fn files(dir: &Path, prefix: &str, suffix: &str) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(suffix))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+pub(crate) fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+}
+
+/// A sweep's figure for the report, captioned from its curve.json.
+pub(crate) fn sweep_figure(dir: &Path) -> Result<Option<crate::export::html::Figure>> {
+    let svg_path = dir.join("curve.svg");
+    if !svg_path.is_file() {
+        return Ok(None);
+    }
+    let svg = read(&svg_path)?;
+    let json: serde_json::Value = read(&dir.join("curve.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let axis = |p: &serde_json::Value| -> Option<String> {
+        let values = p["values"].as_array()?;
+        let (first, last) = (values.first()?.as_f64()?, values.last()?.as_f64()?);
+        Some(format!(
+            "{} from {} to {} ({} values)",
+            p["path"].as_str()?,
+            sweep::fmt_num(first),
+            sweep::fmt_num(last),
+            values.len()
+        ))
+    };
+    let mut caption = match axis(&json["param"]) {
+        Some(a) => format!(
+            "{a}{}",
+            axis(&json["param2"])
+                .map(|b| format!(" x {b}"))
+                .unwrap_or_default()
+        ),
+        None => String::new(),
+    };
+    if let (Some(t), Some(seed)) = (json["trials"].as_u64(), json["seed"].as_u64()) {
+        caption.push_str(&format!("; {t} trials per point, seed {seed}"));
+    }
+    for tip in json["tipping"].as_array().into_iter().flatten() {
+        for c in tip["crossings"].as_array().into_iter().flatten() {
+            if let (Some(level), Some(v)) = (c["level"].as_f64(), c["value"].as_f64()) {
+                caption.push_str(&format!(
+                    "; P({} {}) reaches {level} at {}",
+                    tip["series"].as_str().unwrap_or(""),
+                    tip["measure"].as_str().unwrap_or(""),
+                    sweep::fmt_num(v)
+                ));
+            }
+        }
+    }
+    caption.push_str(&format!(" ({}).", dir.display()));
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Some(crate::export::html::Figure {
+        id: name.clone(),
+        title: format!("Sweep: {}", name.trim_start_matches("sweep-")),
+        caption,
+        svg,
+    }))
+}
+
+/// `recount report`.
+pub fn report(args: &ReportArgs) -> Result<()> {
+    let loaded = load::load(&args.scenario)?;
+    let dir = args.out.join(&loaded.name);
+    // The newest run of this scenario, or a fresh one.
+    let mut runs: Vec<(std::time::SystemTime, std::path::PathBuf)> = files(&dir, "run-", ".json")
+        .into_iter()
+        .map(|p| {
+            (
+                std::fs::metadata(&p)
+                    .and_then(|m| m.modified())
+                    .unwrap_or(std::time::UNIX_EPOCH),
+                p,
+            )
+        })
+        .collect();
+    runs.sort();
+    let mut notes = String::new();
+    let run_path = match runs.pop() {
+        Some((_, p)) => p,
+        None => {
+            let trials = args.trials.unwrap_or(loaded.model.trials);
+            if trials == 0 {
+                return Err(Error::Usage("--trials must be at least 1".into()));
+            }
+            let seed = loaded.model.seed;
+            let report = crate::cli::run::simulate(
+                &loaded,
+                trials,
+                seed,
+                threads(args.threads)?,
+                args.quiet,
+            )?;
+            let p = dir.join(format!("run-{seed}-{trials}.json"));
+            write_atomic(&p, crate::export::run::to_json(&report, true).as_bytes())?;
+            write_atomic(
+                &p.with_extension("csv"),
+                crate::export::run::to_csv(&report).as_bytes(),
+            )?;
+            notes.push_str(&format!(
+                "No run in {} yet: ran {trials} trials ({}).\n",
+                dir.display(),
+                p.display()
+            ));
+            p
+        }
+    };
+    let run: serde_json::Value =
+        serde_json::from_str(&read(&run_path)?).map_err(|e| Error::Scenario {
+            file: run_path.display().to_string(),
+            message: format!("not a recount run file: {e}"),
+        })?;
+    let mut sweeps = Vec::new();
+    for d in files(&dir, "sweep-", "") {
+        if let Some(f) = sweep_figure(&d)? {
+            sweeps.push(f);
+        }
+    }
+    let mut fingerprints = Vec::new();
+    for p in files(&dir, "precincts-", ".svg") {
+        let stem = p
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        fingerprints.push(crate::export::html::Figure {
+            id: stem.clone(),
+            title: format!("Precincts: {}", stem.trim_start_matches("precincts-")),
+            caption: format!(
+                "Precincts by turnout and the beneficiary's share of valid votes (2-D histogram, darker = more precincts, log scale), true count left, reported count right ({}; table in {}).",
+                p.display(),
+                p.with_extension("csv").display()
+            ),
+            svg: read(&p)?,
+        });
+    }
+    let page = crate::export::html::Page {
+        loaded: &loaded,
+        run: &run,
+        run_file: run_path.display().to_string(),
+        sweeps,
+        fingerprints,
+    };
+    let html = crate::export::html::render(&page);
+    let out = dir.join("report.html");
+    write_atomic(&out, html.as_bytes())?;
+    emit(&format!(
+        "{notes}Report on {} ({} sweep figures, {} precinct fingerprints) written to {}\n",
+        loaded.name,
+        page.sweeps.len(),
+        page.fingerprints.len(),
+        out.display()
+    ))
+}

@@ -1,0 +1,128 @@
+//! `recount sweep`: flags to a sweep's spec, the sweep run, its curve and figure saved.
+
+use crate::cli::args::SweepArgs;
+use crate::cli::terminal::{emit, progress_bar, threads};
+use crate::error::{Error, Result};
+use crate::export::curve::{self, SweepReport};
+use crate::export::plot;
+use crate::export::write::write_atomic;
+use crate::model::load::{self};
+use crate::question::sweep::{self, AxisFlags, AxisSpec, Param, Spec};
+use std::path::Path;
+
+/// The axis the flags describe (the flag suffix is "" or "2").
+pub(crate) fn axis(
+    from: Option<f64>,
+    to: Option<f64>,
+    steps: Option<u64>,
+    step: Option<f64>,
+    values: &Option<Vec<f64>>,
+    suffix: &'static str,
+) -> Result<Vec<f64>> {
+    let spec = match (values, from, to, steps, step) {
+        (Some(v), ..) => AxisSpec::Values(v.clone()),
+        (None, Some(from), Some(to), Some(steps), None) => AxisSpec::Steps { from, to, steps },
+        (None, Some(from), Some(to), None, Some(step)) => AxisSpec::Step { from, to, step },
+        (None, Some(_), Some(_), None, None) => {
+            return Err(Error::Usage(format!(
+                "a range needs --steps{suffix} (how many equal steps) or --step{suffix} (the step size)"
+            )));
+        }
+        _ => {
+            return Err(Error::Usage(format!(
+                "give --from{suffix} A --to{suffix} B --steps{suffix} N, or --values{suffix} A,B,C"
+            )));
+        }
+    };
+    spec.points(AxisFlags { suffix })
+}
+
+/// Turns the flags into a validated sweep.
+pub fn sweep_spec(args: &SweepArgs, base: &load::Loaded) -> Result<Spec> {
+    let a = &args.axis;
+    let param = Param::resolve(base, &args.param)?;
+    let xs = axis(a.from, a.to, a.steps, a.step, &a.values, "")?;
+    let second = match &args.param2 {
+        Some(p2) => {
+            let b = &args.axis2;
+            let p2 = Param::resolve(base, p2).map_err(|e| match e {
+                Error::Usage(m) => Error::Usage(m.replacen("--param ", "--param2 ", 1)),
+                other => other,
+            })?;
+            Some((
+                p2,
+                axis(b.from2, b.to2, b.steps2, b.step2, &b.values2, "2")?,
+            ))
+        }
+        None => None,
+    };
+    Spec::new(
+        param,
+        xs,
+        second,
+        args.trials.unwrap_or(base.model.trials),
+        args.seed.unwrap_or(base.model.seed),
+        threads(args.threads)?,
+    )
+    .map(|spec| spec.with_sampler(crate::sample::kind::SamplerKind::from(args.sampler)))
+}
+
+/// The folder a sweep's files go to.
+pub fn sweep_dir(out: &Path, scenario: &str, spec: &Spec) -> std::path::PathBuf {
+    let mut name = format!("sweep-{}", spec.param.slug());
+    if let Some(p2) = &spec.param2 {
+        name.push('-');
+        name.push_str(&p2.slug());
+    }
+    if spec.sampler != crate::sample::kind::SamplerKind::Exact {
+        // Kept apart from the exact sweep's files, as `run` does with run-<seed>-<trials>-fast.
+        name.push('-');
+        name.push_str(spec.sampler.name());
+    }
+    out.join(scenario).join(name)
+}
+
+/// `recount sweep`.
+pub fn sweep(args: &SweepArgs) -> Result<()> {
+    let base = load::load(&args.scenario)?;
+    let spec = sweep_spec(args, &base)?;
+    // Validate every point's scenario before simulating anything.
+    sweep::prepare(&spec, &base)?;
+    let bar = progress_bar(
+        spec.len() as u64 * spec.trials,
+        args.quiet,
+        &format!("over {} points", spec.len()),
+    );
+    let points = sweep::run(&spec, &base, |done| bar.set_position(done))?;
+    bar.finish_and_clear();
+    let mut report = SweepReport::new(&base, &spec, points);
+    let sentences = if args.tipping {
+        let tips = sweep::tipping(&spec, &report.points, args.measure.into());
+        let focus: Vec<String> = report.points[0].results.focus.clone();
+        let text = sweep::tipping_sentences(&spec, &tips, &focus, base.model.threshold);
+        report.tipping = Some(tips);
+        text
+    } else {
+        String::new()
+    };
+    let dir = sweep_dir(&args.out, &base.name, &spec);
+    write_atomic(&dir.join("curve.csv"), curve::to_csv(&report).as_bytes())?;
+    write_atomic(&dir.join("curve.json"), curve::to_json(&report).as_bytes())?;
+    let svg_path = dir.join("curve.svg");
+    let svg =
+        plot::sweep_figure(&report).map_err(|e| Error::io(&svg_path, std::io::Error::other(e)))?;
+    write_atomic(&svg_path, svg.as_bytes())?;
+    if args.json {
+        return emit(&curve::to_json(&report));
+    }
+    let mut text = curve::to_table(&report);
+    if !sentences.is_empty() {
+        text.push('\n');
+        text.push_str(&sentences);
+    }
+    text.push_str(&format!(
+        "Curves written to {}/curve.{{csv,json,svg}}\n",
+        dir.display()
+    ));
+    emit(&text)
+}

@@ -1,0 +1,39 @@
+//! The terminal: stdout that tolerates a closed pipe, progress bars, the thread count.
+
+use crate::error::{Error, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::Write;
+
+/// Writes to stdout; a closed pipe (`recount list | head`) is not an error.
+pub(crate) fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
+        _ => Ok(()),
+    }
+}
+
+/// Worker threads from the flag (default: all cores).
+pub(crate) fn threads(flag: Option<usize>) -> Result<usize> {
+    match flag {
+        Some(0) => Err(Error::Usage("--threads must be at least 1".into())),
+        Some(t) => Ok(t),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// A progress bar on stderr over `total` trials (hidden with --quiet; indicatif hides it by
+/// itself when stderr is not a terminal).
+pub(crate) fn progress_bar(total: u64, quiet: bool, what: &str) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    b.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} trials {what} ({{per_sec}}, ETA {{eta}})"
+        ))
+        .expect("valid template"),
+    );
+    b
+}
