@@ -1,8 +1,9 @@
 #!/bin/bash
-# Interleaved wall-clock comparison of two recount binaries on odihr-43 (docs/performance.md):
-# exact and fast (or the samplers in $SAMPLERS, e.g. SAMPLERS="fast pooled" for binaries that
-# have pooled), 1 and 2 threads, REPS repetitions; prints the precinct-trials/s each run reports
-# and the load average. Usage: benches/compare.sh OLD_BINARY NEW_BINARY [TRIALS] [REPS]
+# Interleaved wall-clock comparison of two recount binaries (docs/performance.md): the scenarios
+# in $SCENARIOS (default odihr-43, forward), the samplers in $SAMPLERS (default exact fast; e.g.
+# SAMPLERS="exact fast pooled" SCENARIOS="odihr-43 inverse-odihr"), 1 and 2 threads, REPS
+# repetitions; prints the precinct-trials/s each run reports and the load average.
+# Usage: benches/compare.sh OLD_BINARY NEW_BINARY [TRIALS] [REPS]
 set -euo pipefail
 old=$1 new=$2 trials=${3:-512} reps=${4:-3}
 out=$(mktemp -d)
@@ -10,10 +11,12 @@ trap 'rm -rf "$out"' EXIT
 for rep in $(seq "$reps"); do
   for threads in 1 2; do
     for bin in "$old" "$new"; do
-      for sampler in ${SAMPLERS:-exact fast}; do
-        rate=$("$bin" run odihr-43 --trials "$trials" --threads "$threads" --quiet \
-          --sampler "$sampler" --force --out "$out" | grep -o '[0-9.e+]* precinct-trials/s')
-        echo "rep $rep, $threads thread(s), $bin, $sampler: $rate (load $(cut -d' ' -f1 /proc/loadavg))"
+      for scenario in ${SCENARIOS:-odihr-43}; do
+        for sampler in ${SAMPLERS:-exact fast}; do
+          rate=$("$bin" run "$scenario" --trials "$trials" --threads "$threads" --quiet \
+            --sampler "$sampler" --force --out "$out" | grep -o '[0-9.e+]* precinct-trials/s')
+          echo "rep $rep, $threads thread(s), $bin, $scenario, $sampler: $rate (load $(cut -d' ' -f1 /proc/loadavg))"
+        done
       done
     done
   done

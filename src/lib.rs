@@ -1,10 +1,15 @@
 //! recount: Monte Carlo estimates of how vote-counting irregularities could have changed an
-//! election's outcome (see ../shared/MODEL.md for the model and README.md for use).
+//! election's outcome. docs/model.md describes the model, docs/architecture.md the layers below
+//! and README.md the use.
 //!
-//! Flow: `load` reads a scenario file (`scenario`) and validates it into a `model::Model`;
-//! `engine` runs trials (`trial` + `mechanism` per precinct, `outcome` per election) in parallel
-//! and folds them into `summary::Accumulator`; `report` turns the results into a table, JSON and
-//! CSV. `cli` and `app` are the command-line front end.
+//! Flow, bottom to top: `model::load` reads a scenario file and validates it into a
+//! `model::Model`; `engine` runs trials (`election::sampler::Sampler`: the precinct loop and the
+//! mechanisms, then `election::outcome`) in parallel and folds them into
+//! `engine::summary::Accumulator`; `question::answer` picks the forward or the inverse question
+//! and holds the state a run saves; `export` turns the results into a table, JSON, CSV, figures
+//! and HTML; `cli` is the command line.
+
+#![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod election;

@@ -62,9 +62,30 @@ fn imports(mods: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet<String>
                 .map(|k| segs[..k].join("::"))
                 .find(|m| mods.contains_key(m))
                 && &m != name
-                && !name.starts_with(&format!("{m}::"))
             {
                 deps.insert(m);
+            }
+        }
+        // `super::` names the parent module; a child declared here and named as `child::` is an
+        // import of it too.
+        let parent = name.rsplit_once("::").map(|(p, _)| p.to_string());
+        if let Some(parent) = parent.filter(|p| mods.contains_key(p))
+            && code.contains("super::")
+        {
+            deps.insert(parent);
+        }
+        for line in code.lines() {
+            let decl = line
+                .trim()
+                .trim_start_matches("pub ")
+                .trim_start_matches("pub(crate) ");
+            if let Some(child) = decl.strip_prefix("mod ").and_then(|c| c.strip_suffix(';')) {
+                let uses = code.match_indices(&format!("{child}::")).any(|(i, _)| {
+                    !code[..i].ends_with(|c: char| c == ':' || c == '_' || c.is_alphanumeric())
+                });
+                if uses {
+                    deps.insert(format!("{name}::{child}"));
+                }
             }
         }
         edges.insert(name.clone(), deps);

@@ -504,7 +504,7 @@ fn validate_reports_json_syntax_errors_with_line_and_column() {
 }
 
 #[test]
-fn validate_stops_at_the_first_broken_file_and_unknown_names() {
+fn validate_checks_every_file_and_refuses_unknown_names() {
     let tmp = TempDir::new().unwrap();
     let good = common::write(tmp.path(), "good", &common::base());
     let mut v = common::base();
@@ -512,13 +512,15 @@ fn validate_stops_at_the_first_broken_file_and_unknown_names() {
     let bad = common::write(tmp.path(), "bad", &v);
     recount(tmp.path())
         .arg("validate")
-        .arg(&good)
         .arg(&bad)
+        .arg(&good)
         .assert()
         .code(2)
+        .stdout(predicate::str::contains("good.json: valid"))
         .stderr(predicate::str::is_match(
             r"bad\.json: \d+:\d+: field `threshold\.value`: 2 is outside the allowed range \[0, 1\]",
-        ).unwrap());
+        ).unwrap())
+        .stderr(predicate::str::contains("1 of 2 scenario files are invalid"));
     recount(tmp.path())
         .args(["validate", "no-such-scenario"])
         .assert()
@@ -529,6 +531,78 @@ fn validate_stops_at_the_first_broken_file_and_unknown_names() {
         .stderr(predicate::str::contains("odihr-43"));
     // clap's own usage errors exit with 2 too.
     recount(tmp.path()).arg("validate").assert().code(2);
+}
+
+/// Three mistakes in three sections of one file: all three named, each with the line:column of
+/// its field.
+#[test]
+fn validate_names_every_mistake_of_a_file_with_its_line_and_column() {
+    let tmp = TempDir::new().unwrap();
+    let mut v = common::base();
+    set(&mut v, "/threshold", num(7.0));
+    set(&mut v, "/regions/0/turnout", num(1.4));
+    v["irregularities"]["beneficiary"] = Value::from("nobody");
+    let path = common::write(tmp.path(), "three", &v);
+    let assert = recount(tmp.path())
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("3 problems:"), "{stderr}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for (field, problem) in [
+        ("threshold.value", "7 is outside the allowed range [0, 1]"),
+        (
+            "regions[0].turnout.value",
+            "1.4 is outside the allowed range [0, 1]",
+        ),
+        ("irregularities.beneficiary", "no party \"nobody\""),
+    ] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(&format!("field `{field}`: {problem}")))
+            .unwrap_or_else(|| panic!("{field} not named:\n{stderr}"));
+        let at: Vec<usize> = line
+            .trim()
+            .split(':')
+            .take(2)
+            .map(|x| x.parse().unwrap())
+            .collect();
+        // The line named holds the field's key or value.
+        let key = field.trim_end_matches(".value").rsplit('.').next().unwrap();
+        let key = key.split('[').next().unwrap();
+        let shown = text.lines().nth(at[0] - 1).unwrap();
+        assert!(
+            shown.contains(key) || shown.contains("value"),
+            "{line} -> {shown}"
+        );
+    }
+}
+
+/// The named scenarios are built into the binary: an installed recount needs no source tree.
+#[test]
+fn named_scenarios_work_from_an_empty_directory() {
+    let tmp = TempDir::new().unwrap();
+    let list = stdout_of(recount(tmp.path()).arg("list"));
+    assert!(list.contains("inverse-odihr"), "{list}");
+    let out = stdout_of(
+        recount(tmp.path())
+            .args([
+                "run",
+                "inverse-odihr",
+                "--sampler",
+                "pooled",
+                "--trials",
+                "64",
+                "--json",
+                "--out",
+            ])
+            .arg(tmp.path().join("out")),
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["sampler"], "pooled", "{out}");
+    assert_eq!(v["scenario"]["name"], "inverse-odihr", "{out}");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! `--shard`), after checking that it fits in time and memory.
 
 use crate::cli::args::RunArgs;
-use crate::cli::saved::read_saved;
+use crate::cli::saved::{Saved, read_saved};
 use crate::cli::terminal::emit;
 use crate::engine::{self, Plan};
 use crate::error::{Error, Result};
@@ -21,11 +21,76 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
         .as_deref()
         .map(|p| read_saved(p).and_then(|saved| saved.check_scenario(&loaded).map(|_| saved)))
         .transpose()?;
+    let RunOptions {
+        trials,
+        seed,
+        shard,
+        range,
+        threads,
+    } = resolve(args, &loaded, resume.as_ref())?;
+    check_size(
+        &loaded,
+        range.end - range.start,
+        threads,
+        SamplerKind::from(args.sampler),
+        args.quiet,
+    )?;
+    if let Some(n) = args.stop_after {
+        engine::STOP_AFTER.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+    // Ctrl-C stops the run at the next chunk and keeps what it has (see `write partial` below).
+    // Failing to install the handler (e.g. one is already set in tests) only loses that comfort.
+    let _ = ctrlc::set_handler(|| {
+        engine::STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+        eprintln!("\nstopping: finishing the current trials and writing a partial result...");
+    });
+    let state = resume
+        .map(|r| r.state)
+        .unwrap_or_else(|| answer::State::new(&loaded.model, range.start));
+    let job = Job {
+        trials,
+        seed,
+        threads,
+        quiet: args.quiet,
+        sampler: SamplerKind::from(args.sampler),
+    };
+    let (report, state) = simulate_range(&loaded, &job, state, range.end)?;
+    let dir = args.out.join(&loaded.name);
+    let base = result_base(seed, trials, SamplerKind::from(args.sampler));
+    let stopped = state.done < range.end;
+    if let Some(s) = shard {
+        return save_shard(args, &loaded, &report, &state, s, &range);
+    }
+    if stopped {
+        return save_partial(args, &loaded, &report, &state, trials);
+    }
+    write_result(&dir, &base, &report, args.force, args.json)?;
+    // The complete result supersedes the partial one it was resumed from.
+    if let Some(p) = &args.resume
+        && p.starts_with(&dir)
+    {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(())
+}
+
+/// What `recount run` does, resolved once from its flags, the scenario and the run it resumes.
+struct RunOptions {
+    trials: u64,
+    seed: u64,
+    shard: Option<engine::Shard>,
+    /// The trials this invocation simulates: the run's, or its shard's.
+    range: std::ops::Range<u64>,
+    threads: usize,
+}
+
+/// The flag, else the resumed run's value, else the scenario's; each checked once, here.
+fn resolve(args: &RunArgs, loaded: &Loaded, resume: Option<&Saved>) -> Result<RunOptions> {
     let trials = args
         .trials
-        .or(resume.as_ref().map(|r| r.trials))
+        .or(resume.map(|r| r.trials))
         .unwrap_or(loaded.model.trials);
-    let seed = match (&resume, args.seed) {
+    let seed = match (resume, args.seed) {
         (Some(r), Some(s)) if s != r.seed => {
             return Err(Error::Usage(format!(
                 "--seed {s} differs from the seed {} of the run being resumed",
@@ -38,7 +103,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
     if trials == 0 {
         return Err(Error::Usage("--trials must be at least 1".into()));
     }
-    let shard = match (&resume, args.shard) {
+    let shard = match (resume, args.shard) {
         (Some(r), s) if s.is_some() && s != r.shard => {
             return Err(Error::Usage(format!(
                 "--shard differs from the shard ({}) of the run being resumed",
@@ -49,8 +114,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
         (Some(r), _) => r.shard,
         (None, s) => s,
     };
-    if let Some(r) = &resume {
-        if r.sampler != crate::sample::kind::SamplerKind::from(args.sampler).name() {
+    if let Some(r) = resume {
+        if r.sampler != SamplerKind::from(args.sampler).name() {
             return Err(Error::Usage(format!(
                 "the run being resumed used --sampler {}; resume it with the same sampler",
                 r.sampler
@@ -79,7 +144,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
             ))
         })?,
     };
-    if let Some(r) = &resume
+    if let Some(r) = resume
         && r.state.done > range.end
     {
         return Err(Error::Usage(format!(
@@ -92,109 +157,105 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
         Some(t) => t,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    check_size(
-        &loaded,
-        range.end - range.start,
-        threads,
-        crate::sample::kind::SamplerKind::from(args.sampler),
-        args.quiet,
-    )?;
-    if let Some(n) = args.stop_after {
-        engine::STOP_AFTER.store(n, std::sync::atomic::Ordering::SeqCst);
-    }
-    // Ctrl-C stops the run at the next chunk and keeps what it has (see `write partial` below).
-    // Failing to install the handler (e.g. one is already set in tests) only loses that comfort.
-    let _ = ctrlc::set_handler(|| {
-        engine::STOP.store(true, std::sync::atomic::Ordering::SeqCst);
-        eprintln!("\nstopping: finishing the current trials and writing a partial result...");
-    });
-    let state = resume
-        .map(|r| r.state)
-        .unwrap_or_else(|| answer::State::new(&loaded.model, range.start));
-    let job = Job {
+    Ok(RunOptions {
         trials,
         seed,
+        shard,
+        range,
         threads,
-        quiet: args.quiet,
-        sampler: crate::sample::kind::SamplerKind::from(args.sampler),
-    };
-    let (mut report, state) = simulate_range(&loaded, &job, state, range.end)?;
-    let dir = args.out.join(&loaded.name);
-    let base = result_base(
-        seed,
-        trials,
-        crate::sample::kind::SamplerKind::from(args.sampler),
+    })
+}
+
+/// Writes a shard's result (or, stopped early, its partial) and says what to do next.
+fn save_shard(
+    args: &RunArgs,
+    loaded: &Loaded,
+    report: &RunReport,
+    state: &answer::State,
+    s: engine::Shard,
+    range: &std::ops::Range<u64>,
+) -> Result<()> {
+    let mut report = report.clone();
+    let (trials, seed, stopped) = (
+        report.provenance.trials,
+        report.provenance.seed,
+        state.done < range.end,
     );
-    let stopped = state.done < range.end;
-    if let Some(s) = shard {
-        report.partial = Some(run::PartialInfo {
-            trials_done: state.done - state.first,
-            first_trial: state.first,
-            shard: Some(s),
-        });
-        let suffix = if stopped { ".partial" } else { "" };
-        let stem = output_stem(
-            &dir,
-            &format!("{base}.shard-{}-of-{}{suffix}", s.index, s.count),
-            &report,
-            args.force,
-        );
-        let path = dir.join(format!("{stem}.json"));
-        write_atomic(&path, saved_json(&report, &state, &loaded).as_bytes())?;
-        if args.json {
-            emit(&run::to_json(&report, false))?;
-        } else if !args.quiet {
-            emit(&run::to_table(&report))?;
-        }
-        if stopped {
-            eprintln!(
-                "Shard stopped early ({} of its {} trials); written to {}; continue with:\n  recount run {} --resume {}",
-                state.done - state.first,
-                range.end - range.start,
-                path.display(),
-                args.scenario,
-                path.display()
-            );
-            return Err(Error::Interrupted);
-        }
-        eprintln!(
-            "Shard {}/{} (trials {} to {}) written to {}; once all {} shards are done:\n  recount merge {}",
-            s.index,
-            s.count,
-            range.start,
-            range.end,
-            path.display(),
-            s.count,
-            dir.join(format!("{base}.shard-*-of-{}.json", s.count))
-                .display()
-        );
-        return Ok(());
+    let dir = args.out.join(&loaded.name);
+    let base = result_base(seed, trials, SamplerKind::from(args.sampler));
+    report.partial = Some(run::PartialInfo {
+        trials_done: state.done - state.first,
+        first_trial: state.first,
+        shard: Some(s),
+    });
+    let suffix = if stopped { ".partial" } else { "" };
+    let stem = output_stem(
+        &dir,
+        &format!("{base}.shard-{}-of-{}{suffix}", s.index, s.count),
+        &report,
+        args.force,
+    );
+    let path = dir.join(format!("{stem}.json"));
+    write_atomic(&path, saved_json(&report, state, loaded).as_bytes())?;
+    if args.json {
+        emit(&run::to_json(&report, false))?;
+    } else if !args.quiet {
+        emit(&run::to_table(&report))?;
     }
     if stopped {
-        let path = dir.join(format!("{base}.partial.json"));
-        write_atomic(&path, saved_json(&report, &state, &loaded).as_bytes())?;
-        if args.json {
-            emit(&run::to_json(&report, false))?;
-        } else {
-            emit(&run::to_table(&report))?;
-        }
         eprintln!(
-            "Partial result ({} of {trials} trials) written to {}; continue with:\n  recount run {} --resume {}",
-            state.done,
+            "Shard stopped early ({} of its {} trials); written to {}; continue with:\n  recount run {} --resume {}",
+            state.done - state.first,
+            range.end - range.start,
             path.display(),
             args.scenario,
             path.display()
         );
         return Err(Error::Interrupted);
     }
-    write_result(&dir, &base, &report, args.force, args.json)?;
-    // The complete result supersedes the partial one it was resumed from.
-    if let Some(p) = &args.resume
-        && p.starts_with(&dir)
-    {
-        let _ = std::fs::remove_file(p);
-    }
+    eprintln!(
+        "Shard {}/{} (trials {} to {}) written to {}; once all {} shards are done:\n  recount merge {}",
+        s.index,
+        s.count,
+        range.start,
+        range.end,
+        path.display(),
+        s.count,
+        dir.join(format!("{base}.shard-*-of-{}.json", s.count))
+            .display()
+    );
     Ok(())
+}
+
+/// Writes the partial result of a run stopped early and says how to continue it.
+fn save_partial(
+    args: &RunArgs,
+    loaded: &Loaded,
+    report: &RunReport,
+    state: &answer::State,
+    trials: u64,
+) -> Result<()> {
+    let dir = args.out.join(&loaded.name);
+    let base = result_base(
+        report.provenance.seed,
+        trials,
+        SamplerKind::from(args.sampler),
+    );
+    let path = dir.join(format!("{base}.partial.json"));
+    write_atomic(&path, saved_json(report, state, loaded).as_bytes())?;
+    if args.json {
+        emit(&run::to_json(report, false))?;
+    } else {
+        emit(&run::to_table(report))?;
+    }
+    eprintln!(
+        "Partial result ({} of {trials} trials) written to {}; continue with:\n  recount run {} --resume {}",
+        state.done,
+        path.display(),
+        args.scenario,
+        path.display()
+    );
+    Err(Error::Interrupted)
 }
 
 /// The file name of a run's result, without extension: run-<seed>-<trials>[-fast].

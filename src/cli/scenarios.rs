@@ -1,7 +1,7 @@
 //! `recount list`, `show` and `validate`: the named scenarios and users' own files.
 
 use crate::cli::terminal::emit;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::load::{self};
 
 pub(crate) fn list() -> Result<()> {
@@ -15,20 +15,36 @@ pub(crate) fn list() -> Result<()> {
     emit(&text)
 }
 
+/// Checks every file it is given: a line for each valid one on stdout, every problem of each
+/// invalid one on stderr; exit code 2 if any is invalid.
 pub(crate) fn validate(names: &[String]) -> Result<()> {
     let mut text = String::new();
+    let mut invalid = 0;
     for name in names {
-        let l = load::load(name)?;
-        text.push_str(&format!(
-            "{}: valid ({} parties, {} regions, {} precincts, hash {})\n",
-            l.path.display(),
-            l.model.n_parties(),
-            l.model.regions.len(),
-            l.model.n_precincts(),
-            l.hash
-        ));
+        match load::load(name) {
+            Ok(l) => text.push_str(&format!(
+                "{}: valid ({} parties, {} regions, {} precincts, hash {})\n",
+                l.path.display(),
+                l.model.n_parties(),
+                l.model.regions.len(),
+                l.model.n_precincts(),
+                l.hash
+            )),
+            Err(e) if names.len() == 1 => return Err(e),
+            Err(e) => {
+                invalid += 1;
+                eprintln!("error: {e}");
+            }
+        }
     }
-    emit(&text)
+    emit(&text)?;
+    match invalid {
+        0 => Ok(()),
+        n => Err(Error::Usage(format!(
+            "{n} of {} scenario files are invalid",
+            names.len()
+        ))),
+    }
 }
 
 pub(crate) fn show(name: &str, json: bool) -> Result<()> {

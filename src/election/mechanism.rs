@@ -1,4 +1,4 @@
-//! The irregularity mechanisms of ../shared/MODEL.md, applied to one precinct's protocol.
+//! The irregularity mechanisms of docs/model.md, applied to one precinct's protocol.
 //!
 //! `votes` is a precinct's count per category, the last category being spoiled ballots. Order
 //! in an irregular precinct: a rewritten protocol replaces everything; otherwise invalidation,

@@ -1,4 +1,4 @@
-//! One simulated election, precinct by precinct (../shared/MODEL.md, "One trial").
+//! One simulated election, precinct by precinct (docs/model.md, "One simulated election").
 //!
 //! A trial draws the election-level unknowns (true national support, prevalence, mechanism
 //! intensities) from their priors, then for every precinct its true turnout and votes, whether

@@ -6,10 +6,11 @@
 //! installed `recount` needs no source checkout.
 
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::model::locate::locate;
 use crate::model::scenario::Scenario;
+use crate::model::{FieldError, Model};
 use sha2::{Digest, Sha256};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A scenario read from disk and validated.
 #[derive(Debug, Clone)]
@@ -105,35 +106,49 @@ pub fn load(arg: &str) -> Result<Loaded> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| arg.to_string());
-    Loaded::new(name, path, scenario).map_err(|e| match e {
-        // Point validation errors at the offending field's line:column, as parse errors do.
-        Error::Scenario { file, message } => Error::Scenario {
-            message: with_position(&text, message),
-            file,
-        },
-        other => other,
-    })
+    Loaded::build(name, path.clone(), scenario)
+        .map_err(|problems| scenario_error(&path, Some(&text), &problems))
 }
 
-/// Prefixes "line:col: " to a "field `path`: ..." message when the path can be found.
-fn with_position(text: &str, message: String) -> String {
-    let path = message
-        .strip_prefix("field `")
-        .and_then(|rest| rest.split('`').next())
-        .map(|p| p.trim_end_matches("[]"));
-    match path.and_then(|p| crate::model::locate::locate(text, p)) {
-        Some((line, col)) => format!("{line}:{col}: {message}"),
-        None => message,
+/// One error naming every problem of a file, each led by its line:column where the field can
+/// be found in `text`.
+fn scenario_error(path: &Path, text: Option<&str>, problems: &[FieldError]) -> Error {
+    let mut located: Vec<(Option<(usize, usize)>, String)> = problems
+        .iter()
+        .map(|e| {
+            let at = text.and_then(|t| locate(t, e.path.trim_end_matches("[]")));
+            match at {
+                Some((line, col)) => (at, format!("{line}:{col}: {e}")),
+                None => (None, e.to_string()),
+            }
+        })
+        .collect();
+    // In the order of the file, those without a place last.
+    located.sort_by_key(|(at, _)| at.unwrap_or((usize::MAX, 0)));
+    let located: Vec<String> = located.into_iter().map(|(_, m)| m).collect();
+    let message = match located.as_slice() {
+        [one] => one.clone(),
+        many => format!("{} problems:\n  {}", many.len(), many.join("\n  ")),
+    };
+    Error::Scenario {
+        file: path.display().to_string(),
+        message,
     }
 }
 
 impl Loaded {
     /// Validates an already parsed (possibly modified, e.g. by a sweep) scenario.
     pub fn new(name: String, path: PathBuf, scenario: Scenario) -> Result<Loaded> {
-        let model = Model::build(&scenario).map_err(|message| Error::Scenario {
-            file: path.display().to_string(),
-            message,
-        })?;
+        Loaded::build(name, path.clone(), scenario)
+            .map_err(|problems| scenario_error(&path, None, &problems))
+    }
+
+    fn build(
+        name: String,
+        path: PathBuf,
+        scenario: Scenario,
+    ) -> std::result::Result<Loaded, Vec<FieldError>> {
+        let model = Model::build(&scenario)?;
         let canonical = serde_json::to_vec(&scenario).expect("a parsed scenario serialises");
         let digest = Sha256::digest(&canonical);
         let hash = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();

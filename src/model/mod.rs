@@ -154,8 +154,25 @@ impl Model {
         self.parties.iter().position(|p| p.id == id)
     }
 
-    /// Validates a scenario. The error is "field `path`: problem".
-    pub fn build(s: &Scenario) -> Result<Model, String> {
+    /// Validates a scenario: every out-of-range number it has, or else the first structural
+    /// problem (a structural check after an out-of-range number could be its consequence).
+    pub fn build(s: &Scenario) -> Result<Model, Vec<FieldError>> {
+        let p = Problems::default();
+        let built = Model::build_with(s, &p);
+        let mut problems = p.into_vec();
+        match built {
+            Ok(model) if problems.is_empty() => Ok(model),
+            Ok(_) => Err(problems),
+            Err(fatal) => {
+                if problems.is_empty() {
+                    problems.push(FieldError::from_message(fatal));
+                }
+                Err(problems)
+            }
+        }
+    }
+
+    fn build_with(s: &Scenario, chk: &Problems) -> Result<Model, String> {
         let ids: Vec<&str> = s.parties.iter().map(|p| p.id.as_str()).collect();
         if s.parties.is_empty() || s.parties.len() > MAX_PARTIES {
             return Err(format!(
@@ -170,275 +187,39 @@ impl Model {
                 ));
             }
         }
-        let find = |field: &str, id: &str| -> Result<usize, String> {
-            ids.iter().position(|p| *p == id).ok_or_else(|| {
-                format!(
-                    "field `{field}`: no party \"{id}\"; valid options: {}",
-                    ids.join(", ")
-                )
-            })
-        };
-
-        let mut support = Vec::new();
-        let mut remainder = None;
-        for (i, p) in s.parties.iter().enumerate() {
-            match (&p.support, p.remainder) {
-                (None, true) => {
-                    if remainder.is_some() {
-                        return Err(format!(
-                            "field `parties[{i}].remainder`: only one party may be the remainder"
-                        ));
-                    }
-                    remainder = Some(i);
-                    support.push(None);
-                }
-                (Some(prior), false) => {
-                    support.push(Some(prior_in(
-                        &format!("parties[{i}].support"),
-                        prior,
-                        (0.0, 1.0),
-                    )?));
-                }
-                _ => {
-                    return Err(format!(
-                        "field `parties[{i}]`: give either `support` (a prior) or `remainder: true`, not both or neither"
-                    ));
-                }
-            }
-            if let Some(v) = &p.official_votes {
-                number_in(&format!("parties[{i}].official_votes"), v, (0.0, 1e10))?;
-            }
-        }
-        let remainder = remainder.ok_or(
-            "field `parties`: exactly one party needs `remainder: true` (its share is 1 minus the others')",
-        )?;
-        let min_others: f64 = support.iter().flatten().map(|d| d.support().0).sum();
-        if min_others >= 1.0 {
-            return Err(format!(
-                "field `parties`: the other parties' smallest possible shares already sum to {min_others} (must be < 1)"
-            ));
-        }
-
-        if s.focus.is_empty() {
-            return Err("field `focus`: name at least one party".into());
-        }
-        let focus = s
-            .focus
-            .iter()
-            .enumerate()
-            .map(|(i, id)| find(&format!("focus[{i}]"), id))
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let regions = s
-            .regions
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let f = |name: &str| format!("regions[{i}].{name}");
-                let precincts = count_in(&f("precincts"), r.precincts, 1.0, 1e6)?;
-                // Precinct sizes are stored as u32: a region of at most 4e9 voters keeps every precinct,
-                // however unequal, within range.
-                let registered = count_in(&f("registered"), r.registered, 0.0, 4e9)?;
-                let evoting = count_in(
-                    &f("evoting_precincts"),
-                    r.evoting_precincts,
-                    0.0,
-                    precincts as f64,
-                )?;
-                if !(0.0..=1.0).contains(&r.urban_fraction) {
-                    return Err(format!(
-                        "field `{}`: {} is outside the allowed range [0, 1]",
-                        f("urban_fraction"),
-                        r.urban_fraction
-                    ));
-                }
-                let turnout = number_in(&f("turnout"), &r.turnout, (0.0, 1.0))?;
-                if turnout <= 0.0 || turnout >= 1.0 {
-                    return Err(format!(
-                        "field `{}.value`: {turnout} must lie strictly between 0 and 1",
-                        f("turnout")
-                    ));
-                }
-                let mut factors = vec![1.0; ids.len()];
-                for (id, n) in &r.support_factors {
-                    let field = f(&format!("support_factors.{id}"));
-                    let j = find(&field, id)?;
-                    factors[j] = number_in(&field, n, (0.0, 1e3))?;
-                }
-                Ok(RegionModel {
-                    name: r.name.clone(),
-                    precincts: precincts as u32,
-                    registered,
-                    urban_fraction: r.urban_fraction,
-                    evoting_precincts: evoting as u32,
-                    turnout,
-                    factors,
-                })
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        if regions.is_empty() {
-            return Err("field `regions`: at least one region is needed".into());
-        }
-        if regions.len() > MAX_REGIONS {
-            return Err(format!(
-                "field `regions`: {} regions given, allowed 1 to {MAX_REGIONS}",
-                regions.len()
-            ));
-        }
-        if let Some(c) = &s.country {
-            check_country_totals(c, &regions)?;
-        }
-        let all: u64 = regions.iter().map(|r| r.precincts as u64).sum();
-        if all > MAX_PRECINCTS {
-            return Err(format!(
-                "field `regions`: {all} precincts in all, allowed at most {MAX_PRECINCTS} (every trial simulates each one)"
-            ));
-        }
-
-        let size_shape = number_in("precinct_sizes.shape", &s.precinct_sizes.shape, (0.01, 1e4))?;
-        let size_minimum = number_in(
-            "precinct_sizes.minimum",
-            &s.precinct_sizes.minimum,
-            (0.0, 1e6),
-        )?;
-        if size_minimum.fract() != 0.0 {
-            return Err(format!(
-                "field `precinct_sizes.minimum.value`: {size_minimum} is not a whole number of voters"
-            ));
-        }
-        let size_minimum = size_minimum as u64;
-        for (i, r) in regions.iter().enumerate() {
-            if r.registered < size_minimum * r.precincts as u64 {
-                return Err(format!(
-                    "field `regions[{i}].registered`: {} voters cannot fill {} precincts of at least {size_minimum} (precinct_sizes.minimum)",
-                    r.registered, r.precincts
+        let find = |field: &str, id: &str| -> usize {
+            ids.iter().position(|q| *q == id).unwrap_or_else(|| {
+                chk.push(FieldError::new(
+                    field,
+                    format!("no party \"{id}\"; valid options: {}", ids.join(", ")),
                 ));
-            }
-        }
-
-        let ir = &s.irregularities;
-        let beneficiary = find("irregularities.beneficiary", &ir.beneficiary)?;
-        let mech = |name: &str, m: &Option<Mechanism>| -> Result<Option<MechanismModel>, String> {
-            let Some(m) = m else { return Ok(None) };
-            let f = |field: &str| format!("irregularities.{name}.{field}");
-            let targets = match &m.targets {
-                None => (0..ids.len()).map(|j| j != beneficiary).collect(),
-                Some(_) if name == "stuffing" => {
-                    return Err(format!(
-                        "field `{}`: stuffing adds ballots for the beneficiary and takes none away; remove `targets`",
-                        f("targets")
-                    ));
-                }
-                Some(list) if list.is_empty() => {
-                    return Err(format!(
-                        "field `{}`: empty; name at least one party, or omit it to target every party but the beneficiary",
-                        f("targets")
-                    ));
-                }
-                Some(list) => {
-                    let mut t = vec![false; ids.len()];
-                    for (k, id) in list.iter().enumerate() {
-                        let j = find(&f(&format!("targets[{k}]")), id)?;
-                        if j == beneficiary {
-                            return Err(format!(
-                                "field `{}`: the beneficiary \"{id}\" cannot be a target",
-                                f(&format!("targets[{k}]"))
-                            ));
-                        }
-                        t[j] = true;
-                    }
-                    t
-                }
-            };
-            Ok(Some(MechanismModel {
-                probability: prior_in(&f("probability"), &m.probability, (0.0, 1.0))?,
-                intensity: prior_in(&f("intensity"), &m.intensity, (0.0, 1.0))?,
-                dispersion: m
-                    .dispersion
-                    .as_ref()
-                    .map(|d| number_in(&f("dispersion"), d, (0.01, 1e6)))
-                    .transpose()?,
-                targets,
-            }))
-        };
-        let irregular = IrregularModel {
-            prevalence: prior_in("irregularities.prevalence", &ir.prevalence, (0.0, 1.0))?,
-            urban_multiplier: number_in(
-                "irregularities.urban_multiplier",
-                &ir.urban_multiplier,
-                (0.0, 100.0),
-            )?,
-            evoting_multiplier: number_in(
-                "irregularities.evoting_multiplier",
-                &ir.evoting_multiplier,
-                (0.0, 100.0),
-            )?,
-            beneficiary,
-            transfer: mech("transfer", &ir.transfer)?,
-            stuffing: mech("stuffing", &ir.stuffing)?,
-            invalidation: mech("invalidation", &ir.invalidation)?,
-            rewrite: ir
-                .rewrite
-                .as_ref()
-                .map(|r| {
-                    Ok::<_, String>(RewriteModel {
-                        probability: prior_in(
-                            "irregularities.rewrite.probability",
-                            &r.probability,
-                            (0.0, 1.0),
-                        )?,
-                        turnout: prior_in(
-                            "irregularities.rewrite.turnout",
-                            &r.turnout,
-                            (0.0, 1.0),
-                        )?,
-                        share: prior_in("irregularities.rewrite.share", &r.share, (0.0, 1.0))?,
-                    })
-                })
-                .transpose()?,
-            miscount: ir
-                .miscount
-                .as_ref()
-                .map(|m| {
-                    Ok::<_, String>(MiscountModel {
-                        probability: prior_in(
-                            "irregularities.miscount.probability",
-                            &m.probability,
-                            (0.0, 1.0),
-                        )?,
-                        regular_probability: number_in(
-                            "irregularities.miscount.regular_probability",
-                            &m.regular_probability,
-                            (0.0, 1.0),
-                        )?,
-                        intensity: prior_in(
-                            "irregularities.miscount.intensity",
-                            &m.intensity,
-                            (0.0, 1.0),
-                        )?,
-                    })
-                })
-                .transpose()?,
+                0
+            })
         };
 
-        let seats = number_in("seats", &s.seats, (1.0, 10_000.0))?;
+        let (support, remainder, focus) = build_parties(s, chk, &find)?;
+        let (regions, size_shape, size_minimum) = build_regions(s, chk, &find)?;
+        let irregular = build_irregular(s, chk, &find)?;
+        let seats = chk.number_in("seats", &s.seats, (1.0, 10_000.0));
         if seats.fract() != 0.0 {
-            return Err(format!(
+            chk.push(FieldError::from_message(format!(
                 "field `seats.value`: {seats} is not a whole number"
-            ));
+            )));
         }
-        let inverse = build_inverse(s, &find)?;
+        let inverse = build_inverse(s, chk, &find)?;
         let precincts: u64 = regions.iter().map(|r| r.precincts as u64).sum();
         if let Some(inv) = &inverse
             && inv.observed as u64 > precincts
         {
-            return Err(format!(
+            chk.push(FieldError::from_message(format!(
                 "field `observations.observers.counts_observed.value`: {} is more than the {precincts} precincts",
                 inv.observed
-            ));
+            )));
         }
         if s.run.trials == 0 {
-            return Err("field `run.trials`: must be at least 1".into());
+            chk.push(FieldError::from_message(
+                "field `run.trials`: must be at least 1".into(),
+            ));
         }
         Ok(Model {
             parties: s
@@ -453,22 +234,22 @@ impl Model {
             support,
             remainder,
             focus,
-            spoiled: prior_in("spoiled", &s.spoiled, (0.0, 0.5))?,
-            threshold: number_in("threshold", &s.threshold, (0.0, 1.0))?,
+            spoiled: chk.prior_in("spoiled", &s.spoiled, (0.0, 0.5)),
+            threshold: chk.number_in("threshold", &s.threshold, (0.0, 1.0)),
             seats: seats as u32,
             allocation: s.allocation,
             size_shape,
             size_minimum,
-            turnout_concentration: number_in(
+            turnout_concentration: chk.number_in(
                 "behaviour.turnout_concentration",
                 &s.behaviour.turnout_concentration,
                 (0.1, 1e6),
-            )?,
-            share_concentration: number_in(
+            ),
+            share_concentration: chk.number_in(
                 "behaviour.share_concentration",
                 &s.behaviour.share_concentration,
                 (0.1, 1e6),
-            )?,
+            ),
             regions,
             irregular,
             inverse,
@@ -478,10 +259,276 @@ impl Model {
     }
 }
 
+/// The parties' support priors, the remainder party and the focus parties.
+type Parties = (Vec<Option<Dist>>, usize, Vec<usize>);
+
+fn build_parties(
+    s: &Scenario,
+    chk: &Problems,
+    find: &dyn Fn(&str, &str) -> usize,
+) -> Result<Parties, String> {
+    let mut support = Vec::new();
+    let mut remainder = None;
+    for (i, p) in s.parties.iter().enumerate() {
+        match (&p.support, p.remainder) {
+            (None, true) => {
+                if remainder.is_some() {
+                    return Err(format!(
+                        "field `parties[{i}].remainder`: only one party may be the remainder"
+                    ));
+                }
+                remainder = Some(i);
+                support.push(None);
+            }
+            (Some(prior), false) => {
+                support.push(Some(chk.prior_in(
+                    &format!("parties[{i}].support"),
+                    prior,
+                    (0.0, 1.0),
+                )));
+            }
+            _ => {
+                return Err(format!(
+                    "field `parties[{i}]`: give either `support` (a prior) or `remainder: true`, not both or neither"
+                ));
+            }
+        }
+        if let Some(v) = &p.official_votes {
+            chk.number_in(&format!("parties[{i}].official_votes"), v, (0.0, 1e10));
+        }
+    }
+    let remainder = remainder.ok_or(
+        "field `parties`: exactly one party needs `remainder: true` (its share is 1 minus the others')",
+    )?;
+    let min_others: f64 = support.iter().flatten().map(|d| d.support().0).sum();
+    if min_others >= 1.0 {
+        chk.push(FieldError::from_message(format!(
+            "field `parties`: the other parties' smallest possible shares already sum to {min_others} (must be < 1)"
+        )));
+    }
+
+    if s.focus.is_empty() {
+        return Err("field `focus`: name at least one party".into());
+    }
+    let focus = s
+        .focus
+        .iter()
+        .enumerate()
+        .map(|(i, id)| find(&format!("focus[{i}]"), id))
+        .collect();
+    Ok((support, remainder, focus))
+}
+
+/// The regions (checked against the country's totals) and the precinct sizes' shape and minimum.
+fn build_regions(
+    s: &Scenario,
+    chk: &Problems,
+    find: &dyn Fn(&str, &str) -> usize,
+) -> Result<(Vec<RegionModel>, f64, u64), String> {
+    let n_parties = s.parties.len();
+    let regions = s
+        .regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let f = |name: &str| format!("regions[{i}].{name}");
+            let precincts = chk.count_in(&f("precincts"), r.precincts, 1.0, 1e6);
+            // Precinct sizes are stored as u32: a region of at most 4e9 voters keeps every precinct,
+            // however unequal, within range.
+            let registered = chk.count_in(&f("registered"), r.registered, 0.0, 4e9);
+            let evoting = chk.count_in(
+                &f("evoting_precincts"),
+                r.evoting_precincts,
+                0.0,
+                precincts as f64,
+            );
+            if !(0.0..=1.0).contains(&r.urban_fraction) {
+                chk.push(FieldError::from_message(format!(
+                    "field `{}`: {} is outside the allowed range [0, 1]",
+                    f("urban_fraction"),
+                    r.urban_fraction
+                )));
+            }
+            let turnout = chk.number_in(&f("turnout"), &r.turnout, (0.0, 1.0));
+            if turnout <= 0.0 || turnout >= 1.0 {
+                chk.push(FieldError::from_message(format!(
+                    "field `{}.value`: {turnout} must lie strictly between 0 and 1",
+                    f("turnout")
+                )));
+            }
+            let mut factors = vec![1.0; n_parties];
+            for (id, n) in &r.support_factors {
+                let field = f(&format!("support_factors.{id}"));
+                let j = find(&field, id);
+                factors[j] = chk.number_in(&field, n, (0.0, 1e3));
+            }
+            Ok(RegionModel {
+                name: r.name.clone(),
+                precincts: precincts as u32,
+                registered,
+                urban_fraction: r.urban_fraction,
+                evoting_precincts: evoting as u32,
+                turnout,
+                factors,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    if regions.is_empty() {
+        return Err("field `regions`: at least one region is needed".into());
+    }
+    if regions.len() > MAX_REGIONS {
+        return Err(format!(
+            "field `regions`: {} regions given, allowed 1 to {MAX_REGIONS}",
+            regions.len()
+        ));
+    }
+    if let Some(c) = &s.country {
+        check_country_totals(chk, c, &regions)?;
+    }
+    let all: u64 = regions.iter().map(|r| r.precincts as u64).sum();
+    if all > MAX_PRECINCTS {
+        return Err(format!(
+            "field `regions`: {all} precincts in all, allowed at most {MAX_PRECINCTS} (every trial simulates each one)"
+        ));
+    }
+
+    let size_shape = chk.number_in("precinct_sizes.shape", &s.precinct_sizes.shape, (0.01, 1e4));
+    let size_minimum = chk.number_in(
+        "precinct_sizes.minimum",
+        &s.precinct_sizes.minimum,
+        (0.0, 1e6),
+    );
+    if size_minimum.fract() != 0.0 {
+        chk.push(FieldError::from_message(format!(
+            "field `precinct_sizes.minimum.value`: {size_minimum} is not a whole number of voters"
+        )));
+    }
+    let size_minimum = size_minimum as u64;
+    for (i, r) in regions.iter().enumerate() {
+        if r.registered < size_minimum * r.precincts as u64 {
+            chk.push(FieldError::from_message(format!(
+                "field `regions[{i}].registered`: {} voters cannot fill {} precincts of at least {size_minimum} (precinct_sizes.minimum)",
+                r.registered, r.precincts
+            )));
+        }
+    }
+    Ok((regions, size_shape, size_minimum))
+}
+
+/// The irregularities: prevalence, multipliers, beneficiary and each mechanism.
+fn build_irregular(
+    s: &Scenario,
+    chk: &Problems,
+    find: &dyn Fn(&str, &str) -> usize,
+) -> Result<IrregularModel, String> {
+    let n_parties = s.parties.len();
+    let ir = &s.irregularities;
+    let beneficiary = find("irregularities.beneficiary", &ir.beneficiary);
+    let mech = |name: &str, m: &Option<Mechanism>| -> Result<Option<MechanismModel>, String> {
+        let Some(m) = m else { return Ok(None) };
+        let f = |field: &str| format!("irregularities.{name}.{field}");
+        let targets = match &m.targets {
+            None => (0..n_parties).map(|j| j != beneficiary).collect(),
+            Some(_) if name == "stuffing" => {
+                return Err(format!(
+                    "field `{}`: stuffing adds ballots for the beneficiary and takes none away; remove `targets`",
+                    f("targets")
+                ));
+            }
+            Some(list) if list.is_empty() => {
+                return Err(format!(
+                    "field `{}`: empty; name at least one party, or omit it to target every party but the beneficiary",
+                    f("targets")
+                ));
+            }
+            Some(list) => {
+                let mut t = vec![false; n_parties];
+                for (k, id) in list.iter().enumerate() {
+                    let j = find(&f(&format!("targets[{k}]")), id);
+                    if j == beneficiary {
+                        return Err(format!(
+                            "field `{}`: the beneficiary \"{id}\" cannot be a target",
+                            f(&format!("targets[{k}]"))
+                        ));
+                    }
+                    t[j] = true;
+                }
+                t
+            }
+        };
+        Ok(Some(MechanismModel {
+            probability: chk.prior_in(&f("probability"), &m.probability, (0.0, 1.0)),
+            intensity: chk.prior_in(&f("intensity"), &m.intensity, (0.0, 1.0)),
+            dispersion: m
+                .dispersion
+                .as_ref()
+                .map(|d| chk.number_in(&f("dispersion"), d, (0.01, 1e6))),
+            targets,
+        }))
+    };
+    let irregular = IrregularModel {
+        prevalence: chk.prior_in("irregularities.prevalence", &ir.prevalence, (0.0, 1.0)),
+        urban_multiplier: chk.number_in(
+            "irregularities.urban_multiplier",
+            &ir.urban_multiplier,
+            (0.0, 100.0),
+        ),
+        evoting_multiplier: chk.number_in(
+            "irregularities.evoting_multiplier",
+            &ir.evoting_multiplier,
+            (0.0, 100.0),
+        ),
+        beneficiary,
+        transfer: mech("transfer", &ir.transfer)?,
+        stuffing: mech("stuffing", &ir.stuffing)?,
+        invalidation: mech("invalidation", &ir.invalidation)?,
+        rewrite: ir
+            .rewrite
+            .as_ref()
+            .map(|r| {
+                Ok::<_, String>(RewriteModel {
+                    probability: chk.prior_in(
+                        "irregularities.rewrite.probability",
+                        &r.probability,
+                        (0.0, 1.0),
+                    ),
+                    turnout: chk.prior_in("irregularities.rewrite.turnout", &r.turnout, (0.0, 1.0)),
+                    share: chk.prior_in("irregularities.rewrite.share", &r.share, (0.0, 1.0)),
+                })
+            })
+            .transpose()?,
+        miscount: ir
+            .miscount
+            .as_ref()
+            .map(|m| {
+                Ok::<_, String>(MiscountModel {
+                    probability: chk.prior_in(
+                        "irregularities.miscount.probability",
+                        &m.probability,
+                        (0.0, 1.0),
+                    ),
+                    regular_probability: chk.number_in(
+                        "irregularities.miscount.regular_probability",
+                        &m.regular_probability,
+                        (0.0, 1.0),
+                    ),
+                    intensity: chk.prior_in(
+                        "irregularities.miscount.intensity",
+                        &m.intensity,
+                        (0.0, 1.0),
+                    ),
+                })
+            })
+            .transpose()?,
+    };
+    Ok(irregular)
+}
+
 /// Validates `observations` and `inference` (both or neither).
 fn build_inverse(
     s: &Scenario,
-    find: &dyn Fn(&str, &str) -> Result<usize, String>,
+    chk: &Problems,
+    find: &dyn Fn(&str, &str) -> usize,
 ) -> Result<Option<InverseModel>, String> {
     let (obs, inf) = match (&s.observations, &s.inference) {
         (None, None) => return Ok(None),
@@ -511,24 +558,24 @@ fn build_inverse(
         return Err("field `parties[].official_votes`: the official votes sum to 0".into());
     }
     let o = &obs.observers;
-    let n = number_in(
+    let n = chk.number_in(
         "observations.observers.counts_observed",
         &o.counts_observed,
         (1.0, 1e5),
-    )?;
+    );
     if n.fract() != 0.0 {
-        return Err(format!(
+        chk.push(FieldError::from_message(format!(
             "field `observations.observers.counts_observed.value`: {n} is not a whole number"
-        ));
+        )));
     }
-    let share = number_in(
+    let share = chk.number_in(
         "observations.observers.negative_share",
         &o.negative_share,
         (0.0, 1.0),
-    )?;
+    );
     let urban_weight = match (o.selection, &o.urban_weight) {
         (Selection::Urban, Some(w)) => {
-            number_in("observations.observers.urban_weight", w, (0.0, 1e3))?
+            chk.number_in("observations.observers.urban_weight", w, (0.0, 1e3))
         }
         (Selection::Urban, None) => {
             return Err("field `observations.observers.urban_weight`: missing; `selection: \"urban\"` needs it (how many times likelier an urban precinct is observed)".into());
@@ -544,7 +591,7 @@ fn build_inverse(
                 .iter()
                 .map(|(id, v)| {
                     let field = format!("observations.exit_poll.shares.{id}");
-                    Ok((find(&field, id)?, number_in(&field, v, (0.0, 1.0))?))
+                    Ok((find(&field, id), chk.number_in(&field, v, (0.0, 1.0))))
                 })
                 .collect::<Result<Vec<_>, String>>()?;
             let total: f64 = shares.iter().map(|(_, v)| v).sum();
@@ -553,15 +600,15 @@ fn build_inverse(
                     "field `observations.exit_poll.shares`: the poll shares sum to {total}, more than 1 (they are shares of the same valid votes)"
                 ));
             }
-            let se = number_in(
+            let se = chk.number_in(
                 "observations.exit_poll.standard_error",
                 &e.standard_error,
                 (1e-6, 1.0),
-            )?;
+            );
             Ok::<_, String>(ExitPollModel {
                 shares,
                 standard_error: se,
-                bias: prior_in("observations.exit_poll.bias", &e.bias, (-0.5, 0.5))?,
+                bias: chk.prior_in("observations.exit_poll.bias", &e.bias, (-0.5, 0.5)),
             })
         })
         .transpose()?;
@@ -583,7 +630,7 @@ fn build_inverse(
         .iter()
         .enumerate()
         .map(|(k, id)| {
-            let j = find(&format!("inference.parties[{k}]"), id)?;
+            let j = find(&format!("inference.parties[{k}]"), id);
             let votes = s.parties[j]
                 .official_votes
                 .as_ref()
@@ -591,22 +638,22 @@ fn build_inverse(
             Ok((j, votes / total))
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let tolerance = number_in("inference.tolerance", &inf.tolerance, (1e-4, 100.0))? / 100.0;
+    let tolerance = chk.number_in("inference.tolerance", &inf.tolerance, (1e-4, 100.0)) / 100.0;
     Ok(Some(InverseModel {
         observed: n as u32,
         negative: (share * n).round() as u32,
         selection: o.selection,
         urban_weight,
-        sensitivity: prior_in(
+        sensitivity: chk.prior_in(
             "observations.observers.p_negative_if_irregular",
             &o.p_negative_if_irregular,
             (0.0, 1.0),
-        )?,
-        false_positive: prior_in(
+        ),
+        false_positive: chk.prior_in(
             "observations.observers.p_negative_if_regular",
             &o.p_negative_if_regular,
             (0.0, 1.0),
-        )?,
+        ),
         exit_poll,
         kernel: inf.kernel,
         tolerance,
@@ -615,36 +662,14 @@ fn build_inverse(
     }))
 }
 
-/// Checks a fixed number against [lo, hi].
-pub fn number_in(field: &str, n: &Number, (lo, hi): (f64, f64)) -> Result<f64, String> {
-    if n.source.trim().is_empty() {
-        return Err(format!(
-            "field `{field}.source`: empty; cite a source or write \"assumption: why\""
-        ));
-    }
-    if !n.value.is_finite() || n.value < lo || n.value > hi {
-        return Err(format!(
-            "field `{field}.value`: {} is outside the allowed range [{lo}, {hi}]",
-            n.value
-        ));
-    }
-    Ok(n.value)
-}
-
-/// Checks a prior whose every value must lie in [lo, hi].
-pub fn prior_in(field: &str, p: &Prior, range: (f64, f64)) -> Result<Dist, String> {
-    p.resolve(range)
-        .map_err(|e| format!("field `{field}`: {e}"))
-}
-
-/// Checks a whole count in [lo, hi].
 /// The regions' precincts and registered voters must add up to the country's totals.
 fn check_country_totals(
+    chk: &Problems,
     c: &crate::model::scenario::Country,
     regions: &[RegionModel],
 ) -> Result<(), String> {
-    let precincts = count_in("country.precincts", c.precincts, 1.0, MAX_PRECINCTS as f64)?;
-    let registered = count_in("country.registered", c.registered, 0.0, 4e13)?;
+    let precincts = chk.count_in("country.precincts", c.precincts, 1.0, MAX_PRECINCTS as f64);
+    let registered = chk.count_in("country.registered", c.registered, 0.0, 4e13);
     let sum_p: u64 = regions.iter().map(|r| r.precincts as u64).sum();
     let sum_r: u64 = regions.iter().map(|r| r.registered).sum();
     if sum_p != precincts {
@@ -661,11 +686,93 @@ fn check_country_totals(
     Ok(())
 }
 
-fn count_in(field: &str, v: f64, lo: f64, hi: f64) -> Result<u64, String> {
-    if !v.is_finite() || v.fract() != 0.0 || v < lo || v > hi {
-        return Err(format!(
-            "field `{field}`: {v} must be a whole number in the allowed range [{lo}, {hi}]"
-        ));
+/// A problem with one field of a scenario: its path as in the JSON (`regions[3].turnout.value`)
+/// and what is wrong, with the allowed range where there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub path: String,
+    pub problem: String,
+}
+
+impl FieldError {
+    pub fn new(path: impl Into<String>, problem: impl Into<String>) -> FieldError {
+        FieldError {
+            path: path.into(),
+            problem: problem.into(),
+        }
     }
-    Ok(v as u64)
+
+    /// From a message written as "field `path`: problem" (the structural checks of
+    /// `Model::build`); a message without that form has an empty path.
+    fn from_message(message: String) -> FieldError {
+        let parsed = message.strip_prefix("field `").and_then(|rest| {
+            let (path, problem) = rest.split_once("`: ")?;
+            Some(FieldError::new(path, problem))
+        });
+        parsed.unwrap_or_else(|| FieldError::new("", message))
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.problem)
+        } else {
+            write!(f, "field `{}`: {}", self.path, self.problem)
+        }
+    }
+}
+
+/// The problems found so far. The range checks record theirs here and go on with a stand-in
+/// value inside the range, so one pass over a file reports every out-of-range number in it.
+#[derive(Default)]
+pub struct Problems(std::cell::RefCell<Vec<FieldError>>);
+
+impl Problems {
+    fn push(&self, e: FieldError) {
+        self.0.borrow_mut().push(e);
+    }
+
+    /// A fixed number in [lo, hi] with a source.
+    pub fn number_in(&self, field: &str, n: &Number, (lo, hi): (f64, f64)) -> f64 {
+        if n.source.trim().is_empty() {
+            self.push(FieldError::new(
+                format!("{field}.source"),
+                "empty; cite a source or write \"assumption: why\"",
+            ));
+        }
+        if !n.value.is_finite() || n.value < lo || n.value > hi {
+            self.push(FieldError::new(
+                format!("{field}.value"),
+                format!("{} is outside the allowed range [{lo}, {hi}]", n.value),
+            ));
+            // Mid-range, so checks further on see a value like any valid one.
+            return lo + (hi - lo) / 2.0;
+        }
+        n.value
+    }
+
+    /// A prior whose every value lies in [lo, hi].
+    pub fn prior_in(&self, field: &str, p: &Prior, range: (f64, f64)) -> Dist {
+        p.resolve(range).unwrap_or_else(|e| {
+            self.push(FieldError::new(field, e));
+            Dist::Fixed(range.0)
+        })
+    }
+
+    /// A whole count in [lo, hi].
+    fn count_in(&self, field: &str, v: f64, lo: f64, hi: f64) -> u64 {
+        if !v.is_finite() || v.fract() != 0.0 || v < lo || v > hi {
+            self.push(FieldError::new(
+                field,
+                format!("{v} must be a whole number in the allowed range [{lo}, {hi}]"),
+            ));
+            return (lo + (hi - lo) / 2.0).floor() as u64;
+        }
+        v as u64
+    }
+
+    fn into_vec(self) -> Vec<FieldError> {
+        self.0.into_inner()
+    }
 }

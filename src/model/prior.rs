@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub struct Number {
     /// The value.
     pub value: f64,
-    /// A citation (see ../shared/data/kz2007.md) or "assumption: why".
+    /// A citation or "assumption: why".
     pub source: String,
 }
 
@@ -45,7 +45,7 @@ pub struct Prior {
     /// Beta(negative + 1, of - negative + 1): a rate after observing `negative` of `of` cases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed: Option<Observed>,
-    /// A citation (see ../shared/data/kz2007.md) or "assumption: why".
+    /// A citation or "assumption: why".
     pub source: String,
 }
 

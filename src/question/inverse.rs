@@ -1,5 +1,5 @@
-//! The inverse question by approximate Bayesian computation (../shared/MODEL.md, "Two
-//! questions"): P(party truly >= threshold | official totals, observers' sample, exit polls).
+//! The inverse question by approximate Bayesian computation (docs/model.md, "The inverse
+//! question"): P(party truly >= threshold | official totals, observers' sample, exit polls).
 //!
 //! The target is the ABC posterior: prior(unknowns) x P(observers' verdicts | simulated
 //! election) x P(exit polls | true shares) x kernel(reported - official shares, tolerance). It is
