@@ -298,12 +298,7 @@ pub(crate) fn write_result(
 /// A partial result (interrupted run, or shard): the report of the trials done, the state to
 /// continue or merge from, and the scenario itself, so that `merge` needs nothing else.
 pub(crate) fn saved_json(report: &RunReport, state: &answer::State, loaded: &Loaded) -> String {
-    let mut v = serde_json::to_value(report).expect("a report serialises");
-    v["state"] = serde_json::to_value(state).expect("a state serialises");
-    v["scenario_content"] = serde_json::to_value(&loaded.scenario).expect("a scenario serialises");
-    let mut s = serde_json::to_string(&v).expect("a value serialises");
-    s.push('\n');
-    s
+    crate::export::files::saved_json(report, state, &loaded.scenario)
 }
 
 /// Refuses absurd requests and warns about very long ones before anything runs.

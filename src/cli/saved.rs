@@ -2,7 +2,9 @@
 
 use crate::engine::{self};
 use crate::error::{Error, Result};
+use crate::export::files::{SavedRun, Versions};
 use crate::model::load::Loaded;
+use crate::model::scenario::Scenario;
 use crate::question::answer;
 
 /// What `--resume` and `merge` need from a saved partial result or shard.
@@ -15,7 +17,9 @@ pub(crate) struct Saved {
     pub(crate) shard: Option<engine::Shard>,
     pub(crate) elapsed: f64,
     pub(crate) threads: usize,
-    pub(crate) value: serde_json::Value,
+    /// The scenario's name and content as the run recorded them.
+    pub(crate) name: String,
+    pub(crate) scenario: Scenario,
     pub(crate) state: answer::State,
 }
 
@@ -39,43 +43,37 @@ impl Saved {
 pub(crate) fn read_saved(path: &std::path::Path) -> Result<Saved> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let bad = |why: String| Error::Usage(format!("{}: cannot use it: {why}", path.display()));
-    let v: serde_json::Value =
+    let v: Versions =
         serde_json::from_str(&text).map_err(|e| bad(format!("not a partial result ({e})")))?;
-    if v["sampler_version"] != crate::SAMPLER_VERSION || v["recount_version"] != crate::VERSION {
+    if v.sampler_version != crate::SAMPLER_VERSION || v.recount_version != crate::VERSION {
         return Err(bad(format!(
             "it was made by recount {} (sampler {}), this is recount {} (sampler {})",
-            v["recount_version"],
-            v["sampler_version"],
+            v.recount_version,
+            v.sampler_version,
             crate::VERSION,
             crate::SAMPLER_VERSION
         )));
     }
-    let state: answer::State = serde_json::from_value(v["state"].clone())
-        .map_err(|e| bad(format!("no resumable state in it ({e})")))?;
-    if !state.done.is_multiple_of(engine::BATCH) && state.done != v["trials"] {
+    let saved: SavedRun = serde_json::from_str(&text)
+        .map_err(|e| bad(format!("not a resumable partial result or shard ({e})")))?;
+    let state = saved.state;
+    if !state.done.is_multiple_of(engine::BATCH) && state.done != saved.trials {
         return Err(bad(format!(
             "{} trials done is not a whole number of batches",
             state.done
         )));
     }
-    let shard = match v["partial"].get("shard") {
-        None => None,
-        Some(s) => {
-            Some(serde_json::from_value(s.clone()).map_err(|e| bad(format!("bad `shard` ({e})")))?)
-        }
-    };
     Ok(Saved {
         path: path.to_path_buf(),
-        hash: v["scenario"]["hash"].as_str().unwrap_or("").to_string(),
-        sampler: v["sampler"].as_str().unwrap_or("exact").to_string(),
-        trials: v["trials"]
-            .as_u64()
-            .ok_or_else(|| bad("no `trials`".into()))?,
-        seed: v["seed"].as_u64().ok_or_else(|| bad("no `seed`".into()))?,
-        shard,
-        elapsed: v["timing"]["elapsed_seconds"].as_f64().unwrap_or(0.0),
-        threads: v["timing"]["threads"].as_u64().unwrap_or(1) as usize,
-        value: v,
+        hash: saved.scenario.hash,
+        name: saved.scenario.name,
+        sampler: saved.sampler,
+        trials: saved.trials,
+        seed: saved.seed,
+        shard: saved.partial.and_then(|p| p.shard),
+        elapsed: saved.timing.map_or(0.0, |t| t.elapsed_seconds),
+        threads: saved.timing.map_or(1, |t| t.threads),
+        scenario: saved.scenario_content,
         state,
     })
 }
@@ -84,13 +82,7 @@ pub(crate) fn read_saved(path: &std::path::Path) -> Result<Saved> {
 pub(crate) fn embedded_scenario(saved: &Saved) -> Result<Loaded> {
     let path = &saved.path;
     let bad = |why: String| Error::Usage(format!("{}: cannot use it: {why}", path.display()));
-    let scenario = serde_json::from_value(saved.value["scenario_content"].clone())
-        .map_err(|e| bad(format!("no scenario in it ({e})")))?;
-    let name = saved.value["scenario"]["name"]
-        .as_str()
-        .unwrap_or("merged")
-        .to_string();
-    let loaded = Loaded::new(name, path.clone(), scenario)?;
+    let loaded = Loaded::new(saved.name.clone(), path.clone(), saved.scenario.clone())?;
     if loaded.hash != saved.hash {
         return Err(bad(format!(
             "its scenario has hash {} but it records {}; the file was edited",

@@ -187,9 +187,9 @@ impl<'a> Acting<'a> {
     /// (the same random numbers in the same order: with `Fast`'s two-point intensities only a
     /// rewrite's invented figures need any).
     #[inline]
-    pub fn plan_reusing(&self, rng: &mut Rng, v: f64) -> Plan {
+    pub fn plan_reusing(&self, rng: &mut Rng, v: f64) -> Actions {
         let mut v = v;
-        let mut plan = Plan::default();
+        let mut plan = Actions::default();
         if let Some((p, r)) = self.rewrite
             && rescaled_decision(&mut v, p)
         {
@@ -211,17 +211,17 @@ impl<'a> Acting<'a> {
     }
 
     /// A rewrite's plan: its invented turnout and beneficiary share (`pooled`).
-    pub fn plan_rewrite(&self, rng: &mut Rng) -> Plan {
+    pub fn plan_rewrite(&self, rng: &mut Rng) -> Actions {
         let (_, r) = self.rewrite.expect("a model with rewrites");
-        Plan {
+        Actions {
             rewrite: Some((r.turnout.sample(rng), r.share.sample(rng))),
-            ..Plan::default()
+            ..Actions::default()
         }
     }
 
     /// Applies `plan` to a precinct's counts, in the order of `irregular`.
     #[inline]
-    pub fn apply(&self, plan: &Plan, rng: &mut Rng, registered: u64, votes: &mut [u64]) {
+    pub fn apply(&self, plan: &Actions, rng: &mut Rng, registered: u64, votes: &mut [u64]) {
         if let Some((t, s)) = plan.rewrite {
             rewrite(votes, self.beneficiary, registered, t, s);
             return;
@@ -288,7 +288,7 @@ impl<'a> Acting<'a> {
 /// What acts in one irregular precinct (`Acting::plan_reusing`): each mechanism's intensity where
 /// it acts, a rewrite's invented turnout and beneficiary share.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Plan {
+pub struct Actions {
     pub rewrite: Option<(f64, f64)>,
     pub invalidation: Option<f64>,
     pub transfer: Option<f64>,
@@ -296,12 +296,12 @@ pub struct Plan {
     pub miscount: Option<f64>,
 }
 
-impl Plan {
+impl Actions {
     /// A regular count's honest miscount (`Acting::regular_miscount_reusing`).
-    pub fn miscount(rate: f64) -> Plan {
-        Plan {
+    pub fn miscount(rate: f64) -> Actions {
+        Actions {
             miscount: Some(rate),
-            ..Plan::default()
+            ..Actions::default()
         }
     }
 }

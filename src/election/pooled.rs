@@ -36,7 +36,7 @@
 use crate::election::country::Layout;
 use crate::election::draw::{Draw, Totals};
 use crate::election::mechanism::expected::{self as outcomes, ByOutcome};
-use crate::election::mechanism::{self, Plan};
+use crate::election::mechanism::{self, Actions};
 use crate::election::trial::{Simulator, region_sticks};
 use crate::model::MAX_CATEGORIES;
 use crate::sample::alias::{self, Alias};
@@ -97,7 +97,7 @@ pub struct Tables {
     registered: Vec<f64>,
     outcome: Vec<u8>,
     /// A rewritten precinct's plan (its invented figures), by place.
-    rewrites: Vec<(usize, Plan)>,
+    rewrites: Vec<(usize, Actions)>,
     len: usize,
 }
 
@@ -368,7 +368,8 @@ impl Simulator<'_> {
     /// Per region: a first pass over its precincts (turnout, shares, expected true counts, the
     /// outcome of their irregularity decisions), a second over those that mechanisms may act on
     /// (what the mechanisms move, in expectation), a third over those whose ballot noise is
-    /// drawn.
+    /// drawn. Kept whole though long: the hot loop of the fastest sampler, whose buffers are taken
+    /// out of `self` and `t` once per trial so the passes can borrow them side by side.
     fn run_pooled_n<const N: usize>(&mut self, t: &mut Tables, rng: &mut Rng, d: &Draw) -> Totals {
         let m = self.model;
         let l = self.layout;
@@ -378,13 +379,8 @@ impl Simulator<'_> {
         let effects = ByOutcome::<N>::new(&acts, n_cat);
         // The outcome's law by (urban, e-voting), with p_irr computed as `run` does.
         let outcomes: [Alias; 4] = std::array::from_fn(|k| {
-            let mut p = d.prevalence;
-            if k & 1 != 0 {
-                p *= ir.urban_multiplier;
-            }
-            if k & 2 != 0 {
-                p *= ir.evoting_multiplier;
-            }
+            // Index k: urban in bit 0, e-voting in bit 1.
+            let p = ir.irregular_probability(d.prevalence, k & 1 != 0, k & 2 != 0);
             Alias::new(&effects.outcomes(p))
         });
         let stride = stride(l.len());

@@ -167,7 +167,9 @@ impl<'a> Simulator<'a> {
         d
     }
 
-    /// Sets the per-region Dirichlet parameters and multinomial draw order for a draw.
+    /// Sets the per-region Dirichlet parameters and multinomial draw order for a draw. Kept whole
+    /// though long: one pass per region builds every per-trial table in a fixed order (the
+    /// reproducibility contract: the tables' order is the random numbers' order).
     pub(super) fn set_regional_means(&mut self, d: &Draw) {
         regional_means(self.model, d, &mut self.alpha);
         self.bb_keys.clear();
@@ -281,7 +283,9 @@ impl<'a> Simulator<'a> {
 
     /// `run`, calling `observe(precinct, true_votes, reported_votes)` for every precinct (used by
     /// `recount precincts`; the no-op observer of `run` compiles away). `SamplerKind::Pooled`
-    /// draws no precinct counts and never calls it.
+    /// draws no precinct counts and never calls it. Kept whole though long: it is the exact and
+    /// fast samplers' hot loop, and its per-region slices are set up once outside the precinct
+    /// loop, which a split into functions would have to pass back in.
     pub fn run_observed<F: FnMut(usize, &[u64], &[u64])>(
         &mut self,
         rng: &mut Rng,
@@ -363,13 +367,7 @@ impl<'a> Simulator<'a> {
                     *t += v;
                 }
                 t.registered += registered;
-                let mut p_irr = d.prevalence;
-                if l.urban[i] {
-                    p_irr *= ir.urban_multiplier;
-                }
-                if l.evoting[i] {
-                    p_irr *= ir.evoting_multiplier;
-                }
+                let p_irr = ir.irregular_probability(d.prevalence, l.urban[i], l.evoting[i]);
                 let true_votes = votes;
                 let u = exact::uniform(rng);
                 let irregular = u < p_irr;

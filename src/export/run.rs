@@ -8,10 +8,10 @@ use crate::engine::summary::Results;
 use crate::model::load::Loaded;
 use crate::numeric::stats::Estimate;
 use crate::question::inverse::InverseSummary;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Provenance of a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioInfo {
     pub name: String,
     /// SHA-256 (16 hex digits) of the scenario's canonical JSON.
@@ -22,17 +22,17 @@ pub struct ScenarioInfo {
 
 /// A run stopped before all its trials (Ctrl-C), or one shard of a run: its figures cover
 /// `trials_done` trials, from trial `first_trial` on.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct PartialInfo {
     pub trials_done: u64,
     pub first_trial: u64,
     /// `recount run --shard i/n`: which share of the run this is.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::engine::Shard>,
 }
 
 /// How long the run took (varies from run to run).
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Timing {
     pub elapsed_seconds: f64,
     pub threads: usize,
@@ -238,43 +238,7 @@ pub fn to_table(report: &RunReport) -> String {
         report.provenance.seed,
         report.provenance.scenario.hash
     ));
-    out.push_str(&format!(
-        "{:<12} {:>8} {:>22} {:>22} {:>21} {:>21} {:>21} {:>13}\n",
-        "party",
-        "official",
-        "true share [5%, 95%]",
-        "reported [5%, 95%]",
-        format!("P(true >= {th})"),
-        format!("P(reported >= {th})"),
-        "P(flipped)",
-        "seats t/r"
-    ));
-    for p in &r.parties {
-        out.push_str(&format!(
-            "{:<12} {:>8} {:>22} {:>22} {:>21} {:>21} {:>21} {:>13}\n",
-            p.id,
-            p.official_share.map(pct).unwrap_or_default(),
-            format!(
-                "{} [{}, {}]",
-                pct(p.true_share.mean),
-                pct(p.true_share.q05),
-                pct(p.true_share.q95)
-            ),
-            format!(
-                "{} [{}, {}]",
-                pct(p.reported_share.mean),
-                pct(p.reported_share.q05),
-                pct(p.reported_share.q95)
-            ),
-            prob(&p.p_true_cross),
-            prob(&p.p_reported_cross),
-            prob(&p.p_flipped),
-            format!(
-                "{:.1}/{:.1}",
-                p.expected_seats_true, p.expected_seats_reported
-            )
-        ));
-    }
+    out.push_str(&party_table(r, &th));
     let focus = r.focus.join(" or ");
     if report.inverse.is_some() {
         out.push_str("\nPosterior: given the official result and what observers saw.");
@@ -313,6 +277,49 @@ pub fn to_table(report: &RunReport) -> String {
         out.push_str(&format!(
             "{:.1} s on {} threads ({:.3e} precinct-trials/s).\n",
             t.elapsed_seconds, t.threads, t.precinct_trials_per_second
+        ));
+    }
+    out
+}
+
+/// The per-party table: official, true and reported shares, the threshold probabilities, seats.
+fn party_table(r: &Results, th: &str) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:<12} {:>8} {:>22} {:>22} {:>21} {:>21} {:>21} {:>13}\n",
+        "party",
+        "official",
+        "true share [5%, 95%]",
+        "reported [5%, 95%]",
+        format!("P(true >= {th})"),
+        format!("P(reported >= {th})"),
+        "P(flipped)",
+        "seats t/r"
+    ));
+    for p in &r.parties {
+        out.push_str(&format!(
+            "{:<12} {:>8} {:>22} {:>22} {:>21} {:>21} {:>21} {:>13}\n",
+            p.id,
+            p.official_share.map(pct).unwrap_or_default(),
+            format!(
+                "{} [{}, {}]",
+                pct(p.true_share.mean),
+                pct(p.true_share.q05),
+                pct(p.true_share.q95)
+            ),
+            format!(
+                "{} [{}, {}]",
+                pct(p.reported_share.mean),
+                pct(p.reported_share.q05),
+                pct(p.reported_share.q95)
+            ),
+            prob(&p.p_true_cross),
+            prob(&p.p_reported_cross),
+            prob(&p.p_flipped),
+            format!(
+                "{:.1}/{:.1}",
+                p.expected_seats_true, p.expected_seats_reported
+            )
         ));
     }
     out

@@ -86,6 +86,24 @@ pub struct IrregularModel {
     pub miscount: Option<MiscountModel>,
 }
 
+impl IrregularModel {
+    /// The probability that a precinct's count is irregular, given the trial's prevalence and
+    /// the precinct's kind: the prevalence times the urban and the e-voting multipliers (in that
+    /// order: every sampler and the inverse question's guides compute it here, so to the bit
+    /// alike). Not capped at 1: callers compare a uniform with it or cap it themselves.
+    #[inline]
+    pub fn irregular_probability(&self, prevalence: f64, urban: bool, evoting: bool) -> f64 {
+        let mut p = prevalence;
+        if urban {
+            p *= self.urban_multiplier;
+        }
+        if evoting {
+            p *= self.evoting_multiplier;
+        }
+        p
+    }
+}
+
 /// Exit polls, validated.
 #[derive(Debug, Clone)]
 pub struct ExitPollModel {
@@ -585,32 +603,7 @@ fn build_inverse(
     let exit_poll = obs
         .exit_poll
         .as_ref()
-        .map(|e| {
-            let shares = e
-                .shares
-                .iter()
-                .map(|(id, v)| {
-                    let field = format!("observations.exit_poll.shares.{id}");
-                    Ok((find(&field, id), chk.number_in(&field, v, (0.0, 1.0))))
-                })
-                .collect::<Result<Vec<_>, String>>()?;
-            let total: f64 = shares.iter().map(|(_, v)| v).sum();
-            if total > 1.0 + 1e-6 {
-                return Err(format!(
-                    "field `observations.exit_poll.shares`: the poll shares sum to {total}, more than 1 (they are shares of the same valid votes)"
-                ));
-            }
-            let se = chk.number_in(
-                "observations.exit_poll.standard_error",
-                &e.standard_error,
-                (1e-6, 1.0),
-            );
-            Ok::<_, String>(ExitPollModel {
-                shares,
-                standard_error: se,
-                bias: chk.prior_in("observations.exit_poll.bias", &e.bias, (-0.5, 0.5)),
-            })
-        })
+        .map(|e| build_exit_poll(e, chk, find))
         .transpose()?;
     let compare_ids: Vec<String> = match &inf.parties {
         Some(list) => list.clone(),
@@ -660,6 +653,38 @@ fn build_inverse(
         compare,
         proposal: inf.proposal,
     }))
+}
+
+/// An exit poll: its shares by party (summing to at most 1), standard error and bias prior.
+fn build_exit_poll(
+    e: &crate::model::scenario::ExitPoll,
+    chk: &Problems,
+    find: &dyn Fn(&str, &str) -> usize,
+) -> Result<ExitPollModel, String> {
+    let shares = e
+        .shares
+        .iter()
+        .map(|(id, v)| {
+            let field = format!("observations.exit_poll.shares.{id}");
+            Ok((find(&field, id), chk.number_in(&field, v, (0.0, 1.0))))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let total: f64 = shares.iter().map(|(_, v)| v).sum();
+    if total > 1.0 + 1e-6 {
+        return Err(format!(
+            "field `observations.exit_poll.shares`: the poll shares sum to {total}, more than 1 (they are shares of the same valid votes)"
+        ));
+    }
+    let se = chk.number_in(
+        "observations.exit_poll.standard_error",
+        &e.standard_error,
+        (1e-6, 1.0),
+    );
+    Ok::<_, String>(ExitPollModel {
+        shares,
+        standard_error: se,
+        bias: chk.prior_in("observations.exit_poll.bias", &e.bias, (-0.5, 0.5)),
+    })
 }
 
 /// The regions' precincts and registered voters must add up to the country's totals.

@@ -27,7 +27,7 @@ use crate::numeric::math;
 use crate::numeric::stats::{Distribution, Summary};
 use crate::question::mean_field::{self, Groups};
 use crate::question::observe::{self, Observer};
-use crate::question::params::{ObsDraw, Space, log_density};
+use crate::question::unknowns::{ObsDraw, Space, log_density};
 use crate::sample::kind::SamplerKind;
 use crate::sample::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -298,13 +298,7 @@ fn observed_multiplier(model: &Model, inv: &InverseModel, layout: &Layout) -> f6
         } else {
             1.0
         };
-        let mut mult = 1.0;
-        if layout.urban[i] {
-            mult *= ir.urban_multiplier;
-        }
-        if layout.evoting[i] {
-            mult *= ir.evoting_multiplier;
-        }
+        let mult = ir.irregular_probability(1.0, layout.urban[i], layout.evoting[i]);
         num += w * mult;
         den += w;
     }

@@ -54,14 +54,10 @@ pub fn reported_shares(model: &Model, groups: &Groups, d: &Draw) -> [f64; MAX_PA
             if w == 0.0 {
                 continue;
             }
-            let mut p_irr = d.prevalence;
-            if g >= 2 {
-                p_irr *= ir.urban_multiplier;
-            }
-            if g % 2 == 1 {
-                p_irr *= ir.evoting_multiplier;
-            }
-            let p_irr = p_irr.min(1.0);
+            // Group g: urban for g >= 2, e-voting for odd g (`Groups`).
+            let p_irr = ir
+                .irregular_probability(d.prevalence, g >= 2, g % 2 == 1)
+                .min(1.0);
             // Regular counts: only honest miscounts at their regular rate.
             let mut regular = base;
             miscount(&mut regular, np, regular_mc * d.miscount[1]);

@@ -1,5 +1,5 @@
 //! The questions a run answers: the inverse question by approximate Bayesian computation
-//! (`inverse`, with the observers in `observe`, the unknowns in `params` and the expected
+//! (`inverse`, with the observers in `observe`, the unknowns in `unknowns` and the expected
 //! reported shares in `mean_field`) and sweeps of a parameter (`sweep`).
 //!
 //! May import: `engine`, `election`, `model`, `sample`, `numeric`, `error`.
@@ -8,5 +8,5 @@ pub mod answer;
 pub mod inverse;
 pub mod mean_field;
 pub mod observe;
-pub mod params;
 pub mod sweep;
+pub mod unknowns;

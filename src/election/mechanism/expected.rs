@@ -5,7 +5,7 @@
 //! miscounted honestly, irregular with each combination of mechanisms, rewritten), in a
 //! branch-free form, with the law of those outcomes.
 
-use super::{Act, Acting, Plan};
+use super::{Act, Acting, Actions};
 use crate::numeric::math::keep;
 use crate::sample::kind::SamplerKind;
 
@@ -22,7 +22,7 @@ impl Acting<'_> {
     /// parties, so after m moves x - V / P has shrunk by lambda^m, lambda = 1 - P / ((P - 1) V),
     /// and E[lambda^m] = (1 - rate P / ((P - 1) V))^V (`miscount_shrink`). V is taken at its
     /// expectation (it varies by a few percent, which changes the factor only at second order).
-    pub fn expect(&self, plan: &Plan, registered: u64, e: &mut [f64]) {
+    pub fn expect(&self, plan: &Actions, registered: u64, e: &mut [f64]) {
         let spoiled = e.len() - 1;
         let b = self.beneficiary;
         if let Some((t, s)) = plan.rewrite {
@@ -207,10 +207,10 @@ impl<const N: usize> ByOutcome<N> {
         TABLE[outcome]
     }
 
-    /// The `Plan` of decision bits `bits` (but a rewrite's: `Acting::plan_rewrite`).
-    pub fn plan(&self, bits: u8) -> Plan {
+    /// The `Actions` of decision bits `bits` (but a rewrite's: `Acting::plan_rewrite`).
+    pub fn plan(&self, bits: u8) -> Actions {
         let on = |bit: u8, x: f64| (bits & bit != 0).then_some(x);
-        Plan {
+        Actions {
             rewrite: None,
             invalidation: on(INVALIDATION, self.invalidation.1),
             transfer: on(TRANSFER, self.transfer.1),
@@ -318,21 +318,21 @@ mod tests {
         let start = [500u64, 40, 30, 9, 5, 3, 1, 12];
         let registered = 900;
         let plans = [
-            Plan {
+            Actions {
                 invalidation: Some(0.1),
-                ..Plan::default()
+                ..Actions::default()
             },
-            Plan {
+            Actions {
                 transfer: Some(0.3),
-                ..Plan::default()
+                ..Actions::default()
             },
-            Plan {
+            Actions {
                 stuffing: Some(0.05),
-                ..Plan::default()
+                ..Actions::default()
             },
-            Plan::miscount(0.05),
-            Plan::miscount(0.4),
-            Plan {
+            Actions::miscount(0.05),
+            Actions::miscount(0.4),
+            Actions {
                 invalidation: Some(0.1),
                 transfer: Some(0.3),
                 stuffing: Some(0.05),
@@ -365,9 +365,9 @@ mod tests {
                 );
             }
         }
-        let plan = Plan {
+        let plan = Actions {
             rewrite: Some((0.95, 0.9)),
-            ..Plan::default()
+            ..Actions::default()
         };
         let mut e = start.map(|x| x as f64);
         acts.expect(&plan, registered, &mut e);

@@ -37,7 +37,7 @@ pub enum Slot {
 
 /// One unknown.
 #[derive(Debug, Clone)]
-pub struct Param {
+pub struct Unknown {
     pub name: String,
     pub slot: Slot,
     pub prior: Dist,
@@ -46,7 +46,7 @@ pub struct Param {
 /// The unknowns of a model, in a fixed order.
 #[derive(Debug, Clone)]
 pub struct Space {
-    pub params: Vec<Param>,
+    pub params: Vec<Unknown>,
 }
 
 impl Space {
@@ -55,7 +55,7 @@ impl Space {
         let mut params = Vec::new();
         let mut push = |name: String, slot: Slot, prior: Dist| {
             if !matches!(prior, Dist::Fixed(_)) {
-                params.push(Param { name, slot, prior });
+                params.push(Unknown { name, slot, prior });
             }
         };
         for (j, s) in model.support.iter().enumerate() {
