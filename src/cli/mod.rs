@@ -1,6 +1,7 @@
 //! The command line: the arguments (`args`, the only module that knows clap), one module per
 //! command (`run`, `merge`, `sweep`, `precincts`, `report`, and `scenarios` for `list`, `show`,
-//! `validate`), saved results read back (`saved`) and the terminal (`terminal`). Each command
+//! `validate`), saved results read back (`saved`), the options every command shares (`options`) and the
+//! terminal (`terminal`). Each command
 //! takes parsed arguments, does its work through the library and writes to stdout; errors come
 //! back to `main`, which prints them and exits.
 //!
@@ -8,6 +9,7 @@
 
 pub mod args;
 pub mod merge;
+pub mod options;
 pub mod precincts;
 pub mod report;
 pub mod run;

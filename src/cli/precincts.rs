@@ -9,7 +9,7 @@ use crate::model::load::{self};
 /// `recount precincts`.
 pub fn precincts(args: &PrecinctsArgs) -> Result<()> {
     let loaded = load::load(&args.scenario)?;
-    let seed = args.seed.unwrap_or(loaded.model.seed);
+    let seed = crate::cli::options::seed(args.seed, &loaded);
     if !(2..=500).contains(&args.bins) {
         return Err(Error::Usage(format!(
             "--bins must be between 2 and 500 (got {})",

@@ -1,7 +1,8 @@
 //! `recount report`: the HTML page of a scenario's run, sweeps and fingerprint.
 
 use crate::cli::args::ReportArgs;
-use crate::cli::terminal::{emit, threads};
+use crate::cli::options;
+use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
 use crate::export::write::write_atomic;
 use crate::model::load::{self};
@@ -109,16 +110,13 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     let run_path = match runs.pop() {
         Some((_, p)) => p,
         None => {
-            let trials = args.trials.unwrap_or(loaded.model.trials);
-            if trials == 0 {
-                return Err(Error::Usage("--trials must be at least 1".into()));
-            }
-            let seed = loaded.model.seed;
+            let trials = options::trials(args.trials, &loaded)?;
+            let seed = options::seed(None, &loaded);
             let report = crate::cli::run::simulate(
                 &loaded,
                 trials,
                 seed,
-                threads(args.threads)?,
+                options::threads(args.threads)?,
                 args.quiet,
             )?;
             let p = dir.join(format!("run-{seed}-{trials}.json"));

@@ -2,6 +2,7 @@
 //! `--shard`), after checking that it fits in time and memory.
 
 use crate::cli::args::RunArgs;
+use crate::cli::options;
 use crate::cli::saved::{Saved, read_saved};
 use crate::cli::terminal::emit;
 use crate::engine::{self, Plan};
@@ -86,10 +87,7 @@ struct RunOptions {
 
 /// The flag, else the resumed run's value, else the scenario's; each checked once, here.
 fn resolve(args: &RunArgs, loaded: &Loaded, resume: Option<&Saved>) -> Result<RunOptions> {
-    let trials = args
-        .trials
-        .or(resume.map(|r| r.trials))
-        .unwrap_or(loaded.model.trials);
+    let trials = options::trials(args.trials.or(resume.map(|r| r.trials)), loaded)?;
     let seed = match (resume, args.seed) {
         (Some(r), Some(s)) if s != r.seed => {
             return Err(Error::Usage(format!(
@@ -98,11 +96,8 @@ fn resolve(args: &RunArgs, loaded: &Loaded, resume: Option<&Saved>) -> Result<Ru
             )));
         }
         (Some(r), _) => r.seed,
-        (None, s) => s.unwrap_or(loaded.model.seed),
+        (None, s) => options::seed(s, loaded),
     };
-    if trials == 0 {
-        return Err(Error::Usage("--trials must be at least 1".into()));
-    }
     let shard = match (resume, args.shard) {
         (Some(r), s) if s.is_some() && s != r.shard => {
             return Err(Error::Usage(format!(
@@ -152,11 +147,7 @@ fn resolve(args: &RunArgs, loaded: &Loaded, resume: Option<&Saved>) -> Result<Ru
             r.state.done
         )));
     }
-    let threads = match args.threads {
-        Some(0) => return Err(Error::Usage("--threads must be at least 1".into())),
-        Some(t) => t,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = options::threads(args.threads)?;
     Ok(RunOptions {
         trials,
         seed,

@@ -1,7 +1,8 @@
 //! `recount sweep`: flags to a sweep's spec, the sweep run, its curve and figure saved.
 
 use crate::cli::args::SweepArgs;
-use crate::cli::terminal::{emit, progress_bar, threads};
+use crate::cli::options;
+use crate::cli::terminal::{emit, progress_bar};
 use crate::error::{Error, Result};
 use crate::export::curve::{self, SweepReport};
 use crate::export::plot;
@@ -60,9 +61,9 @@ pub fn sweep_spec(args: &SweepArgs, base: &load::Loaded) -> Result<Spec> {
         param,
         xs,
         second,
-        args.trials.unwrap_or(base.model.trials),
-        args.seed.unwrap_or(base.model.seed),
-        threads(args.threads)?,
+        options::trials(args.trials, base)?,
+        options::seed(args.seed, base),
+        options::threads(args.threads)?,
     )
     .map(|spec| spec.with_sampler(crate::sample::kind::SamplerKind::from(args.sampler)))
 }

@@ -1,4 +1,4 @@
-//! The terminal: stdout that tolerates a closed pipe, progress bars, the thread count.
+//! The terminal: stdout that tolerates a closed pipe, and progress bars.
 
 use crate::error::{Error, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -10,15 +10,6 @@ pub(crate) fn emit(text: &str) -> Result<()> {
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
         _ => Ok(()),
-    }
-}
-
-/// Worker threads from the flag (default: all cores).
-pub(crate) fn threads(flag: Option<usize>) -> Result<usize> {
-    match flag {
-        Some(0) => Err(Error::Usage("--threads must be at least 1".into())),
-        Some(t) => Ok(t),
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
 }
 
