@@ -1,6 +1,6 @@
 //! Property tests: what must hold for every input, not just the scenarios we thought of.
 //!
-//! The mechanisms in `recount::mechanism` act on a precinct protocol (counts per party, spoiled
+//! The mechanisms in `recount::election::mechanism` act on a precinct protocol (counts per party, spoiled
 //! ballots last). Tests run in the unoptimised profile, where a u64 underflow panics, so "no count
 //! ever goes negative" is checked on every path these properties drive, including intensities of
 //! exactly 0 and 1. Generators come from `recount::sample::rng::stream(seed, index)` like the engine's.

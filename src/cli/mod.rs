@@ -8,15 +8,15 @@
 //! May import: every other layer.
 
 pub mod args;
-pub mod merge;
-pub mod options;
-pub mod precincts;
-pub mod report;
-pub mod run;
-pub mod saved;
-pub mod scenarios;
-pub mod sweep;
-pub mod terminal;
+pub(crate) mod merge;
+pub(crate) mod options;
+pub(crate) mod precincts;
+pub(crate) mod report;
+pub(crate) mod run;
+pub(crate) mod saved;
+pub(crate) mod scenarios;
+pub(crate) mod sweep;
+pub(crate) mod terminal;
 
 use crate::cli::args::{Cli, Command};
 use crate::cli::terminal::emit;

@@ -5,10 +5,10 @@
 //! May import: `model`, `sample`, `numeric`.
 
 pub mod country;
-pub mod draw;
+pub(crate) mod draw;
 pub mod mechanism;
 pub mod outcome;
-pub mod pooled;
+pub(crate) mod pooled;
 pub mod sampler;
-pub mod seats;
+pub(crate) mod seats;
 pub mod trial;

@@ -4,10 +4,10 @@
 //!
 //! May import: `question`, `engine`, `election`, `model`, `sample`, `numeric`, `error`.
 
-pub mod curve;
-pub mod files;
-pub mod html;
-pub mod plot;
-pub mod precincts;
-pub mod run;
-pub mod write;
+pub(crate) mod curve;
+pub(crate) mod files;
+pub(crate) mod html;
+pub(crate) mod plot;
+pub(crate) mod precincts;
+pub(crate) mod run;
+pub(crate) mod write;

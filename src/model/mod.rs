@@ -8,7 +8,7 @@
 //! line:column locations (`load`, `locate`). May import: `sample`, `numeric`, `error`.
 
 pub mod load;
-pub mod locate;
+pub(crate) mod locate;
 pub mod prior;
 pub mod scenario;
 

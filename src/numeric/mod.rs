@@ -4,6 +4,6 @@
 //!
 //! May import: nothing of recount's (the bottom layer; unit tests may draw from `sample`).
 
-pub mod math;
+pub(crate) mod math;
 pub mod stats;
-pub mod sum;
+pub(crate) mod sum;

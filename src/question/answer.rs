@@ -60,10 +60,9 @@ impl State {
     }
 }
 
-/// What a run estimated: the per-party results, for the inverse question the posterior of the
-/// unknowns and its diagnostics, and the state to resume from if it stopped early.
+/// What a run estimated: the state its figures are summarised from (`summarize`, and the
+/// accumulator's results), and that it resumes from if it stopped early.
 pub struct Estimated {
-    pub inverse: Option<InverseSummary>,
     pub state: State,
 }
 
@@ -99,10 +98,7 @@ pub fn estimate_until(
                 inverse::run_from(model, plan, &mut state.acc, inv, state.done, end, progress)
         }
     }
-    Estimated {
-        inverse: summarize(model, &state),
-        state,
-    }
+    Estimated { state }
 }
 
 /// The inverse question's posteriors and diagnostics for the trials in `state` (None for a

@@ -4,9 +4,9 @@
 //!
 //! May import: `engine`, `election`, `model`, `sample`, `numeric`, `error`.
 
-pub mod answer;
+pub(crate) mod answer;
 pub mod inverse;
 pub mod mean_field;
 pub mod observe;
-pub mod sweep;
-pub mod unknowns;
+pub(crate) mod sweep;
+pub(crate) mod unknowns;

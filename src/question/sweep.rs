@@ -519,11 +519,6 @@ impl Spec {
         self.xs.len() * self.ys.len()
     }
 
-    /// Whether the sweep has no points (never, once built).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The points in run order: x varies fastest.
     pub fn coords(&self) -> Vec<(f64, Option<f64>)> {
         let two = self.param2.is_some();

@@ -117,10 +117,6 @@ impl Space {
         self.params.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.params.is_empty()
-    }
-
     /// Reads the coordinates out of a trial's draws.
     pub fn read(&self, d: &Draw, o: &ObsDraw, out: &mut [f64]) {
         for (x, p) in out.iter_mut().zip(&self.params) {

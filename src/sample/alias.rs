@@ -95,6 +95,7 @@ impl Alias {
     }
 
     /// The table's own probability of outcome `i` (what `sample` gives, exactly).
+    #[cfg(test)]
     pub fn probability(&self, i: usize) -> f64 {
         let unit = (1u64 << THRESHOLD_BITS) as f64;
         let mut p = 0.0;

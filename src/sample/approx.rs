@@ -154,6 +154,7 @@ impl BetaTable {
     }
 
     /// The table's mean and variance (exact for its piecewise-uniform law).
+    #[cfg(test)]
     pub fn moments(&self) -> (f64, f64) {
         let n = BETA_TABLE_CELLS as f64;
         let (mut m1, mut m2) = (0.0, 0.0);

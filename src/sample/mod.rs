@@ -4,9 +4,9 @@
 //!
 //! May import: `numeric`.
 
-pub mod alias;
-pub mod approx;
+pub(crate) mod alias;
+pub(crate) mod approx;
 pub mod exact;
 pub mod kind;
 pub mod rng;
-pub mod ziggurat;
+pub(crate) mod ziggurat;
