@@ -575,3 +575,30 @@ fn fast_sampler_is_plumbed_recorded_and_kept_apart() {
     .unwrap();
     assert_eq!(inverse_fast["sampler"], "fast");
 }
+
+/// `recount report` on an empty folder makes its run with the samplers asked for, names the file
+/// as `recount run` would, and does not replace a different run already there.
+#[test]
+fn report_runs_with_the_sampler_asked_and_names_the_run_as_run_does() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let out = tmp.path().join("out");
+    let mut cmd = cargo_bin_cmd!("recount");
+    cmd.args(["report"]).arg(tiny());
+    cmd.args([
+        "--sampler",
+        "pooled",
+        "--trials",
+        "64",
+        "--threads",
+        "1",
+        "--quiet",
+        "--out",
+    ])
+    .arg(&out);
+    cmd.assert().success();
+    let run = dir(&out, "run-11-64-pooled.json");
+    let v: Value = serde_json::from_str(&read(&run)).unwrap();
+    assert_eq!(v["sampler"], "pooled");
+    assert_eq!(v["trials"], 64);
+    assert!(dir(&out, "report.html").is_file());
+}

@@ -297,6 +297,9 @@ pub struct ReportArgs {
     /// Worker threads for that run.
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+    /// Samplers of that run, as for `recount run` (its file is named as `run` names it).
+    #[arg(long, value_enum, default_value_t = Sampler::Exact)]
+    pub sampler: Sampler,
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,

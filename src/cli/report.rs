@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::export::write::write_atomic;
 use crate::model::load::{self};
 use crate::question::sweep::{self};
+use crate::sample::kind::SamplerKind;
 use std::path::Path;
 
 /// Files in `dir` whose names start with `prefix` and end with `suffix`, sorted by name.
@@ -112,14 +113,19 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         None => {
             let trials = options::trials(args.trials, &loaded)?;
             let seed = options::seed(None, &loaded);
+            let sampler = SamplerKind::from(args.sampler);
             let report = crate::cli::run::simulate(
                 &loaded,
                 trials,
                 seed,
                 options::threads(args.threads)?,
                 args.quiet,
+                sampler,
             )?;
-            let p = dir.join(format!("run-{seed}-{trials}.json"));
+            // Named and guarded as `recount run` names and guards its results.
+            let base = crate::cli::run::result_base(seed, trials, sampler);
+            let stem = crate::cli::run::output_stem(&dir, &base, &report, false);
+            let p = dir.join(format!("{stem}.json"));
             write_atomic(&p, crate::export::run::to_json(&report, true).as_bytes())?;
             write_atomic(
                 &p.with_extension("csv"),

@@ -407,13 +407,14 @@ pub fn simulate(
     seed: u64,
     threads: usize,
     quiet: bool,
+    sampler: SamplerKind,
 ) -> Result<RunReport> {
     let job = Job {
         trials,
         seed,
         threads,
         quiet,
-        sampler: SamplerKind::Exact,
+        sampler,
     };
     simulate_range(loaded, &job, answer::State::new(&loaded.model, 0), trials)
         .map(|(report, _)| report)
