@@ -809,6 +809,10 @@ fn run_rejects_bad_arguments_with_exit_code_2() {
     for (args, message) in [
         (vec!["--trials", "0"], "--trials must be at least 1"),
         (vec!["--threads", "0"], "--threads must be at least 1"),
+        (
+            vec!["--threads", "100000"],
+            "--threads 100000 is more than this machine can use",
+        ),
         (vec!["--trials", "-5"], "unexpected argument '-5'"),
         (vec!["--bogus"], "--bogus"),
     ] {
