@@ -551,13 +551,24 @@ fn validate_names_every_mistake_of_a_file_with_its_line_and_column() {
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert!(stderr.contains("3 problems:"), "{stderr}");
     let text = std::fs::read_to_string(&path).unwrap();
-    for (field, problem) in [
-        ("threshold.value", "7 is outside the allowed range [0, 1]"),
+    // Each problem, and the text its line:column must point at in the file: the bad value
+    // itself (written by serde_json as `"value": 7.0`, `"value": 1.4`, `"nobody"`).
+    for (field, problem, at_text) in [
+        (
+            "threshold.value",
+            "7 is outside the allowed range [0, 1]",
+            "7.0",
+        ),
         (
             "regions[0].turnout.value",
             "1.4 is outside the allowed range [0, 1]",
+            "1.4",
         ),
-        ("irregularities.beneficiary", "no party \"nobody\""),
+        (
+            "irregularities.beneficiary",
+            "no party \"nobody\"",
+            "\"nobody\"",
+        ),
     ] {
         let line = stderr
             .lines()
@@ -569,13 +580,38 @@ fn validate_names_every_mistake_of_a_file_with_its_line_and_column() {
             .take(2)
             .map(|x| x.parse().unwrap())
             .collect();
-        // The line named holds the field's key or value.
-        let key = field.trim_end_matches(".value").rsplit('.').next().unwrap();
-        let key = key.split('[').next().unwrap();
-        let shown = text.lines().nth(at[0] - 1).unwrap();
+        let shown = &text.lines().nth(at[0] - 1).unwrap()[at[1] - 1..];
         assert!(
-            shown.contains(key) || shown.contains("value"),
-            "{line} -> {shown}"
+            shown.starts_with(at_text),
+            "{line} points at {shown:?}, not {at_text:?}"
+        );
+    }
+}
+
+/// An out-of-range region number is reported once: the checks that compare regions with the
+/// country's totals and the precinct sizes, which its stand-in value would fail, are skipped, so
+/// the other sections' problems are still all named.
+#[test]
+fn a_bad_region_number_does_not_bring_its_consequences_along() {
+    let tmp = TempDir::new().unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/odihr-43.json");
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(shipped).unwrap()).unwrap();
+    assert!(v.get("country").is_some(), "odihr-43 states country totals");
+    v["regions"][0]["precincts"] = Value::from(-3);
+    set(&mut v, "/threshold", num(7.0));
+    v["run"]["trials"] = Value::from(0);
+    let path = common::write(tmp.path(), "consequences", &v);
+    let assert = recount(tmp.path())
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("3 problems:"), "{stderr}");
+    for field in ["regions[0].precincts", "threshold.value", "run.trials"] {
+        assert!(
+            stderr.contains(&format!("field `{field}`")),
+            "{field}: {stderr}"
         );
     }
 }

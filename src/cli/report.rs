@@ -112,7 +112,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         Some((_, p)) => p,
         None => {
             let trials = options::trials(args.trials, &loaded)?;
-            let seed = options::seed(None, &loaded);
+            let seed = loaded.model.seed;
             let sampler = SamplerKind::from(args.sampler);
             let report = crate::cli::run::simulate(
                 &loaded,

@@ -28,12 +28,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
         shard,
         range,
         threads,
+        sampler,
     } = resolve(args, &loaded, resume.as_ref())?;
     check_size(
         &loaded,
         range.end - range.start,
         threads,
-        SamplerKind::from(args.sampler),
+        sampler,
         args.quiet,
     )?;
     if let Some(n) = args.stop_after {
@@ -53,17 +54,16 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
         seed,
         threads,
         quiet: args.quiet,
-        sampler: SamplerKind::from(args.sampler),
+        sampler,
     };
     let (report, state) = simulate_range(&loaded, &job, state, range.end)?;
     let dir = args.out.join(&loaded.name);
-    let base = result_base(seed, trials, SamplerKind::from(args.sampler));
-    let stopped = state.done < range.end;
+    let base = result_base(seed, trials, sampler);
     if let Some(s) = shard {
-        return save_shard(args, &loaded, &report, &state, s, &range);
+        return save_shard(args, &loaded, report, &state, (&dir, &base), s, &range);
     }
-    if stopped {
-        return save_partial(args, &loaded, &report, &state, trials);
+    if state.done < range.end {
+        return save_partial(args, &loaded, &report, &state, (&dir, &base));
     }
     write_result(&dir, &base, &report, args.force, args.json)?;
     // The complete result supersedes the partial one it was resumed from.
@@ -83,11 +83,13 @@ struct RunOptions {
     /// The trials this invocation simulates: the run's, or its shard's.
     range: std::ops::Range<u64>,
     threads: usize,
+    sampler: SamplerKind,
 }
 
 /// The flag, else the resumed run's value, else the scenario's; each checked once, here.
 fn resolve(args: &RunArgs, loaded: &Loaded, resume: Option<&Saved>) -> Result<RunOptions> {
     let trials = options::trials(args.trials.or(resume.map(|r| r.trials)), loaded)?;
+    let sampler = SamplerKind::from(args.sampler);
     let seed = match (resume, args.seed) {
         (Some(r), Some(s)) if s != r.seed => {
             return Err(Error::Usage(format!(
@@ -110,7 +112,7 @@ fn resolve(args: &RunArgs, loaded: &Loaded, resume: Option<&Saved>) -> Result<Ru
         (None, s) => s,
     };
     if let Some(r) = resume {
-        if r.sampler != SamplerKind::from(args.sampler).name() {
+        if r.sampler != sampler.name() {
             return Err(Error::Usage(format!(
                 "the run being resumed used --sampler {}; resume it with the same sampler",
                 r.sampler
@@ -154,26 +156,22 @@ fn resolve(args: &RunArgs, loaded: &Loaded, resume: Option<&Saved>) -> Result<Ru
         shard,
         range,
         threads,
+        sampler,
     })
 }
 
-/// Writes a shard's result (or, stopped early, its partial) and says what to do next.
+/// Writes a shard's result (or, stopped early, its partial) into `dir`, named from the run's
+/// `base`, and says what to do next.
 fn save_shard(
     args: &RunArgs,
     loaded: &Loaded,
-    report: &RunReport,
+    mut report: RunReport,
     state: &answer::State,
+    (dir, base): (&std::path::Path, &str),
     s: engine::Shard,
     range: &std::ops::Range<u64>,
 ) -> Result<()> {
-    let mut report = report.clone();
-    let (trials, seed, stopped) = (
-        report.provenance.trials,
-        report.provenance.seed,
-        state.done < range.end,
-    );
-    let dir = args.out.join(&loaded.name);
-    let base = result_base(seed, trials, SamplerKind::from(args.sampler));
+    let stopped = state.done < range.end;
     report.partial = Some(run::PartialInfo {
         trials_done: state.done - state.first,
         first_trial: state.first,
@@ -181,7 +179,7 @@ fn save_shard(
     });
     let suffix = if stopped { ".partial" } else { "" };
     let stem = output_stem(
-        &dir,
+        dir,
         &format!("{base}.shard-{}-of-{}{suffix}", s.index, s.count),
         &report,
         args.force,
@@ -218,20 +216,16 @@ fn save_shard(
     Ok(())
 }
 
-/// Writes the partial result of a run stopped early and says how to continue it.
+/// Writes the partial result of a run stopped early into `dir`, named from the run's `base`,
+/// and says how to continue it.
 fn save_partial(
     args: &RunArgs,
     loaded: &Loaded,
     report: &RunReport,
     state: &answer::State,
-    trials: u64,
+    (dir, base): (&std::path::Path, &str),
 ) -> Result<()> {
-    let dir = args.out.join(&loaded.name);
-    let base = result_base(
-        report.provenance.seed,
-        trials,
-        SamplerKind::from(args.sampler),
-    );
+    let trials = report.provenance.trials;
     let path = dir.join(format!("{base}.partial.json"));
     write_atomic(&path, saved_json(report, state, loaded).as_bytes())?;
     if args.json {
@@ -452,17 +446,17 @@ pub fn simulate_range(
     };
     let offset = state.first;
     bar.set_position(first - offset);
-    let est = answer::estimate_until(&loaded.model, &plan, state, end, |done| {
+    let state = answer::estimate_until(&loaded.model, &plan, state, end, |done| {
         bar.set_position(done - offset)
     });
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
-    let ran = est.state.done - first;
-    let mut report = report_of(loaded, job.seed, job.trials, job.sampler, &est.state);
-    if est.state.done < end {
+    let ran = state.done - first;
+    let mut report = report_of(loaded, job.seed, job.trials, job.sampler, &state);
+    if state.done < end {
         report.partial = Some(run::PartialInfo {
-            trials_done: est.state.done - est.state.first,
-            first_trial: est.state.first,
+            trials_done: state.done - state.first,
+            first_trial: state.first,
             shard: None,
         });
     }
@@ -477,7 +471,7 @@ pub fn simulate_range(
     {
         eprintln!("warning: {w}");
     }
-    Ok((report, est.state))
+    Ok((report, state))
 }
 
 /// The report of the trials in `state` (without timing).

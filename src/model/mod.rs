@@ -344,6 +344,7 @@ fn build_regions(
     find: &dyn Fn(&str, &str) -> usize,
 ) -> Result<(Vec<RegionModel>, f64, u64), String> {
     let n_parties = s.parties.len();
+    let problems_before = chk.count();
     let regions = s
         .regions
         .iter()
@@ -400,8 +401,13 @@ fn build_regions(
             regions.len()
         ));
     }
-    if let Some(c) = &s.country {
-        check_country_totals(chk, c, &regions)?;
+    // Totals and sizes are checked only against regions that are valid: an out-of-range
+    // region number stands in mid-range, and a mismatch it caused would only repeat that problem.
+    let regions_valid = chk.count() == problems_before;
+    if let Some(c) = &s.country
+        && regions_valid
+    {
+        check_country_totals(chk, c, &regions);
     }
     let all: u64 = regions.iter().map(|r| r.precincts as u64).sum();
     if all > MAX_PRECINCTS {
@@ -423,7 +429,7 @@ fn build_regions(
     }
     let size_minimum = size_minimum as u64;
     for (i, r) in regions.iter().enumerate() {
-        if r.registered < size_minimum * r.precincts as u64 {
+        if regions_valid && r.registered < size_minimum * r.precincts as u64 {
             chk.push(FieldError::from_message(format!(
                 "field `regions[{i}].registered`: {} voters cannot fill {} precincts of at least {size_minimum} (precinct_sizes.minimum)",
                 r.registered, r.precincts
@@ -692,23 +698,26 @@ fn check_country_totals(
     chk: &Problems,
     c: &crate::model::scenario::Country,
     regions: &[RegionModel],
-) -> Result<(), String> {
+) {
     let precincts = chk.count_in("country.precincts", c.precincts, 1.0, MAX_PRECINCTS as f64);
     let registered = chk.count_in("country.registered", c.registered, 0.0, 4e13);
     let sum_p: u64 = regions.iter().map(|r| r.precincts as u64).sum();
     let sum_r: u64 = regions.iter().map(|r| r.registered).sum();
     if sum_p != precincts {
-        return Err(format!(
-            "field `country.precincts`: {precincts} precincts in the country, but the regions' precincts sum to {sum_p}; make them agree"
+        chk.push(FieldError::new(
+            "country.precincts",
+            format!("{precincts} precincts in the country, but the regions' precincts sum to {sum_p}; make them agree"),
         ));
     }
     if sum_r != registered {
-        return Err(format!(
-            "field `country.registered`: {registered} registered voters in the country, but the regions' registered sum to {sum_r} ({} off); make them agree",
-            sum_r as i128 - registered as i128
+        chk.push(FieldError::new(
+            "country.registered",
+            format!(
+                "{registered} registered voters in the country, but the regions' registered sum to {sum_r} ({} off); make them agree",
+                sum_r as i128 - registered as i128
+            ),
         ));
     }
-    Ok(())
 }
 
 /// A problem with one field of a scenario: its path as in the JSON (`regions[3].turnout.value`)
@@ -795,6 +804,11 @@ impl Problems {
             return (lo + (hi - lo) / 2.0).floor() as u64;
         }
         v as u64
+    }
+
+    /// How many problems so far.
+    fn count(&self) -> usize {
+        self.0.borrow().len()
     }
 
     fn into_vec(self) -> Vec<FieldError> {

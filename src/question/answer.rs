@@ -60,12 +60,6 @@ impl State {
     }
 }
 
-/// What a run estimated: the state its figures are summarised from (`summarize`, and the
-/// accumulator's results), and that it resumes from if it stopped early.
-pub struct Estimated {
-    pub state: State,
-}
-
 /// Answers the scenario's question: the inverse one if it has observations, else the forward
 /// one. Starts from `resume` (a saved `State`) if given. `progress(done)` counts trials.
 pub fn estimate(
@@ -73,7 +67,7 @@ pub fn estimate(
     plan: &Plan,
     resume: Option<State>,
     progress: impl FnMut(u64),
-) -> Estimated {
+) -> State {
     let state = resume.unwrap_or_else(|| State::new(model, 0));
     estimate_until(model, plan, state, plan.trials, progress)
 }
@@ -85,7 +79,7 @@ pub fn estimate_until(
     mut state: State,
     end: u64,
     progress: impl FnMut(u64),
-) -> Estimated {
+) -> State {
     match &model.inverse {
         None => {
             state.done = engine::run_forward(model, plan, &mut state.acc, state.done, end, progress)
@@ -98,7 +92,7 @@ pub fn estimate_until(
                 inverse::run_from(model, plan, &mut state.acc, inv, state.done, end, progress)
         }
     }
-    Estimated { state }
+    state
 }
 
 /// The inverse question's posteriors and diagnostics for the trials in `state` (None for a

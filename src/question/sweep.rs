@@ -595,13 +595,13 @@ pub fn run(spec: &Spec, base: &Loaded, mut progress: impl FnMut(u64)) -> Result<
     for (i, (x, y, loaded)) in prepared.into_iter().enumerate() {
         let offset = i as u64 * spec.trials;
         // `estimate` answers the inverse question for scenarios with observations.
-        let est = answer::estimate(&loaded.model, &plan, None, |done| progress(offset + done));
+        let state = answer::estimate(&loaded.model, &plan, None, |done| progress(offset + done));
         points.push(Point {
             value: x,
             value2: y,
             scenario_hash: loaded.hash.clone(),
-            ess: est.state.acc.weights.ess(),
-            results: est.state.acc.results(&loaded.model),
+            ess: state.acc.weights.ess(),
+            results: state.acc.results(&loaded.model),
         });
     }
     Ok(points)
