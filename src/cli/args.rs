@@ -92,6 +92,78 @@ Uses the newest run-*.json in <out>/<scenario>/ (running the scenario first if t
 sweep-*/curve.svg there. Writes <out>/<scenario>/report.html; it needs no network."
     )]
     Report(ReportArgs),
+    /// Import a country's precinct protocols (CSV or TSV, headers in any language) as a
+    /// scenario of its real stations.
+    #[command(
+        long_about = "Import a country's precinct protocols (CSV or TSV, headers in any language, any column order) \
+as a scenario of its real polling stations.\n\n\
+Without --map, recount reads the header and prints a proposed mapping (which column holds the region, the \
+precinct number, registered voters, ballots, invalid ballots and each party's votes) to stdout, with notes on \
+what to check on stderr. Edit it (set `threshold` and `seats`, check the party ids), then import with --map. \
+Every row is checked (whole numbers, votes over ballots, ballots over registered, duplicate precinct ids within \
+a region, stated totals); any problem is reported with its line, column and header, and nothing is written.",
+        after_help = "Examples:\n  recount import protocols.csv > mapping.json          # propose a mapping, then edit it\n  \
+recount import protocols.csv --map mapping.json --name ru2007 --dir elections/\n  \
+recount fingerprint elections/ru2007.json\n  recount run elections/ru2007.json --sampler fast\n\n\
+Writes <dir>/<name>.json (the scenario, every number with its source) and <dir>/<name>.protocols.csv (the \
+stations, normalised). See docs/protocols.md."
+    )]
+    Import(ImportArgs),
+    /// The election fingerprint of a scenario of real stations: turnout x a party's share, the
+    /// protocols beside an election simulated on the same stations (SVG and CSV).
+    #[command(
+        after_help = "Examples:\n  recount fingerprint elections/ru2007.json\n  recount fingerprint elections/ru2007.json --party kprf --bins 100\n\n\
+Outputs: <out>/<scenario>/fingerprint-<party>-<seed>-<trial>.svg and .csv. For an inverse scenario the simulated \
+panel is a draw from the posterior: one of the first --draws trials of seed --seed (fast samplers), picked with \
+probability proportional to its weight; --trial shows a given trial instead, the election `recount precincts \
+--sampler fast --trial k` shows."
+    )]
+    Fingerprint(FingerprintArgs),
+}
+
+/// Flags of `recount import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The protocols: a CSV or TSV file with a header row, one row per polling station.
+    pub file: PathBuf,
+    /// The mapping (JSON) of columns to meanings; without it a proposal is printed.
+    #[arg(long, short = 'm')]
+    pub map: Option<PathBuf>,
+    /// The scenario's name (default: the file's stem).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Where <name>.json and <name>.protocols.csv are written.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Replace existing files of that name.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of `recount fingerprint`.
+#[derive(Debug, Args)]
+pub struct FingerprintArgs {
+    /// A scenario with `protocols` (made by `recount import`).
+    pub scenario: String,
+    /// The party whose share is the vertical axis (default: the beneficiary of irregularities).
+    #[arg(long)]
+    pub party: Option<String>,
+    /// Bins per axis.
+    #[arg(long, default_value_t = 50)]
+    pub bins: usize,
+    /// Master seed of the simulated election (default: the scenario's run.seed).
+    #[arg(long, short = 's')]
+    pub seed: Option<u64>,
+    /// Which trial of that seed to simulate (0-based); default: for an inverse scenario, a
+    /// posterior draw among --draws trials, else trial 0.
+    #[arg(long, short = 'k')]
+    pub trial: Option<u64>,
+    /// Trials weighed to draw the simulated election from the posterior (inverse scenarios).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub draws: u64,
+    /// Where result files go: <out>/<scenario>/fingerprint-<party>-<seed>-<trial>.{svg,csv}.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,5 @@
 //! The command line: the arguments (`args`, the only module that knows clap), one module per
-//! command (`run`, `merge`, `sweep`, `precincts`, `report`, and `scenarios` for `list`, `show`,
+//! command (`run`, `merge`, `sweep`, `precincts`, `report`, `import`, `fingerprint`, and `scenarios` for `list`, `show`,
 //! `validate`), saved results read back (`saved`), the options every command shares (`options`) and the
 //! terminal (`terminal`). Each command
 //! takes parsed arguments, does its work through the library and writes to stdout; errors come
@@ -8,6 +8,8 @@
 //! May import: every other layer.
 
 pub mod args;
+pub(crate) mod fingerprint;
+pub(crate) mod import;
 pub(crate) mod merge;
 pub(crate) mod options;
 pub(crate) mod precincts;
@@ -34,5 +36,7 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Precincts(args) => precincts::precincts(&args),
         Command::Report(args) => report::report(&args),
+        Command::Import(args) => import::import(&args),
+        Command::Fingerprint(args) => fingerprint::fingerprint(&args),
     }
 }

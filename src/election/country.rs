@@ -21,7 +21,17 @@ pub struct Layout {
 
 impl Layout {
     /// Draws the layout for `model` from master seed `seed`.
+    /// A country of real stations (`model.stations`) has their layout, whatever the seed.
     pub fn draw(model: &Model, seed: u64) -> Layout {
+        if let Some(st) = &model.stations {
+            return Layout {
+                registered: st.registered.clone(),
+                region: st.region.clone(),
+                urban: vec![false; st.len()],
+                evoting: vec![false; st.len()],
+                region_range: st.region_ranges(),
+            };
+        }
         let mut rng = rng::stream(seed, rng::LAYOUT_STREAM);
         let mut l = Layout {
             registered: Vec::new(),

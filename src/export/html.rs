@@ -160,12 +160,17 @@ fn run_table(run: &Value, run_file: &str) -> String {
 
 /// The inverse question's diagnostics and each unknown's posterior beside its prior.
 fn inverse_table(inv: &Value) -> String {
+    let given = if inv["observed_counts"].as_u64().unwrap_or(0) > 0 {
+        format!(
+            "the official result and the observers' verdicts ({} of {} observed counts negative)",
+            inv["observed_negative"], inv["observed_counts"]
+        )
+    } else {
+        "the official result (no observers' sample)".to_string()
+    };
     let mut s = format!(
-        "<p class=\"meta\" id=\"inverse\">Posterior given the official result and the observers' verdicts \
-         ({} of {} observed counts negative); tolerance {} points; effective sample size {:.0}; \
+        "<p class=\"meta\" id=\"inverse\">Posterior given {given}; tolerance {} points; effective sample size {:.0}; \
          {:.1}% of trials within the tolerance.</p>\n",
-        inv["observed_negative"],
-        inv["observed_counts"],
         num(&inv["tolerance_pp"]).unwrap_or(f64::NAN),
         num(&inv["ess"]).unwrap_or(f64::NAN),
         100.0 * num(&inv["acceptance_rate"]).unwrap_or(f64::NAN),

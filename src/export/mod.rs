@@ -1,11 +1,13 @@
 //! What a run leaves behind: the run's table, JSON and CSV (`run`), sweep curves (`curve`) and
-//! their figures (`plot`), one simulated election precinct by precinct (`precincts`), the HTML
+//! their figures (`plot`), one simulated election precinct by precinct (`precincts`), real protocols' fingerprint beside a
+//! simulated one (`fingerprint`), the HTML
 //! report (`html`), saved partial results and shards read back (`files`) and files written without overwriting (`write`).
 //!
 //! May import: `question`, `engine`, `election`, `model`, `sample`, `numeric`, `error`.
 
 pub(crate) mod curve;
 pub(crate) mod files;
+pub(crate) mod fingerprint;
 pub(crate) mod html;
 pub(crate) mod plot;
 pub(crate) mod precincts;

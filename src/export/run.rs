@@ -240,8 +240,12 @@ pub fn to_table(report: &RunReport) -> String {
     ));
     out.push_str(&party_table(r, &th));
     let focus = r.focus.join(" or ");
-    if report.inverse.is_some() {
-        out.push_str("\nPosterior: given the official result and what observers saw.");
+    match &report.inverse {
+        Some(inv) if inv.observed_counts > 0 => {
+            out.push_str("\nPosterior: given the official result and what observers saw.")
+        }
+        Some(_) => out.push_str("\nPosterior: given the official result."),
+        None => {}
     }
     out.push_str(&format!(
         "\nP({focus} truly >= {th}): {}\n",
@@ -327,9 +331,17 @@ fn party_table(r: &Results, th: &str) -> String {
 
 /// The inverse question's diagnostics and posteriors, for the terminal.
 fn inverse_table(inv: &InverseSummary) -> String {
+    let observers = if inv.observed_counts > 0 {
+        format!(
+            "{} of {} observed counts assessed negatively",
+            inv.observed_negative, inv.observed_counts
+        )
+    } else {
+        "no observers' sample".to_string()
+    };
     let mut out = format!(
-        "\nInverse question: {} of {} observed counts assessed negatively; tolerance {:.2} points.\n",
-        inv.observed_negative, inv.observed_counts, inv.tolerance_pp
+        "\nInverse question: {observers}; tolerance {:.2} points.\n",
+        inv.tolerance_pp
     );
     out.push_str(&format!(
         "Effective sample size {:.0}; {:.2}% of trials within the tolerance of every official share.\n",

@@ -7,10 +7,12 @@
 
 use crate::error::{Error, Result};
 use crate::model::locate::locate;
-use crate::model::scenario::Scenario;
+use crate::model::protocols::{self, Mapping, Stations};
+use crate::model::scenario::{ProtocolsFile, Scenario};
 use crate::model::{FieldError, Model};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A scenario read from disk and validated.
 #[derive(Debug, Clone)]
@@ -148,7 +150,11 @@ impl Loaded {
         path: PathBuf,
         scenario: Scenario,
     ) -> std::result::Result<Loaded, Vec<FieldError>> {
-        let model = Model::build(&scenario)?;
+        let mut model = Model::build(&scenario)?;
+        if let Some(p) = &scenario.protocols {
+            let stations = attach_protocols(&path, p, &scenario)?;
+            model.stations = Some(stations);
+        }
         let canonical = serde_json::to_vec(&scenario).expect("a parsed scenario serialises");
         let digest = Sha256::digest(&canonical);
         let hash = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
@@ -159,6 +165,105 @@ impl Loaded {
             model,
             hash,
         })
+    }
+}
+
+/// Stations already read, by file and content hash: a sweep rebuilds its model at every point.
+static READ: std::sync::Mutex<Vec<(PathBuf, String, Arc<Stations>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Reads the protocols a scenario names (relative to its folder), checks their hash and that
+/// the regions describe them, and returns the stations.
+fn attach_protocols(
+    scenario_path: &Path,
+    p: &ProtocolsFile,
+    s: &Scenario,
+) -> std::result::Result<Arc<Stations>, Vec<FieldError>> {
+    let dir = scenario_path.parent().unwrap_or(Path::new("."));
+    let file = dir.join(&p.file);
+    let fail = |m: String| vec![FieldError::new("protocols.file", m)];
+    let cached = READ
+        .lock()
+        .expect("the cache is never poisoned")
+        .iter()
+        .find(|(f, h, _)| *f == file && *h == p.sha256)
+        .map(|(_, _, st)| st.clone());
+    let stations = match cached {
+        Some(st) => st,
+        None => {
+            let sha = protocols::sha256_file(&file).map_err(|e| fail(e.to_string()))?;
+            if sha != p.sha256 {
+                return Err(vec![FieldError::new(
+                    "protocols.sha256",
+                    format!(
+                        "{} has changed since the scenario was made (its SHA-256 is {sha}); import it again, or set `sha256` to that value if the change is meant",
+                        file.display()
+                    ),
+                )]);
+            }
+            let ids: Vec<String> = s.parties.iter().map(|p| p.id.clone()).collect();
+            let st = protocols::read(
+                &file,
+                &Mapping::normalised(&ids),
+                "the normalised protocols",
+            )
+            .map_err(|e| fail(e.to_string()))?;
+            let st = Arc::new(st);
+            READ.lock()
+                .expect("the cache is never poisoned")
+                .push((file.clone(), sha, st.clone()));
+            st
+        }
+    };
+    let mut problems = Vec::new();
+    if stations.regions.len() != s.regions.len() {
+        problems.push(FieldError::new(
+            "regions",
+            format!(
+                "{} regions, but the protocols have {}",
+                s.regions.len(),
+                stations.regions.len()
+            ),
+        ));
+        return Err(problems);
+    }
+    for (i, (r, range)) in s.regions.iter().zip(stations.region_ranges()).enumerate() {
+        let name = &stations.regions[i];
+        if &r.name != name {
+            problems.push(FieldError::new(
+                format!("regions[{i}].name"),
+                format!(
+                    "\"{}\", but region {i} of the protocols is \"{name}\"",
+                    r.name
+                ),
+            ));
+            continue;
+        }
+        let registered: u64 = range.clone().map(|k| stations.registered[k] as u64).sum();
+        if r.precincts != range.len() as f64 {
+            problems.push(FieldError::new(
+                format!("regions[{i}].precincts"),
+                format!(
+                    "{}, but the protocols have {} stations in {name}",
+                    r.precincts,
+                    range.len()
+                ),
+            ));
+        }
+        if r.registered != registered as f64 {
+            problems.push(FieldError::new(
+                format!("regions[{i}].registered"),
+                format!(
+                    "{}, but the protocols have {registered} in {name}",
+                    r.registered
+                ),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(stations)
+    } else {
+        Err(problems)
     }
 }
 

@@ -5,24 +5,21 @@
 //! re-checks anything.
 //!
 //! The `model` layer also holds the scenario format (`scenario`), priors (`prior`), loading with
-//! line:column locations (`load`, `locate`). May import: `sample`, `numeric`, `error`.
+//! line:column locations (`load`, `locate`), real precinct protocols (`protocols`) and the
+//! scenario an import makes of them (`import`). May import: `sample`, `numeric`, `error`.
 
+pub mod import;
+pub mod limits;
 pub mod load;
 pub(crate) mod locate;
 pub mod prior;
+pub mod protocols;
 pub mod scenario;
 
 use crate::model::prior::{Dist, Number, Prior};
 use crate::model::scenario::{Allocation, Kernel, Mechanism, ProposalKind, Scenario, Selection};
 
-/// Most parties a scenario may have (keeps per-precinct vectors on the stack).
-pub const MAX_PARTIES: usize = 15;
-/// Parties plus the spoiled-ballot category.
-pub const MAX_CATEGORIES: usize = MAX_PARTIES + 1;
-/// Regions a scenario may have (the layout stores a region index in 16 bits).
-pub const MAX_REGIONS: usize = 10_000;
-/// Precincts a scenario may have in all: 10,000 times Kazakhstan's, about 1 GiB of layout.
-pub const MAX_PRECINCTS: u64 = 100_000_000;
+pub use limits::{MAX_CATEGORIES, MAX_PARTIES, MAX_PRECINCTS, MAX_REGIONS};
 
 /// A party as the engine and reports see it.
 #[derive(Debug, Clone)]
@@ -146,6 +143,9 @@ pub struct Model {
     pub allocation: Allocation,
     pub size_shape: f64,
     pub size_minimum: u64,
+    /// The real stations, for a scenario with `protocols` (attached by `load`, which reads and
+    /// checks the file); the layout is then theirs instead of drawn.
+    pub stations: Option<std::sync::Arc<protocols::Stations>>,
     pub turnout_concentration: f64,
     pub share_concentration: f64,
     pub regions: Vec<RegionModel>,
@@ -258,6 +258,7 @@ impl Model {
             allocation: s.allocation,
             size_shape,
             size_minimum,
+            stations: None,
             turnout_concentration: chk.number_in(
                 "behaviour.turnout_concentration",
                 &s.behaviour.turnout_concentration,
@@ -416,12 +417,18 @@ fn build_regions(
         ));
     }
 
-    let size_shape = chk.number_in("precinct_sizes.shape", &s.precinct_sizes.shape, (0.01, 1e4));
-    let size_minimum = chk.number_in(
-        "precinct_sizes.minimum",
-        &s.precinct_sizes.minimum,
-        (0.0, 1e6),
-    );
+    // A country of real stations (`protocols`) has its sizes; a drawn one needs their law.
+    let Some(sizes) = &s.precinct_sizes else {
+        if s.protocols.is_none() {
+            return Err("field `precinct_sizes`: missing; a country without `protocols` (real stations) needs the law its precinct sizes are drawn from".into());
+        }
+        return Ok((regions, 1.0, 0));
+    };
+    if s.protocols.is_some() {
+        return Err("field `precinct_sizes`: a country of real stations (`protocols`) has their sizes; remove `precinct_sizes`".into());
+    }
+    let size_shape = chk.number_in("precinct_sizes.shape", &sizes.shape, (0.01, 1e4));
+    let size_minimum = chk.number_in("precinct_sizes.minimum", &sizes.minimum, (0.0, 1e6));
     if size_minimum.fract() != 0.0 {
         chk.push(FieldError::from_message(format!(
             "field `precinct_sizes.minimum.value`: {size_minimum} is not a whole number of voters"
@@ -581,30 +588,60 @@ fn build_inverse(
     if total <= 0.0 {
         return Err("field `parties[].official_votes`: the official votes sum to 0".into());
     }
-    let o = &obs.observers;
-    let n = chk.number_in(
-        "observations.observers.counts_observed",
-        &o.counts_observed,
-        (1.0, 1e5),
-    );
-    if n.fract() != 0.0 {
-        chk.push(FieldError::from_message(format!(
-            "field `observations.observers.counts_observed.value`: {n} is not a whole number"
-        )));
-    }
-    let share = chk.number_in(
-        "observations.observers.negative_share",
-        &o.negative_share,
-        (0.0, 1.0),
-    );
-    let urban_weight = match (o.selection, &o.urban_weight) {
-        (Selection::Urban, Some(w)) => {
-            chk.number_in("observations.observers.urban_weight", w, (0.0, 1e3))
+    // Without an observers' sample the verdicts' likelihood is 1 (no counts, none negative).
+    let (n, share, selection, urban_weight, sensitivity, false_positive) = match &obs.observers {
+        None => (
+            0.0,
+            0.0,
+            Selection::Uniform,
+            1.0,
+            Dist::Fixed(1.0),
+            Dist::Fixed(0.0),
+        ),
+        Some(o) => {
+            let n = chk.number_in(
+                "observations.observers.counts_observed",
+                &o.counts_observed,
+                (1.0, 1e5),
+            );
+            if n.fract() != 0.0 {
+                chk.push(FieldError::from_message(format!(
+                    "field `observations.observers.counts_observed.value`: {n} is not a whole number"
+                )));
+            }
+            let share = chk.number_in(
+                "observations.observers.negative_share",
+                &o.negative_share,
+                (0.0, 1.0),
+            );
+            let urban_weight = match (o.selection, &o.urban_weight) {
+                (Selection::Urban, Some(w)) => {
+                    chk.number_in("observations.observers.urban_weight", w, (0.0, 1e3))
+                }
+                (Selection::Urban, None) => {
+                    return Err("field `observations.observers.urban_weight`: missing; `selection: \"urban\"` needs it (how many times likelier an urban precinct is observed)".into());
+                }
+                (Selection::Uniform, _) => 1.0,
+            };
+            let sensitivity = chk.prior_in(
+                "observations.observers.p_negative_if_irregular",
+                &o.p_negative_if_irregular,
+                (0.0, 1.0),
+            );
+            let false_positive = chk.prior_in(
+                "observations.observers.p_negative_if_regular",
+                &o.p_negative_if_regular,
+                (0.0, 1.0),
+            );
+            (
+                n,
+                share,
+                o.selection,
+                urban_weight,
+                sensitivity,
+                false_positive,
+            )
         }
-        (Selection::Urban, None) => {
-            return Err("field `observations.observers.urban_weight`: missing; `selection: \"urban\"` needs it (how many times likelier an urban precinct is observed)".into());
-        }
-        (Selection::Uniform, _) => 1.0,
     };
     let exit_poll = obs
         .exit_poll
@@ -641,18 +678,10 @@ fn build_inverse(
     Ok(Some(InverseModel {
         observed: n as u32,
         negative: (share * n).round() as u32,
-        selection: o.selection,
+        selection,
         urban_weight,
-        sensitivity: chk.prior_in(
-            "observations.observers.p_negative_if_irregular",
-            &o.p_negative_if_irregular,
-            (0.0, 1.0),
-        ),
-        false_positive: chk.prior_in(
-            "observations.observers.p_negative_if_regular",
-            &o.p_negative_if_regular,
-            (0.0, 1.0),
-        ),
+        sensitivity,
+        false_positive,
         exit_poll,
         kernel: inf.kernel,
         tolerance,

@@ -33,13 +33,19 @@ pub struct Scenario {
     /// Seat allocation method among parties over the threshold.
     #[serde(default)]
     pub allocation: Allocation,
-    /// The distribution of precinct sizes within a region.
-    pub precinct_sizes: PrecinctSizes,
+    /// The distribution of precinct sizes within a region (drawn countries; a country of real
+    /// stations, `protocols`, has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precinct_sizes: Option<PrecinctSizes>,
     /// Precinct-level heterogeneity of behaviour.
     pub behaviour: Behaviour,
     /// National totals the regions must add up to (optional): a check on hand-edited regions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<Country>,
+    /// The real polling stations (written by `recount import`): they replace drawn precinct
+    /// sizes, and the regions must match them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocols: Option<ProtocolsFile>,
     /// The regions: 14 oblasts and the cities of Astana and Almaty.
     pub regions: Vec<Region>,
     /// How often counts are irregular and what irregular counts do.
@@ -118,6 +124,19 @@ pub struct Country {
     /// Registered voters in the whole country.
     pub registered: f64,
     /// Source of both totals.
+    pub source: String,
+}
+
+/// A country's real precinct protocols, in recount's normalised CSV
+/// (`region,precinct,registered,ballots,invalid,<party ids>`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolsFile {
+    /// Path of the CSV, relative to the scenario file's folder.
+    pub file: String,
+    /// SHA-256 of the file: a changed file is refused, and the scenario's hash covers it.
+    pub sha256: String,
+    /// Where the protocols come from.
     pub source: String,
 }
 
@@ -233,8 +252,9 @@ pub struct RunDefaults {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Observations {
-    /// The observers' sample of counts.
-    pub observers: Observers,
+    /// The observers' sample of counts, if there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observers: Option<Observers>,
     /// Exit polls, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_poll: Option<ExitPoll>,

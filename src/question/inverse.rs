@@ -174,6 +174,46 @@ pub fn weighted_batch(model: &Model, plan: &Plan, b: u64, count: u64) -> Vec<Rec
     })
 }
 
+/// One trial drawn from the posterior by importance resampling: among trials [0, `plan.trials`)
+/// of the inverse run, trial t with probability weight_t / total weight, chosen by a stream of
+/// its own (the same seed gives the same trial on any thread count). With the trials' ESS;
+/// None when every weight is 0. O(trials x precincts).
+pub fn posterior_trial(model: &Model, plan: &Plan) -> Option<(u64, f64)> {
+    let mut weights = Vec::with_capacity(plan.trials as usize);
+    engine::run_batches(
+        plan.threads,
+        0,
+        plan.trials,
+        |b, count| {
+            weighted_batch(model, plan, b, count)
+                .into_iter()
+                .map(|r| r.weight)
+                .collect()
+        },
+        |w| weights.push(w),
+        |_| {},
+    );
+    let total: f64 = weights.iter().sum();
+    let squares: f64 = weights.iter().map(|w| w * w).sum();
+    if total.is_nan() || total <= 0.0 {
+        return None;
+    }
+    let mut rng = crate::sample::rng::stream(plan.seed, RESAMPLE_STREAM);
+    let u = crate::sample::exact::uniform(&mut rng) * total;
+    let mut acc = 0.0;
+    let pick = weights
+        .iter()
+        .position(|w| {
+            acc += w;
+            acc > u
+        })
+        .unwrap_or(weights.len() - 1);
+    Some((pick as u64, total * total / squares))
+}
+
+/// The stream that picks the resampled trial (apart from every trial's and the layout's).
+const RESAMPLE_STREAM: u64 = u64::MAX - 1;
+
 /// The posteriors and diagnostics of the trials in `acc` and `inv_state` (None: no trials yet).
 pub fn summarize(
     model: &Model,
@@ -360,7 +400,10 @@ impl Context<'_> {
     /// Returns log(prior / proposal); -inf outside the prior's support.
     fn guide_prevalence(&self, rng: &mut Rng, draw: &mut Draw, obs: &ObsDraw) -> f64 {
         let prior = self.model.irregular.prevalence;
-        if self.guided.is_empty() || matches!(prior, crate::model::prior::Dist::Fixed(_)) {
+        if self.guided.is_empty()
+            || self.inv.observed == 0
+            || matches!(prior, crate::model::prior::Dist::Fixed(_))
+        {
             return 0.0;
         }
         let inv = self.inv;

@@ -1,0 +1,466 @@
+//! Real precinct protocols: `recount import` (mapping proposal, checks, the scenario it writes),
+//! `recount fingerprint`, and runs on a country of real stations. The fixture is two regions
+//! of Russia's 2007 State Duma protocols (examples/ru-duma-2007/); the whole country is read
+//! from ../shared/data/ru-duma-2007 where that folder exists (always in CI).
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+fn recount(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recount"));
+    cmd.current_dir(dir).env_remove("RECOUNT_SCENARIOS");
+    cmd
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/ru-duma-2007")
+        .join(name)
+}
+
+/// The example mapping with the two regions' totals in place of the national ones.
+fn sample_mapping(dir: &Path) -> PathBuf {
+    let mut m: Value =
+        serde_json::from_str(&std::fs::read_to_string(example("mapping.json")).unwrap()).unwrap();
+    m["totals"] = serde_json::json!({
+        "stations": 280, "registered": 259829, "ballots": 162323, "invalid": 2306,
+        "votes": {"united_russia": 99155, "kprf": 21033, "yabloko": 1780}
+    });
+    let p = dir.join("sample-mapping.json");
+    std::fs::write(&p, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    p
+}
+
+fn stderr_of(cmd: &mut Command, code: i32) -> String {
+    let out = cmd.assert().code(code).get_output().clone();
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(out).unwrap()
+}
+
+/// Imports the two-region sample into `dir` as `sample`; the scenario's path.
+fn import_sample(dir: &Path) -> PathBuf {
+    let map = sample_mapping(dir);
+    stdout_of(
+        recount(dir)
+            .args(["import"])
+            .arg(example("two-regions.csv"))
+            .arg("--map")
+            .arg(&map)
+            .args(["--name", "sample"]),
+    );
+    dir.join("sample.json")
+}
+
+#[test]
+fn proposes_a_mapping_from_the_russian_header() {
+    let tmp = TempDir::new().unwrap();
+    let out = stdout_of(
+        recount(tmp.path())
+            .arg("import")
+            .arg(example("two-regions.csv")),
+    );
+    let m: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(m["region"], "region");
+    assert_eq!(m["precinct"], "uik");
+    assert_eq!(m["ballots"].as_array().unwrap().len(), 2);
+    assert_eq!(m["parties"].as_array().unwrap().len(), 11);
+    assert!(
+        m["threshold"].is_null(),
+        "the threshold is law, not guessed"
+    );
+    // Nothing is written by a proposal.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn imports_the_sample_with_its_sums_and_a_valid_scenario() {
+    let tmp = TempDir::new().unwrap();
+    let map = sample_mapping(tmp.path());
+    let out = stdout_of(
+        recount(tmp.path())
+            .arg("import")
+            .arg(example("two-regions.csv"))
+            .arg("--map")
+            .arg(&map)
+            .args(["--name", "sample"]),
+    );
+    assert!(
+        out.contains("Imported 280 stations in 2 regions: 259,829 registered, 162,323 ballots"),
+        "{out}"
+    );
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("sample.json")).unwrap())
+            .unwrap();
+    assert_eq!(s["country"]["precincts"], 280);
+    assert_eq!(s["regions"].as_array().unwrap().len(), 2);
+    let ur = s["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "united_russia")
+        .unwrap();
+    assert_eq!(ur["official_votes"]["value"], 99155);
+    assert_eq!(ur["remainder"], true);
+    assert!(s.get("precinct_sizes").is_none());
+    stdout_of(recount(tmp.path()).args(["validate", "sample.json"]));
+    // A second import of the same name does not replace the first.
+    let err = stderr_of(
+        recount(tmp.path())
+            .arg("import")
+            .arg(example("two-regions.csv"))
+            .arg("--map")
+            .arg(&map)
+            .args(["--name", "sample"]),
+        2,
+    );
+    assert!(err.contains("exists") && err.contains("--force"), "{err}");
+}
+
+#[test]
+fn totals_that_disagree_are_refused_naming_each() {
+    let tmp = TempDir::new().unwrap();
+    // The example mapping states the national totals: two regions do not add up to them.
+    let err = stderr_of(
+        recount(tmp.path())
+            .arg("import")
+            .arg(example("two-regions.csv"))
+            .arg("--map")
+            .arg(example("mapping.json")),
+        2,
+    );
+    assert!(
+        err.contains("stations: the rows add up to 280, the stated total is 96193"),
+        "{err}"
+    );
+    assert!(
+        err.contains("votes for united_russia: the rows add up to 99155"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
+
+#[test]
+fn bad_rows_are_reported_with_line_column_and_header_and_nothing_is_written() {
+    let tmp = TempDir::new().unwrap();
+    let map = sample_mapping(tmp.path());
+    let text = std::fs::read_to_string(example("two-regions.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // Line 3: registered "12.5"; line 5: a duplicate of line 4's precinct; line 7: 10^6 votes.
+    let mut cells =
+        |line: usize| -> Vec<String> { lines[line - 1].split(',').map(String::from).collect() };
+    let mut l3 = cells(3);
+    l3[4] = "12.5".into();
+    let l4 = cells(4);
+    let mut l5 = cells(5);
+    l5[3] = l4[3].clone();
+    l5[0] = l4[0].clone();
+    let mut l7 = cells(7);
+    l7[32] = "1000000".into();
+    lines[2] = l3.join(",");
+    lines[4] = l5.join(",");
+    lines[6] = l7.join(",");
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let out = tmp.path().join("out");
+    let err = stderr_of(
+        recount(tmp.path())
+            .arg("import")
+            .arg(&bad)
+            .arg("--map")
+            .arg(&map)
+            .arg("--dir")
+            .arg(&out),
+        2,
+    );
+    assert!(err.contains("line 3, column 4 (\"Число избирателей, внесенных в списки избирателей\", registered): \"12.5\" is not a whole number"), "{err}");
+    assert!(
+        err.contains("line 5: precinct") && err.contains("also on line 4"),
+        "{err}"
+    );
+    assert!(err.contains("line 7: votes over ballots"), "{err}");
+    assert!(
+        err.starts_with(&format!("error: {}", bad.display())),
+        "names the file: {err}"
+    );
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn a_mapping_naming_a_missing_column_is_refused_with_the_header() {
+    let tmp = TempDir::new().unwrap();
+    let map = sample_mapping(tmp.path());
+    let mut m: Value = serde_json::from_str(&std::fs::read_to_string(&map).unwrap()).unwrap();
+    m["invalid"] = "Invalid ballots".into();
+    std::fs::write(&map, m.to_string()).unwrap();
+    let err = stderr_of(
+        recount(tmp.path())
+            .arg("import")
+            .arg(example("two-regions.csv"))
+            .arg("--map")
+            .arg(&map),
+        2,
+    );
+    assert!(
+        err.contains(
+            "field `invalid`: no column headed \"Invalid ballots\"; the header has: 0 \"region\""
+        ),
+        "{err}"
+    );
+    m["threshold"] = 7.0.into();
+    std::fs::write(&map, m.to_string()).unwrap();
+    let err = stderr_of(
+        recount(tmp.path())
+            .arg("import")
+            .arg(example("two-regions.csv"))
+            .arg("--map")
+            .arg(&map),
+        2,
+    );
+    assert!(err.contains("shares are fractions: 0.07?"), "{err}");
+}
+
+#[test]
+fn a_file_not_in_utf8_is_refused_with_a_hint() {
+    let tmp = TempDir::new().unwrap();
+    let map = sample_mapping(tmp.path());
+    let mut bytes = std::fs::read(example("two-regions.csv")).unwrap();
+    let at = bytes.iter().rposition(|&b| b == b'\n').unwrap() - 5;
+    bytes[at] = 0xC0; // a lone Windows-1251 byte in the last row
+    let bad = tmp.path().join("cp1251.csv");
+    std::fs::write(&bad, bytes).unwrap();
+    let err = stderr_of(
+        recount(tmp.path())
+            .arg("import")
+            .arg(&bad)
+            .arg("--map")
+            .arg(&map),
+        2,
+    );
+    assert!(
+        err.contains("line 281: not UTF-8") && err.contains("iconv"),
+        "{err}"
+    );
+}
+
+#[test]
+fn runs_on_real_stations_are_identical_on_any_thread_count() {
+    let tmp = TempDir::new().unwrap();
+    let scenario = import_sample(tmp.path());
+    let run = |threads: &str, out: &str| -> Value {
+        stdout_of(recount(tmp.path()).arg("run").arg(&scenario).args([
+            "--sampler",
+            "fast",
+            "--trials",
+            "256",
+            "--quiet",
+            "--threads",
+            threads,
+            "--out",
+            out,
+        ]));
+        let text = std::fs::read_to_string(tmp.path().join(out).join("sample/run-1-256-fast.json"))
+            .unwrap();
+        let mut v: Value = serde_json::from_str(&text).unwrap();
+        v.as_object_mut().unwrap().remove("timing");
+        v
+    };
+    let a = run("1", "a");
+    let b = run("2", "b");
+    assert_eq!(a, b);
+    assert_eq!(a["precincts"], 280);
+    // The protocols are part of the scenario: an edited file is refused.
+    let csv = tmp.path().join("sample.protocols.csv");
+    let text = std::fs::read_to_string(&csv)
+        .unwrap()
+        .replacen(",1,", ",2,", 1);
+    std::fs::write(&csv, text).unwrap();
+    let err = stderr_of(
+        recount(tmp.path())
+            .arg("run")
+            .arg(&scenario)
+            .args(["--trials", "64"]),
+        2,
+    );
+    assert!(
+        err.contains("has changed since the scenario was made"),
+        "{err}"
+    );
+}
+
+#[test]
+fn fingerprint_counts_every_station_that_voted() {
+    let tmp = TempDir::new().unwrap();
+    let scenario = import_sample(tmp.path());
+    let out = stdout_of(
+        recount(tmp.path())
+            .arg("fingerprint")
+            .arg(&scenario)
+            .args(["--trial", "3", "--bins", "20"]),
+    );
+    assert!(out.contains("fingerprint of 280 stations"), "{out}");
+    let dir = tmp.path().join("out/sample");
+    let table = std::fs::read_to_string(dir.join("fingerprint-united_russia-1-3.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(table.as_bytes());
+    let (mut real, mut sim, mut rows) = (0u64, 0u64, 0);
+    for r in rdr.records() {
+        let r = r.unwrap();
+        real += r[4].parse::<u64>().unwrap();
+        sim += r[5].parse::<u64>().unwrap();
+        rows += 1;
+    }
+    assert_eq!(rows, 400);
+    let stations = std::fs::read_to_string(tmp.path().join("sample.protocols.csv")).unwrap();
+    let voted = stations
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(3) != Some("0"))
+        .count() as u64;
+    assert_eq!(real, voted);
+    assert!(sim > 0 && sim <= 280);
+    let svg = std::fs::read_to_string(dir.join("fingerprint-united_russia-1-3.svg")).unwrap();
+    roxmltree::Document::parse(&svg).expect("the figure is well-formed SVG");
+    // A drawn country has no protocols to show.
+    let err = stderr_of(recount(tmp.path()).args(["fingerprint", "odihr-43"]), 2);
+    assert!(
+        err.contains("recount import") && err.contains("recount precincts"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_simulated_precinct_table_imports_back_to_the_same_stations() {
+    let tmp = TempDir::new().unwrap();
+    stdout_of(recount(tmp.path()).args([
+        "precincts",
+        "official",
+        "--trial",
+        "2",
+        "--sampler",
+        "fast",
+    ]));
+    let table = tmp
+        .path()
+        .join("out/official/precincts-20070818-2-fast.csv");
+    let header = Command::new(env!("CARGO_BIN_EXE_recount"))
+        .arg("import")
+        .arg(&table)
+        .output()
+        .unwrap();
+    assert!(header.status.success());
+    let text = std::fs::read_to_string(&table).unwrap();
+    let head: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let reported: Vec<&str> = head
+        .iter()
+        .copied()
+        .filter(|h| {
+            h.starts_with("reported_") && !h.ends_with("_share") && *h != "reported_turnout"
+        })
+        .collect();
+    let parties: Vec<Value> = reported
+        .iter()
+        .filter(|h| **h != "reported_spoiled")
+        .map(|h| serde_json::json!({"id": &h[9..], "name": &h[9..], "column": h}))
+        .collect();
+    let map = serde_json::json!({
+        "region": "region", "precinct": "precinct", "registered": "registered",
+        "ballots": reported, "invalid": "reported_spoiled", "parties": parties,
+        "threshold": 0.07, "seats": 98
+    });
+    let map_path = tmp.path().join("map.json");
+    std::fs::write(&map_path, map.to_string()).unwrap();
+    let out = stdout_of(
+        recount(tmp.path())
+            .arg("import")
+            .arg(&table)
+            .arg("--map")
+            .arg(&map_path)
+            .args(["--name", "back"]),
+    );
+    // The same stations, registered voters and reported votes as the simulated table.
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let cols: Vec<usize> = reported
+        .iter()
+        .map(|r| head.iter().position(|h| h == r).unwrap())
+        .collect();
+    let (mut n, mut registered, mut ballots) = (0u64, 0u64, 0u64);
+    for r in rdr.records() {
+        let r = r.unwrap();
+        n += 1;
+        registered += r[2].parse::<u64>().unwrap();
+        ballots += cols
+            .iter()
+            .map(|&c| r[c].parse::<u64>().unwrap())
+            .sum::<u64>();
+    }
+    let group = |x: u64| {
+        let s = x.to_string();
+        s.chars().enumerate().fold(String::new(), |mut o, (i, c)| {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                o.push(',');
+            }
+            o.push(c);
+            o
+        })
+    };
+    assert!(
+        out.contains(&format!(
+            "Imported {} stations in 16 regions: {} registered, {} ballots",
+            group(n),
+            group(registered),
+            group(ballots)
+        )),
+        "{out}"
+    );
+    stdout_of(recount(tmp.path()).args([
+        "run",
+        "back.json",
+        "--sampler",
+        "pooled",
+        "--trials",
+        "64",
+        "--quiet",
+    ]));
+}
+
+/// The whole of Russia 2007: the import's sums equal the published ones to the vote (the
+/// example mapping states them as `totals`, which the import checks).
+#[test]
+fn the_russian_protocols_add_up_to_the_published_totals() {
+    let zip_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ru-duma-2007/precincts.csv.zip");
+    if !zip_path.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI has ../shared: {} is missing",
+            zip_path.display()
+        );
+        eprintln!("skipped: {} is not here (it is in CI)", zip_path.display());
+        return;
+    }
+    let tmp = TempDir::new().unwrap();
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let mut entry = archive.by_name("2007.csv").unwrap();
+    let csv_path = tmp.path().join("2007.csv");
+    std::io::copy(&mut entry, &mut std::fs::File::create(&csv_path).unwrap()).unwrap();
+    let out = stdout_of(
+        recount(tmp.path())
+            .arg("import")
+            .arg(&csv_path)
+            .arg("--map")
+            .arg(example("mapping.json"))
+            .args(["--name", "ru2007"]),
+    );
+    assert!(out.contains("Imported 96,193 stations in 86 regions: 109,148,196 registered, 69,537,065 ballots (turnout 63.71%), 759,929 invalid"), "{out}");
+    assert!(out.contains("11 stations with no ballots"), "{out}");
+    stdout_of(recount(tmp.path()).args(["validate", "ru2007.json"]));
+}
