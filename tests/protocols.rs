@@ -156,7 +156,7 @@ fn bad_rows_are_reported_with_line_column_and_header_and_nothing_is_written() {
     let text = std::fs::read_to_string(example("two-regions.csv")).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     // Line 3: registered "12.5"; line 5: a duplicate of line 4's precinct; line 7: 10^6 votes.
-    let mut cells =
+    let cells =
         |line: usize| -> Vec<String> { lines[line - 1].split(',').map(String::from).collect() };
     let mut l3 = cells(3);
     l3[4] = "12.5".into();
@@ -405,7 +405,7 @@ fn a_simulated_precinct_table_imports_back_to_the_same_stations() {
     let group = |x: u64| {
         let s = x.to_string();
         s.chars().enumerate().fold(String::new(), |mut o, (i, c)| {
-            if i > 0 && (s.len() - i) % 3 == 0 {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
                 o.push(',');
             }
             o.push(c);
