@@ -94,8 +94,13 @@ pub fn fingerprint(args: &FingerprintArgs) -> Result<()> {
     let csv_path = dir.join(format!("{stem}.csv"));
     write_atomic(&csv_path, fingerprint::to_csv(&real, &sim).as_bytes())?;
     write_atomic(&svg_path, svg.as_bytes())?;
+    let features = fingerprint::Features::table(
+        &fingerprint::Features::of(fingerprint::real_points(&stations, j)),
+        &fingerprint::Features::of(fingerprint::simulated_points(&election, j)),
+        &party.id,
+    );
     emit(&format!(
-        "{}: fingerprint of {} stations (turnout x {} share), beside trial {trial} of seed {seed} simulated on the same stations.\nFigure written to {}\nTable written to {}\n",
+        "{}: fingerprint of {} stations (turnout x {} share), beside trial {trial} of seed {seed} simulated on the same stations.\n\n{features}\nFigure written to {}\nTable written to {}\n",
         loaded.name,
         stations.len(),
         party.id,
