@@ -94,9 +94,9 @@ pub fn fingerprint(args: &FingerprintArgs) -> Result<()> {
     let csv_path = dir.join(format!("{stem}.csv"));
     write_atomic(&csv_path, fingerprint::to_csv(&real, &sim).as_bytes())?;
     write_atomic(&svg_path, svg.as_bytes())?;
-    let features = fingerprint::Features::table(
-        &fingerprint::Features::of(fingerprint::real_points(&stations, j)),
-        &fingerprint::Features::of(fingerprint::simulated_points(&election, j)),
+    let features = fingerprint::table(
+        &crate::model::protocols::Features::of(stations.points(j)),
+        &crate::model::protocols::Features::of(fingerprint::simulated_points(&election, j)),
         &party.id,
     );
     emit(&format!(

@@ -1,8 +1,28 @@
 //! The options every command shares, resolved in one place: the flag, else the scenario's value
 //! (trials, seed), and the thread count, each checked here once.
 
+use crate::cli::args::Sampler;
 use crate::error::{Error, Result};
 use crate::model::load::Loaded;
+use crate::sample::kind::SamplerKind;
+
+/// The `--sampler` flag as the library's kind, refused where the scenario needs precinct
+/// counts that it does not draw (pooled, with the inverse question weighing fingerprints).
+pub(crate) fn sampler(flag: Sampler, loaded: &Loaded) -> Result<SamplerKind> {
+    let kind = SamplerKind::from(flag);
+    let fingerprint = loaded
+        .model
+        .inverse
+        .as_ref()
+        .is_some_and(|i| i.fingerprint.is_some());
+    if kind == SamplerKind::Pooled && fingerprint {
+        return Err(Error::Usage(format!(
+            "{}: `inference.protocols` weighs each simulated election's fingerprint, which needs every station's counts; --sampler pooled draws none: use --sampler fast (or exact)",
+            loaded.path.display()
+        )));
+    }
+    Ok(kind)
+}
 
 /// Trials from the flag, else the scenario's `run.trials`; at least 1.
 pub(crate) fn trials(flag: Option<u64>, loaded: &Loaded) -> Result<u64> {

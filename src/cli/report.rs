@@ -7,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::export::write::write_atomic;
 use crate::model::load::{self};
 use crate::question::sweep::{self};
-use crate::sample::kind::SamplerKind;
 use std::path::Path;
 
 /// Files in `dir` whose names start with `prefix` and end with `suffix`, sorted by name.
@@ -113,7 +112,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         None => {
             let trials = options::trials(args.trials, &loaded)?;
             let seed = loaded.model.seed;
-            let sampler = SamplerKind::from(args.sampler);
+            let sampler = crate::cli::options::sampler(args.sampler, &loaded)?;
             let report = crate::cli::run::simulate(
                 &loaded,
                 trials,

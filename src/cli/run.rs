@@ -89,7 +89,7 @@ struct RunOptions {
 /// The flag, else the resumed run's value, else the scenario's; each checked once, here.
 fn resolve(args: &RunArgs, loaded: &Loaded, resume: Option<&Saved>) -> Result<RunOptions> {
     let trials = options::trials(args.trials.or(resume.map(|r| r.trials)), loaded)?;
-    let sampler = SamplerKind::from(args.sampler);
+    let sampler = options::sampler(args.sampler, loaded)?;
     let seed = match (resume, args.seed) {
         (Some(r), Some(s)) if s != r.seed => {
             return Err(Error::Usage(format!(

@@ -57,6 +57,7 @@ pub fn sweep_spec(args: &SweepArgs, base: &load::Loaded) -> Result<Spec> {
         }
         None => None,
     };
+    let sampler = options::sampler(args.sampler, base)?;
     Spec::new(
         param,
         xs,
@@ -65,7 +66,7 @@ pub fn sweep_spec(args: &SweepArgs, base: &load::Loaded) -> Result<Spec> {
         options::seed(args.seed, base),
         options::threads(args.threads)?,
     )
-    .map(|spec| spec.with_sampler(crate::sample::kind::SamplerKind::from(args.sampler)))
+    .map(|spec| spec.with_sampler(sampler))
 }
 
 /// The folder a sweep's files go to.

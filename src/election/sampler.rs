@@ -50,6 +50,20 @@ impl<'a> Sampler<'a> {
         }
     }
 
+    /// `run`, calling `observe(precinct, true_votes, reported_votes)` for every precinct; None
+    /// (and nothing simulated) for pooled, which draws no precinct counts.
+    pub fn run_observed<F: FnMut(usize, &[u64], &[u64])>(
+        &mut self,
+        rng: &mut Rng,
+        d: &Draw,
+        observe: F,
+    ) -> Option<Totals> {
+        match self {
+            Sampler::Precincts(s) => Some(s.run_observed(rng, d, observe)),
+            Sampler::Pooled(..) => None,
+        }
+    }
+
     /// Whether each precinct's count was irregular in the last trial.
     pub fn irregular(&self) -> &[bool] {
         &self.simulator().irregular

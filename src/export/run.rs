@@ -244,6 +244,9 @@ pub fn to_table(report: &RunReport) -> String {
         Some(inv) if inv.observed_counts > 0 => {
             out.push_str("\nPosterior: given the official result and what observers saw.")
         }
+        Some(inv) if inv.fingerprint.is_some() => {
+            out.push_str("\nPosterior: given the official result and the protocols' fingerprint.")
+        }
         Some(_) => out.push_str("\nPosterior: given the official result."),
         None => {}
     }
@@ -343,6 +346,18 @@ fn inverse_table(inv: &InverseSummary) -> String {
         "\nInverse question: {observers}; tolerance {:.2} points.\n",
         inv.tolerance_pp
     );
+    if let Some(f) = &inv.fingerprint {
+        let o = &f.observed;
+        out.push_str(&format!(
+            "Fingerprint of the {} stations that voted, weighed within {:.2} points: mean turnout {:.2}%, turnout >= 80% in {:.2}%, turnout and the beneficiary's share >= 80% in {:.2}%, correlation {:.3}.\n",
+            o.stations,
+            f.tolerance_pp,
+            100.0 * o.mean_turnout,
+            100.0 * o.high_turnout,
+            100.0 * o.corner,
+            o.correlation
+        ));
+    }
     out.push_str(&format!(
         "Effective sample size {:.0}; {:.2}% of trials within the tolerance of every official share.\n",
         inv.ess,

@@ -391,7 +391,7 @@ pub fn scenario(s: &Stations, mapping: &Mapping, names: &Names) -> Value {
             "The country is the {} polling stations of the protocols, with their regions and registered voters. \
     Each region's honest turnout is its median station turnout and its parties' strength their regional shares; \
     irregular counts, favouring {ben_id}, move other parties' ballots to it and stuff ballots for it. \
-    The inverse question weighs each simulated election by how closely its reported totals reproduce the official ones.",
+    The inverse question weighs each simulated election by how closely its reported totals reproduce the official ones and its fingerprint the protocols'.",
             sum.stations
         ),
         "parties": parties,
@@ -424,7 +424,10 @@ pub fn scenario(s: &Stations, mapping: &Mapping, names: &Names) -> Value {
         },
         "run": {"trials": 20000, "seed": 1},
         "observations": {},
-        "inference": {"tolerance": {"value": 0.1, "source": "assumption: simulated reported shares within about 0.1 points of the official ones"}},
+        "inference": {
+            "tolerance": {"value": 0.1, "source": "assumption: simulated reported shares within about 0.1 points of the official ones"},
+            "protocols": {"tolerance": {"value": 2.0, "source": "assumption: simulated fingerprint features within about 2 points of the protocols' (the correlation within 0.02)"}},
+        },
     })
 }
 

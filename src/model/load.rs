@@ -153,6 +153,10 @@ impl Loaded {
         let mut model = Model::build(&scenario)?;
         if let Some(p) = &scenario.protocols {
             let stations = attach_protocols(&path, p, &scenario)?;
+            let beneficiary = model.irregular.beneficiary;
+            if let Some(fit) = model.inverse.as_mut().and_then(|i| i.fingerprint.as_mut()) {
+                fit.observed = Some(protocols::Features::of(stations.points(beneficiary)));
+            }
             model.stations = Some(stations);
         }
         let canonical = serde_json::to_vec(&scenario).expect("a parsed scenario serialises");

@@ -126,7 +126,18 @@ pub struct InverseModel {
     pub tolerance: f64,
     /// (party index, official share of valid votes) compared with the reported shares.
     pub compare: Vec<(usize, f64)>,
+    /// With real stations: the fingerprint features' kernel.
+    pub fingerprint: Option<FingerprintFit>,
     pub proposal: ProposalKind,
+}
+
+/// The inverse question's kernel on the fingerprint features (`inference.protocols`).
+#[derive(Debug, Clone)]
+pub struct FingerprintFit {
+    /// Bandwidth as a share (the file gives points).
+    pub tolerance: f64,
+    /// The protocols' features for the beneficiary (set by `load` with the stations).
+    pub observed: Option<protocols::Features>,
 }
 
 /// Everything the engine needs.
@@ -675,6 +686,17 @@ fn build_inverse(
         })
         .collect::<Result<Vec<_>, String>>()?;
     let tolerance = chk.number_in("inference.tolerance", &inf.tolerance, (1e-4, 100.0)) / 100.0;
+    let fingerprint = match (&inf.protocols, &s.protocols) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err("field `inference.protocols`: the fingerprint is compared with real stations; the scenario has no `protocols`".into());
+        }
+        (Some(p), Some(_)) => Some(FingerprintFit {
+            tolerance: chk.number_in("inference.protocols.tolerance", &p.tolerance, (1e-3, 100.0))
+                / 100.0,
+            observed: None,
+        }),
+    };
     Ok(Some(InverseModel {
         observed: n as u32,
         negative: (share * n).round() as u32,
@@ -686,6 +708,7 @@ fn build_inverse(
         kernel: inf.kernel,
         tolerance,
         compare,
+        fingerprint,
         proposal: inf.proposal,
     }))
 }

@@ -195,6 +195,17 @@ impl Stations {
         ratio(v[j] as u64, v.iter().map(|&x| x as u64).sum())
     }
 
+    /// The (turnout, share of party `j`) points of the stations where someone voted (`point`).
+    pub fn points(&self, j: usize) -> impl Iterator<Item = (f64, f64)> + '_ {
+        let mut counts = Vec::with_capacity(self.parties.len() + 1);
+        (0..self.len()).filter_map(move |i| {
+            counts.clear();
+            counts.extend(self.votes_of(i).iter().map(|&v| v as u64));
+            counts.push(self.invalid[i] as u64);
+            point(self.registered[i] as u64, &counts, j)
+        })
+    }
+
     /// Index range of each region's stations.
     pub fn region_ranges(&self) -> Vec<std::ops::Range<usize>> {
         let mut out = Vec::with_capacity(self.regions.len());
@@ -267,6 +278,109 @@ impl Stations {
         }
         s
     }
+}
+
+/// An election fingerprint in four numbers, so real and simulated can be compared (and the
+/// inverse question weigh one against the other): each from
+/// the stations where someone voted, unweighted (a station is a point of the picture).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Features {
+    /// Stations counted.
+    pub stations: u64,
+    /// Mean station turnout.
+    pub mean_turnout: f64,
+    /// Share of stations with a turnout of 80% or more.
+    pub high_turnout: f64,
+    /// Share of stations with both turnout and the party's share at 80% or more: the corner
+    /// where invented protocols pile up (Klimek et al.'s "extreme fraud").
+    pub corner: f64,
+    /// Pearson correlation of station turnout and the party's share: near 0 in clean elections,
+    /// clearly positive where ballots are added or moved for the party.
+    pub correlation: f64,
+}
+
+impl Features {
+    /// From (turnout, share) points.
+    pub fn of(points: impl Iterator<Item = (f64, f64)>) -> Features {
+        let mut sums = FeatureSums::default();
+        points.for_each(|(t, s)| sums.add(t, s));
+        sums.finish()
+    }
+
+    /// Each feature minus the other's, as shares: the correlation counts in hundredths, like the
+    /// station shares in points.
+    pub fn deviations(&self, other: &Features) -> [f64; 4] {
+        [
+            self.mean_turnout - other.mean_turnout,
+            self.high_turnout - other.high_turnout,
+            self.corner - other.corner,
+            (self.correlation - other.correlation) / 100.0,
+        ]
+    }
+
+    /// The deviations over `tolerance`, squared and summed.
+    pub fn distance2(&self, other: &Features, tolerance: f64) -> f64 {
+        self.deviations(other)
+            .iter()
+            .map(|d| (d / tolerance) * (d / tolerance))
+            .sum()
+    }
+}
+
+/// Running sums of (turnout, share) points, for `Features`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FeatureSums {
+    n: u64,
+    t: f64,
+    s: f64,
+    tt: f64,
+    ss: f64,
+    ts: f64,
+    high: u64,
+    corner: u64,
+}
+
+impl FeatureSums {
+    pub fn add(&mut self, t: f64, s: f64) {
+        self.n += 1;
+        self.t += t;
+        self.s += s;
+        self.tt += t * t;
+        self.ss += s * s;
+        self.ts += t * s;
+        self.high += (t >= 0.8) as u64;
+        self.corner += (t >= 0.8 && s >= 0.8) as u64;
+    }
+
+    pub fn finish(&self) -> Features {
+        let m = self.n.max(1) as f64;
+        let (mt, ms) = (self.t / m, self.s / m);
+        let cov = self.ts / m - mt * ms;
+        let (vt, vs) = (self.tt / m - mt * mt, self.ss / m - ms * ms);
+        Features {
+            stations: self.n,
+            mean_turnout: mt,
+            high_turnout: self.high as f64 / m,
+            corner: self.corner as f64 / m,
+            correlation: if vt > 0.0 && vs > 0.0 {
+                cov / (vt * vs).sqrt()
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// A station's turnout (ballots over registered) and party `j`'s share of its valid votes, from
+/// its reported counts (the parties, then invalid ballots); None where nobody voted. The one
+/// definition real and simulated stations are compared by.
+pub fn point(registered: u64, counts: &[u64], j: usize) -> Option<(f64, f64)> {
+    let ballots: u64 = counts.iter().sum();
+    if ballots == 0 || registered == 0 {
+        return None;
+    }
+    let valid = ballots - counts[counts.len() - 1];
+    Some((ratio(ballots, registered), ratio(counts[j], valid)))
 }
 
 /// What an import found: sums, and counts of real but unusual stations.
@@ -674,4 +788,38 @@ pub fn sha256_file(path: &Path) -> Result<String> {
         h.update(&buf[..n]);
     }
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_of_known_points() {
+        let f = Features::of([(0.5, 0.2), (0.9, 0.9), (0.85, 0.5), (0.3, 0.1)].into_iter());
+        assert_eq!(f.stations, 4);
+        assert!((f.mean_turnout - 0.6375).abs() < 1e-12);
+        assert_eq!(f.high_turnout, 0.5);
+        assert_eq!(f.corner, 0.25);
+        assert!(
+            f.correlation > 0.8 && f.correlation < 1.0,
+            "{}",
+            f.correlation
+        );
+        let flat = Features::of([(0.5, 0.5), (0.6, 0.5)].into_iter());
+        assert_eq!(flat.correlation, 0.0);
+        // One point of mean turnout at a tolerance of one point: distance 1.
+        let mut g = f;
+        g.mean_turnout += 0.01;
+        assert!((f.distance2(&g, 0.01) - 1.0).abs() < 1e-9);
+        g.correlation += 1.0;
+        assert!((f.distance2(&g, 0.01) - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_point_is_turnout_and_share_of_valid_votes() {
+        assert_eq!(point(100, &[30, 10, 10], 0), Some((0.5, 0.75)));
+        assert_eq!(point(100, &[0, 0, 0], 0), None);
+        assert_eq!(point(0, &[1, 0, 0], 0), None);
+    }
 }

@@ -328,11 +328,25 @@ pub struct Inference {
     /// remainder party, whose share the others imply).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parties: Option<Vec<String>>,
+    /// With real stations (`protocols`): also weigh each simulated election by how closely its
+    /// fingerprint features match the protocols'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocols: Option<ProtocolFit>,
     /// How the unknowns are proposed: "guided" (default) centres the true support of compared
     /// parties on the values that reproduce the official result on average; "prior" draws
     /// everything from the priors (plain ABC importance sampling, slower, for checking).
     #[serde(default)]
     pub proposal: ProposalKind,
+}
+
+/// The fingerprint features the inverse question compares with the protocols': mean station
+/// turnout, the share of stations with turnout of 80% or more, the share with turnout and the
+/// beneficiary's share both at 80% or more, and the correlation of turnout and that share.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolFit {
+    /// Kernel bandwidth on each feature, in percentage points (the correlation in hundredths).
+    pub tolerance: Number,
 }
 
 /// How the inverse question proposes unknowns.

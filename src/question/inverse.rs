@@ -21,7 +21,8 @@ use crate::election::sampler::Sampler;
 use crate::election::trial::Simulator;
 use crate::engine::summary::Accumulator;
 use crate::engine::{self, Plan};
-use crate::model::scenario::ProposalKind;
+use crate::model::protocols::{FeatureSums, point};
+use crate::model::scenario::{Kernel, ProposalKind};
 use crate::model::{InverseModel, Model};
 use crate::numeric::math;
 use crate::numeric::stats::{Distribution, Summary};
@@ -62,9 +63,21 @@ pub struct InverseSummary {
     pub observed_counts: u32,
     pub observed_negative: u32,
     pub parameters: Vec<ParamSummary>,
+    /// With real stations: the fingerprint features the trials were weighed against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<FingerprintSummary>,
     /// Present when the ESS is too small to trust the figures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+}
+
+/// The fingerprint the inverse question weighed trials against (`inference.protocols`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FingerprintSummary {
+    /// Kernel bandwidth on each feature, in points.
+    pub tolerance_pp: f64,
+    /// The protocols' features for the beneficiary.
+    pub observed: crate::model::protocols::Features,
 }
 
 /// One weighted trial.
@@ -260,6 +273,12 @@ pub fn summarize(
         observed_counts: inv.observed,
         observed_negative: inv.negative,
         parameters,
+        fingerprint: inv.fingerprint.as_ref().and_then(|f| {
+            f.observed.map(|observed| FingerprintSummary {
+                tolerance_pp: f.tolerance * 100.0,
+                observed,
+            })
+        }),
         warning,
     }
 }
@@ -367,7 +386,10 @@ impl Context<'_> {
                         within: false,
                     };
                 }
-                let totals = sim.run(&mut rng, &draw);
+                let (totals, fit) = match &self.inv.fingerprint {
+                    None => (sim.run(&mut rng, &draw), 1.0),
+                    Some(fp) => self.run_fingerprint(&mut sim, &mut rng, &draw, fp),
+                };
                 let mut record = outcome::record(self.model, self.layout.len(), &draw, &totals);
                 let m = observer.irregular_in_sample(&mut rng, sim.irregular());
                 let l_obs = observer.assessment_likelihood(m, obs.sensitivity, obs.false_positive);
@@ -375,7 +397,7 @@ impl Context<'_> {
                     observe::exit_poll_likelihood(self.inv, &record.true_share, obs.exit_bias);
                 let (k, within) =
                     observe::kernel(self.inv, &record.reported_share, self.inv.tolerance);
-                record.weight = math::exp(log_ratio) * l_obs * l_exit * k;
+                record.weight = math::exp(log_ratio) * l_obs * l_exit * k * fit;
                 Weighted {
                     record,
                     theta,
@@ -383,6 +405,37 @@ impl Context<'_> {
                 }
             })
             .collect()
+    }
+
+    /// Simulates one election station by station and returns its totals with the kernel on
+    /// the distance between its fingerprint features and the protocols'.
+    fn run_fingerprint(
+        &self,
+        sim: &mut Sampler,
+        rng: &mut Rng,
+        draw: &Draw,
+        fp: &crate::model::FingerprintFit,
+    ) -> (crate::election::draw::Totals, f64) {
+        let observed = fp.observed.expect("load sets the protocols' features");
+        let j = self.model.irregular.beneficiary;
+        let registered = &self.layout.registered;
+        let mut sums = FeatureSums::default();
+        let totals = sim
+            .run_observed(rng, draw, |i, _, reported| {
+                if let Some((t, s)) = point(registered[i] as u64, reported, j) {
+                    sums.add(t, s);
+                }
+            })
+            .expect("the sampler was checked: fingerprints need precinct counts");
+        let simulated = sums.finish();
+        let k = match self.inv.kernel {
+            Kernel::Gaussian => math::exp(-0.5 * simulated.distance2(&observed, fp.tolerance)),
+            Kernel::Uniform => simulated
+                .deviations(&observed)
+                .iter()
+                .all(|d| d.abs() <= fp.tolerance) as u8 as f64,
+        };
+        (totals, k)
     }
 
     /// The unknowns of one trial: the priors' draws, then the guided proposal; with
@@ -570,6 +623,74 @@ mod tests {
             compared += 1;
         }
         assert!(compared >= 2, "only {compared} of 3 trials were simulated");
+    }
+
+    /// The two-region sample of examples/ru-duma-2007 imported into `dir`, loaded.
+    fn imported_sample(dir: &std::path::Path) -> crate::model::load::Loaded {
+        use crate::model::{import, protocols};
+        let ex = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ru-duma-2007");
+        let text = std::fs::read_to_string(ex.join("mapping.json")).unwrap();
+        let mut mapping: protocols::Mapping = serde_json::from_str(&text).unwrap();
+        mapping.totals = None;
+        let st = protocols::read(&ex.join("two-regions.csv"), &mapping, "mapping").unwrap();
+        let bytes = st.to_csv();
+        std::fs::write(dir.join("s.protocols.csv"), &bytes).unwrap();
+        let sha = protocols::sha256_file(&dir.join("s.protocols.csv")).unwrap();
+        let names = import::Names {
+            title: "sample",
+            protocols_file: "s.protocols.csv",
+            protocols_sha256: &sha,
+            source: "test",
+        };
+        let json = import::scenario(&st, &mapping, &names).to_string();
+        std::fs::write(dir.join("s.json"), json).unwrap();
+        crate::model::load::load(dir.join("s.json").to_str().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn fingerprint_weight_is_the_kernel_on_the_replayed_elections_features() {
+        let tmp = tempfile::TempDir::new().unwrap();
+        let l = imported_sample(tmp.path());
+        let m = &l.model;
+        let fit = m.inverse.as_ref().unwrap().fingerprint.clone().unwrap();
+        let observed = fit.observed.unwrap();
+        // The protocols' features, computed here from the file's own rows.
+        let st = m.stations.as_ref().unwrap();
+        assert_eq!(
+            observed,
+            crate::model::protocols::Features::of(st.points(m.irregular.beneficiary))
+        );
+        let mut plain = m.clone();
+        plain.inverse.as_mut().unwrap().fingerprint = None;
+        let plan = Plan {
+            trials: 8,
+            seed: 5,
+            threads: 1,
+            sampler: SamplerKind::Fast,
+        };
+        let with = weighted_batch(m, &plan, 0, 8);
+        let without = weighted_batch(&plain, &plan, 0, 8);
+        let mut compared = 0;
+        for k in 0..8 {
+            if without[k].weight == 0.0 {
+                continue;
+            }
+            let e = crate::export::precincts::replay(m, plan.seed, k as u64, SamplerKind::Fast);
+            let j = m.irregular.beneficiary;
+            let f = crate::model::protocols::Features::of(e.precincts.iter().filter_map(|p| {
+                crate::model::protocols::point(p.registered, &p.reported_votes, j)
+            }));
+            let expected = math::exp(-0.5 * f.distance2(&observed, fit.tolerance));
+            let ratio = with[k].weight / without[k].weight;
+            assert!(
+                (ratio - expected).abs() <= 1e-12 * expected.max(1e-300),
+                "trial {k}: weight ratio {ratio}, kernel {expected}"
+            );
+            // The same election either way: the fingerprint changes the weight only.
+            assert_eq!(with[k].reported_share, without[k].reported_share);
+            compared += 1;
+        }
+        assert!(compared >= 4, "only {compared} of 8 trials were simulated");
     }
 
     #[test]

@@ -170,6 +170,7 @@ mod tests {
             kernel: Kernel::Gaussian,
             tolerance: 0.001,
             compare: vec![],
+            fingerprint: None,
             proposal: crate::model::scenario::ProposalKind::Guided,
         }
     }
