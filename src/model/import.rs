@@ -144,13 +144,7 @@ pub fn propose(header: &[String]) -> (Mapping, Vec<String>) {
         invalid: placeholder(invalid, "invalid ballots"),
         valid: valid.map(col),
         parties,
-        totals: None,
-        title: None,
-        source: None,
-        threshold: None,
-        seats: None,
-        beneficiary: None,
-        focus: None,
+        ..Mapping::normalised(&[])
     };
     (mapping, notes)
 }
