@@ -1,5 +1,6 @@
 //! Criterion benches of the simulation engine: per-stage costs, whole trials, whole-run
-//! throughput on 1 and 2 threads, and scaling with the number of precincts.
+//! throughput on 1 and 2 threads, scaling with the number of precincts, and real protocols
+//! (import, and the inverse question on real stations).
 //!
 //! Run: `cargo bench --bench engine` (see docs/performance.md). Throughput is reported in
 //! precincts (criterion's "elements"), so "elem/s" reads as precinct-trials per second.
@@ -173,5 +174,109 @@ fn throughput(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages, whole_trial, throughput);
+/// The two-region sample of examples/ru-duma-2007 repeated `copies` times (each copy's
+/// precinct ids made unique), as a CSV in `dir`: ~100,000 rows for 357 copies.
+fn replicated_protocols(dir: &std::path::Path, copies: usize) -> std::path::PathBuf {
+    let ex = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ru-duma-2007");
+    let text = std::fs::read_to_string(ex.join("two-regions.csv")).expect("the sample is there");
+    let mut lines = text.lines();
+    let mut out = String::from(lines.next().expect("a header"));
+    out.push('\n');
+    let rows: Vec<&str> = lines.collect();
+    for k in 0..copies {
+        for row in &rows {
+            // Column 3 is the precinct number: suffix the copy.
+            let cells: Vec<&str> = row.splitn(5, ',').collect();
+            out.push_str(&format!(
+                "{},{},{},{}-{k},{}\n",
+                cells[0], cells[1], cells[2], cells[3], cells[4]
+            ));
+        }
+    }
+    let path = dir.join("replicated.csv");
+    std::fs::write(&path, out).expect("a temporary file can be written");
+    path
+}
+
+/// The example mapping without its national totals.
+fn sample_mapping() -> recount::model::protocols::Mapping {
+    let ex = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ru-duma-2007");
+    let text = std::fs::read_to_string(ex.join("mapping.json")).expect("the mapping is there");
+    let mut m: recount::model::protocols::Mapping =
+        serde_json::from_str(&text).expect("the mapping parses");
+    m.totals = None;
+    m
+}
+
+/// Real protocols: importing ~100,000 rows, and the inverse question on ~100,000 real stations
+/// with and without the fingerprint weighed, beside odihr-43 (a reference measured in the same
+/// run; machines differ).
+fn protocols(c: &mut Criterion) {
+    use recount::model::{import, protocols};
+    let tmp = tempfile::TempDir::new().expect("a temporary directory");
+    let csv = replicated_protocols(tmp.path(), 357);
+    let mapping = sample_mapping();
+    let stations = protocols::read(&csv, &mapping, "mapping").expect("the rows import");
+    let rows = stations.len() as u64;
+    let mut g = c.benchmark_group("protocols");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    g.throughput(Throughput::Elements(rows));
+    g.bench_function(BenchmarkId::new("import_rows", rows), |b| {
+        b.iter(|| black_box(protocols::read(&csv, &mapping, "mapping").expect("imports")))
+    });
+    // The imported scenario, as `recount import` writes it.
+    let bytes = stations.to_csv();
+    std::fs::write(tmp.path().join("r.protocols.csv"), &bytes).expect("written");
+    let sha = protocols::sha256_file(&tmp.path().join("r.protocols.csv")).expect("hashed");
+    let names = import::Names {
+        title: "replicated sample",
+        protocols_file: "r.protocols.csv",
+        protocols_sha256: &sha,
+        source: "bench",
+    };
+    let json = import::scenario(&stations, &mapping, &names).to_string();
+    std::fs::write(tmp.path().join("r.json"), json).expect("written");
+    let with = load::load(tmp.path().join("r.json").to_str().expect("UTF-8 path"))
+        .expect("the imported scenario loads");
+    let mut without = with.model.clone();
+    without.inverse.as_mut().expect("inverse").fingerprint = None;
+    let trials = 128u64;
+    g.throughput(Throughput::Elements(trials * rows));
+    let plan = Plan {
+        trials,
+        seed: 1,
+        threads: 2,
+        sampler: SamplerKind::Fast,
+    };
+    g.bench_function(
+        BenchmarkId::new("inverse_fast_2_threads", "fingerprint"),
+        |b| b.iter(|| black_box(recount::question::inverse::run(&with.model, &plan, |_| {}))),
+    );
+    g.bench_function(
+        BenchmarkId::new("inverse_fast_2_threads", "totals_only"),
+        |b| b.iter(|| black_box(recount::question::inverse::run(&without, &plan, |_| {}))),
+    );
+    let reference = load::load("inverse-odihr").expect("the named scenario loads");
+    let per_trial = Layout::draw(&reference.model, 1).len() as u64;
+    g.throughput(Throughput::Elements(1024 * per_trial));
+    g.bench_function(
+        BenchmarkId::new("inverse_fast_2_threads", "inverse-odihr"),
+        |b| {
+            let plan = Plan {
+                trials: 1024,
+                ..plan
+            };
+            b.iter(|| {
+                black_box(recount::question::inverse::run(
+                    &reference.model,
+                    &plan,
+                    |_| {},
+                ))
+            })
+        },
+    );
+    g.finish();
+}
+
+criterion_group!(benches, stages, whole_trial, throughput, protocols);
 criterion_main!(benches);
