@@ -168,6 +168,12 @@ fn inverse_table(inv: &Value) -> String {
     } else {
         "the official result (no observers' sample)".to_string()
     };
+    let given = match inv["fingerprint"]["tolerance_pp"].as_f64() {
+        Some(t) => format!(
+            "{given} and the protocols' fingerprint (four features within {t} points)"
+        ),
+        None => given,
+    };
     let mut s = format!(
         "<p class=\"meta\" id=\"inverse\">Posterior given {given}; tolerance {} points; effective sample size {:.0}; \
          {:.1}% of trials within the tolerance.</p>\n",
