@@ -169,9 +169,9 @@ fn inverse_table(inv: &Value) -> String {
         "the official result (no observers' sample)".to_string()
     };
     let given = match inv["fingerprint"]["tolerance_pp"].as_f64() {
-        Some(t) => format!(
-            "{given} and the protocols' fingerprint (four features within {t} points)"
-        ),
+        Some(t) => {
+            format!("{given} and the protocols' fingerprint (four features within {t} points)")
+        }
         None => given,
     };
     let mut s = format!(
