@@ -16,7 +16,7 @@ pub const DEFAULT_SCENARIO: &str = "inverse-odihr";
     long_about = "Estimates, by Monte Carlo simulation, how vote-counting irregularities could have changed an \
 election's outcome. Scenarios (JSON files in scenarios/) describe the country precinct by precinct and the \
 irregularities, each number with its source.",
-    after_help = "Examples:\n  recount list\n  recount run                       # the main question: inverse-odihr\n  recount run odihr-43\n  recount run exit-poll --trials 200000 --seed 7 --threads 2 --json\n  recount show odihr-43\n  recount validate my-scenario.json\n  recount schema > scenario.schema.json"
+    after_help = "Examples:\n  recount list\n  recount run                       # the main question: inverse-odihr\n  recount run odihr-43\n  recount run exit-poll --trials 200000 --seed 7 --threads 2 --json\n  recount show odihr-43\n  recount validate my-scenario.json\n  recount schema > scenario.schema.json\n  recount import protocols.csv > mapping.json            # your own election's precinct protocols\n  recount import protocols.csv --map mapping.json --name mine && recount fingerprint mine.json"
 )]
 pub struct Cli {
     #[command(subcommand)]
