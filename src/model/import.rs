@@ -305,12 +305,13 @@ pub fn scenario(s: &Stations, mapping: &Mapping, names: &Names) -> Value {
     let mut turnouts: Vec<Vec<f64>> = Vec::new();
     let mut shares: Vec<Vec<f64>> = Vec::new();
     for r in &ranges {
-        let voted: Vec<usize> = r
+        let (t, sh): (Vec<f64>, Vec<f64>) = r
             .clone()
-            .filter(|&i| s.registered[i] > 0 && s.ballots[i] > 0)
-            .collect();
-        turnouts.push(voted.iter().map(|&i| s.turnout(i).min(1.0)).collect());
-        shares.push(voted.iter().map(|&i| s.share(i, beneficiary)).collect());
+            .filter_map(|i| s.point_of(i, beneficiary))
+            .map(|(t, sh)| (t.min(1.0), sh))
+            .unzip();
+        turnouts.push(t);
+        shares.push(sh);
     }
     let mut all_t: Vec<f64> = turnouts.iter().flatten().copied().collect();
     let mut all_s: Vec<f64> = shares.iter().flatten().copied().collect();

@@ -184,26 +184,21 @@ impl Stations {
         &self.votes[i * p..(i + 1) * p]
     }
 
-    /// Station `i`'s turnout (ballots over registered; 0 with no registered voters).
-    pub fn turnout(&self, i: usize) -> f64 {
-        ratio(self.ballots[i] as u64, self.registered[i] as u64)
-    }
-
-    /// Party `j`'s share of station `i`'s valid votes (0 with none).
-    pub fn share(&self, i: usize, j: usize) -> f64 {
+    /// Station `i`'s (turnout, share of party `j`) by `point`, from its votes and invalid
+    /// ballots; None where nobody voted.
+    pub fn point_of(&self, i: usize, j: usize) -> Option<(f64, f64)> {
+        let mut counts = [0u64; crate::model::limits::MAX_CATEGORIES];
         let v = self.votes_of(i);
-        ratio(v[j] as u64, v.iter().map(|&x| x as u64).sum())
+        for (c, &x) in counts.iter_mut().zip(v) {
+            *c = x as u64;
+        }
+        counts[v.len()] = self.invalid[i] as u64;
+        point(self.registered[i] as u64, &counts[..=v.len()], j)
     }
 
     /// The (turnout, share of party `j`) points of the stations where someone voted (`point`).
     pub fn points(&self, j: usize) -> impl Iterator<Item = (f64, f64)> + '_ {
-        let mut counts = Vec::with_capacity(self.parties.len() + 1);
-        (0..self.len()).filter_map(move |i| {
-            counts.clear();
-            counts.extend(self.votes_of(i).iter().map(|&v| v as u64));
-            counts.push(self.invalid[i] as u64);
-            point(self.registered[i] as u64, &counts, j)
-        })
+        (0..self.len()).filter_map(move |i| self.point_of(i, j))
     }
 
     /// Index range of each region's stations.

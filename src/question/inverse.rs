@@ -193,21 +193,26 @@ pub fn weighted_batch(model: &Model, plan: &Plan, b: u64, count: u64) -> Vec<Rec
 /// None when every weight is 0. O(trials x precincts).
 pub fn posterior_trial(model: &Model, plan: &Plan) -> Option<(u64, f64)> {
     let mut weights = Vec::with_capacity(plan.trials as usize);
-    engine::run_batches(
-        plan.threads,
-        0,
-        plan.trials,
-        |b, count| {
-            weighted_batch(model, plan, b, count)
-                .into_iter()
-                .map(|r| r.weight)
-                .collect()
-        },
-        |w| weights.push(w),
-        |_| {},
-    );
-    let total: f64 = weights.iter().sum();
-    let squares: f64 = weights.iter().map(|w| w * w).sum();
+    let mut sums = crate::numeric::stats::Weights::default();
+    with_context(model, plan, |ctx| {
+        engine::run_batches(
+            plan.threads,
+            0,
+            plan.trials,
+            |b, count| {
+                ctx.batch(plan.seed, b, count)
+                    .into_iter()
+                    .map(|w| w.record.weight)
+                    .collect()
+            },
+            |w| {
+                sums.add(w);
+                weights.push(w);
+            },
+            |_| {},
+        )
+    });
+    let total = sums.sum();
     if total.is_nan() || total <= 0.0 {
         return None;
     }
@@ -221,7 +226,7 @@ pub fn posterior_trial(model: &Model, plan: &Plan) -> Option<(u64, f64)> {
             acc > u
         })
         .unwrap_or(weights.len() - 1);
-    Some((pick as u64, total * total / squares))
+    Some((pick as u64, sums.ess()))
 }
 
 /// The stream that picks the resampled trial (apart from every trial's and the layout's).
