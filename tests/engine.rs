@@ -170,6 +170,9 @@ fn single_precinct_transfer_is_binomial_thinning() {
         );
         let (a, a_rep) = counts(r, N, N);
         assert!(a_rep <= a, "transfer never adds to a target");
+        // The votes moved are the transferred ballots: taken from A, given to the beneficiary.
+        assert_eq!(r.moved[0], a_rep as f64 - a as f64);
+        assert_eq!(r.moved[1], a as f64 - a_rep as f64);
         dev += a_rep as f64 - (1.0 - phi) * a as f64;
         var += a as f64 * phi * (1.0 - phi);
         freq[a_rep as usize] += 1;
@@ -452,6 +455,7 @@ fn inactive_irregularities_change_nothing() {
             assert_eq!(r.reported_share, r.true_share, "{what}: trial {i}");
             assert_eq!(r.reported_turnout, r.true_turnout, "{what}: trial {i}");
             assert_eq!(r.reported_seats, r.true_seats, "{what}: trial {i}");
+            assert!(r.moved.iter().all(|&m| m == 0.0), "{what}: trial {i}");
         }
     };
     for (name, zero) in [
@@ -638,4 +642,43 @@ fn fifteen_parties_run_every_mechanism() {
         moved > 0,
         "the last party's ballots are reached by the mechanisms"
     );
+}
+
+/// The published votes moved are the weighted mean and quantiles of each trial's reported minus
+/// true votes; transfers alone conserve votes, so the parties' means sum to 0 and the
+/// beneficiary's equals what the others lost. The official deficit is the official count's
+/// distance to the threshold.
+#[test]
+fn votes_moved_are_what_the_irregularities_added() {
+    let mut v = common::base();
+    set(&mut v, "/irregularities/prevalence", num(0.6));
+    set(&mut v, "/irregularities/transfer", mechanism(1.0, 0.25));
+    set(&mut v, "/parties/1/official_votes", num(1000.0));
+    set(&mut v, "/parties/2/official_votes", num(550.0));
+    set(&mut v, "/parties/0/official_votes", num(8450.0));
+    let loaded = load(&v);
+    let trials = 640;
+    let recs = records(&loaded, trials, 5);
+    let res = results(&loaded, trials, 5, 2);
+    for (j, p) in res.parties.iter().enumerate() {
+        let mean = recs.iter().map(|r| r.moved[j]).sum::<f64>() / trials as f64;
+        assert!(
+            (p.votes_moved.mean - mean).abs() <= 1e-9 * mean.abs().max(1.0),
+            "{}: published {} vs records {mean}",
+            p.id,
+            p.votes_moved.mean
+        );
+        let below = |x: f64| recs.iter().filter(|r| r.moved[j] <= x).count() as f64 / trials as f64;
+        // Quantiles are resolved to a bin of 2 x registered / 20,000 voters.
+        let bin = 2.0 * 7000.0 / 20_000.0;
+        assert!(below(p.votes_moved.q05 + bin) >= 0.05, "{} q05", p.id);
+        assert!(below(p.votes_moved.q95 - bin) <= 0.95, "{} q95", p.id);
+    }
+    let (a, b, c) = (&res.parties[0], &res.parties[1], &res.parties[2]);
+    assert!(a.votes_moved.mean > 0.0 && b.votes_moved.mean < 0.0 && c.votes_moved.mean < 0.0);
+    let total = a.votes_moved.mean + b.votes_moved.mean + c.votes_moved.mean;
+    assert!(total.abs() < 1e-6, "transfers moved {total} votes in total");
+    // 7% of 10,000 official valid votes is 700: B reached it, C lacked 150.
+    assert_eq!(b.official_deficit, Some(0.0));
+    assert_eq!(c.official_deficit, Some(150.0));
 }

@@ -48,6 +48,13 @@ fn figures(r: &Results) -> String {
             p.expected_seats_reported
         )
         .unwrap();
+        let m = &p.votes_moved;
+        writeln!(
+            s,
+            "{}: votes moved {:?} [{:?}, {:?}, {:?}], official deficit {:?}",
+            p.id, m.mean, m.q05, m.q50, m.q95, p.official_deficit
+        )
+        .unwrap();
     }
     writeln!(
         s,

@@ -3,6 +3,7 @@
 use crate::cli::args::ImportArgs;
 use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
+use crate::export::run::group;
 use crate::export::write::write_atomic;
 use crate::model::import::{self, Names};
 use crate::model::load::{self, Loaded};
@@ -205,18 +206,5 @@ fn describe(s: &Summary, mapping: &Mapping, json: &Path, csv: &Path) -> String {
         json.display(),
         json.display()
     ));
-    out
-}
-
-/// 1234567 as "1,234,567".
-fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
     out
 }

@@ -5,7 +5,7 @@
 //! May import: `model`, `sample`, `numeric`.
 
 pub mod country;
-pub(crate) mod draw;
+pub mod draw;
 pub mod mechanism;
 pub mod outcome;
 pub(crate) mod pooled;

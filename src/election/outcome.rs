@@ -16,6 +16,8 @@ pub struct Record {
     pub reported_seats: [u32; MAX_PARTIES],
     pub true_turnout: f64,
     pub reported_turnout: f64,
+    /// Votes the irregularities added to each party (reported minus true; negative: taken).
+    pub moved: [f64; MAX_PARTIES],
     /// Fraction of precincts whose count was irregular.
     pub irregular_fraction: f64,
     /// The election-level unknowns this trial drew.
@@ -46,9 +48,13 @@ pub fn record(model: &Model, n_precincts: usize, draw: &Draw, t: &Totals) -> Rec
         true_turnout: t.true_votes[..=np].iter().sum::<u64>() as f64 / t.registered.max(1) as f64,
         reported_turnout: t.reported_votes[..=np].iter().sum::<u64>() as f64
             / t.registered.max(1) as f64,
+        moved: [0.0; MAX_PARTIES],
         irregular_fraction: t.irregular_precincts as f64 / n_precincts.max(1) as f64,
         draw: *draw,
     };
+    for j in 0..np {
+        r.moved[j] = t.reported_votes[j] as f64 - t.true_votes[j] as f64;
+    }
     valid_shares(&t.true_votes, np, &mut r.true_share);
     valid_shares(&t.reported_votes, np, &mut r.reported_share);
     let mut eligible = [false; MAX_PARTIES];

@@ -20,9 +20,18 @@ struct PartyAcc {
     flipped: Proportion,
     true_seats: ExactSum,
     reported_seats: ExactSum,
+    /// Votes added by the irregularities (reported minus true), on +- the registered voters.
+    moved: Distribution,
 }
 
 impl PartyAcc {
+    fn new(registered: f64) -> PartyAcc {
+        PartyAcc {
+            moved: Distribution::with_range(-registered, registered),
+            ..PartyAcc::default()
+        }
+    }
+
     fn merge(&mut self, o: &PartyAcc) {
         self.true_share.merge(&o.true_share);
         self.reported_share.merge(&o.reported_share);
@@ -31,6 +40,7 @@ impl PartyAcc {
         self.flipped.merge(&o.flipped);
         self.true_seats.merge(&o.true_seats);
         self.reported_seats.merge(&o.reported_seats);
+        self.moved.merge(&o.moved);
     }
 }
 
@@ -68,6 +78,19 @@ pub struct PartyResult {
     pub p_flipped: Estimate,
     pub expected_seats_true: f64,
     pub expected_seats_reported: f64,
+    /// Votes the irregularities added to the party (reported minus true; negative: taken from
+    /// it). Quantiles are resolved to 1/10,000 of the registered voters.
+    pub votes_moved: Summary,
+    /// Votes the party's official count lacked to reach the threshold of the official valid
+    /// votes (0 when it reached it), where the scenario gives official votes.
+    pub official_deficit: Option<f64>,
+}
+
+/// Whole votes `votes` lacks to reach `needed` (0 if it does), ignoring the rounding noise of
+/// `needed` (0.07 x 10,000 is 700.0000000000001 in floating point; under 1e-6 of a vote for any
+/// electorate below 10^9).
+fn deficit(needed: f64, votes: f64) -> f64 {
+    (needed - votes - 1e-6).ceil().max(0.0)
 }
 
 /// Published figures of a run.
@@ -91,11 +114,12 @@ pub struct Results {
 
 impl Accumulator {
     pub fn new(model: &Model) -> Accumulator {
+        let registered: u64 = model.regions.iter().map(|r| r.registered).sum();
         Accumulator {
             threshold: model.threshold,
             focus: model.focus.clone(),
             weights: Weights::default(),
-            parties: vec![PartyAcc::default(); model.n_parties()],
+            parties: vec![PartyAcc::new(registered.max(1) as f64); model.n_parties()],
             any_true: Proportion::default(),
             all_true: Proportion::default(),
             any_reported: Proportion::default(),
@@ -113,6 +137,12 @@ impl Accumulator {
         self.parties[j].true_share.cdf(x)
     }
 
+    /// Posterior (or predictive) share of trials in which the irregularities added fewer than
+    /// `x` votes to party `j`: the rank statistic of simulation-based calibration.
+    pub fn moved_cdf(&self, j: usize, x: f64) -> f64 {
+        self.parties[j].moved.cdf(x)
+    }
+
     /// Adds one trial.
     pub fn add(&mut self, r: &Record) {
         let w = r.weight;
@@ -127,6 +157,7 @@ impl Accumulator {
             p.flipped.add(t >= th && rep < th, w);
             p.true_seats.add(w * r.true_seats[j] as f64);
             p.reported_seats.add(w * r.reported_seats[j] as f64);
+            p.moved.add(r.moved[j], w);
         }
         let focus = &self.focus;
         let any = |s: &[f64]| focus.iter().any(|&j| s[j] >= th);
@@ -191,6 +222,11 @@ impl Accumulator {
                 p_flipped: w.estimate(&acc.flipped),
                 expected_seats_true: acc.true_seats.value() / w.sum(),
                 expected_seats_reported: acc.reported_seats.value() / w.sum(),
+                votes_moved: acc.moved.summary(),
+                official_deficit: info
+                    .official_votes
+                    .filter(|_| official_total > 0.0)
+                    .map(|v| deficit(model.threshold * official_total, v)),
             })
             .collect();
         Results {

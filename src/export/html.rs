@@ -88,32 +88,38 @@ fn summary(v: &Value) -> String {
     )
 }
 
+/// "+12,345 [+1,234, +23,456]" from a Summary of votes moved.
+fn votes(v: &Value) -> String {
+    let f = |k: &str| crate::export::run::signed_votes(num(&v[k]).unwrap_or(f64::NAN));
+    format!("{} [{}, {}]", f("mean"), f("q05"), f("q95"))
+}
+
 fn run_table(run: &Value, run_file: &str) -> String {
     let th = num(&run["threshold"]).map_or("the threshold".into(), |t| {
         format!("{}%", crate::question::sweep::fmt_num(100.0 * t))
     });
     let mut s = format!(
         "<p class=\"meta\">From <code>{}</code>: {} trials x {} precincts, seed {}, mode {}, {} samplers, recount {}, scenario hash {}. \
-         Probabilities: estimate [95% Wilson interval]; shares: mean [5%, 95%].</p>\n",
+         Probabilities: estimate [95% Wilson interval]; shares and votes moved (reported minus true): mean [5%, 95%].</p>\n",
         escape(run_file),
         run["trials"],
         run["precincts"],
         run["seed"],
         escape(run["mode"].as_str().unwrap_or("")),
         match run["sampler"].as_str() {
-            Some("fast") => "fast (approximate)",
-            _ => "exact",
+            Some("exact") | None => "exact".to_string(),
+            Some(other) => format!("{} (approximate)", escape(other)),
         },
         escape(run["recount_version"].as_str().unwrap_or("")),
         escape(run["scenario"]["hash"].as_str().unwrap_or("")),
     );
     s.push_str(&format!(
         "<table id=\"run-table\"><thead><tr><th class=\"l\">party</th><th>official</th><th>true share</th><th>reported share</th>\
-         <th>P(true &gt;= {th})</th><th>P(reported &gt;= {th})</th><th>P(flipped)</th><th>seats true/reported</th></tr></thead><tbody>\n"
+         <th>P(true &gt;= {th})</th><th>P(reported &gt;= {th})</th><th>P(flipped)</th><th>seats true/reported</th><th>votes moved</th></tr></thead><tbody>\n"
     ));
     for p in run["parties"].as_array().into_iter().flatten() {
         s.push_str(&format!(
-            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} / {:.1}</td></tr>\n",
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} / {:.1}</td><td>{}</td></tr>\n",
             escape(p["name"].as_str().unwrap_or("")),
             pct(&p["official_share"]),
             summary(&p["true_share"]),
@@ -123,6 +129,7 @@ fn run_table(run: &Value, run_file: &str) -> String {
             est(&p["p_flipped"]),
             num(&p["expected_seats_true"]).unwrap_or(f64::NAN),
             num(&p["expected_seats_reported"]).unwrap_or(f64::NAN),
+            votes(&p["votes_moved"]),
         ));
     }
     s.push_str("</tbody></table>\n");

@@ -169,6 +169,11 @@ pub fn to_csv(report: &RunReport) -> String {
         "p_flipped_ci_high",
         "expected_seats_true",
         "expected_seats_reported",
+        "votes_moved_mean",
+        "votes_moved_q05",
+        "votes_moved_q50",
+        "votes_moved_q95",
+        "official_deficit_votes",
     ])
     .expect("writing to memory cannot fail");
     for p in &report.results.parties {
@@ -182,6 +187,13 @@ pub fn to_csv(report: &RunReport) -> String {
         }
         row.push(p.expected_seats_true.to_string());
         row.push(p.expected_seats_reported.to_string());
+        let m = &p.votes_moved;
+        row.extend([m.mean, m.q05, m.q50, m.q95].map(|x| x.round().to_string()));
+        row.push(
+            p.official_deficit
+                .map(|x| x.to_string())
+                .unwrap_or_default(),
+        );
         w.write_record(&row).expect("writing to memory cannot fail");
     }
     String::from_utf8(w.into_inner().expect("flushing memory cannot fail")).expect("CSV is UTF-8")
@@ -266,6 +278,7 @@ pub fn to_table(report: &RunReport) -> String {
         prob(&r.p_any_reported_cross),
         prob(&r.p_any_flipped),
     ));
+    out.push_str(&moved_table(r, &th));
     out.push_str(&format!(
         "Turnout true {} / reported {}; irregular counts {} of precincts (means).\n",
         pct(r.true_turnout.mean),
@@ -332,6 +345,69 @@ fn party_table(r: &Results, th: &str) -> String {
     out
 }
 
+/// Votes the irregularities moved per party, beside what the official count lacked.
+fn moved_table(r: &Results, th: &str) -> String {
+    let mut out = format!(
+        "\n{:<12} {:>40} {:>24}\n",
+        "party",
+        "votes moved: mean [5%, 95%]",
+        format!("official short of {th}")
+    );
+    for p in &r.parties {
+        let m = &p.votes_moved;
+        out.push_str(&format!(
+            "{:<12} {:>40} {:>24}\n",
+            p.id,
+            format!(
+                "{} [{}, {}]",
+                signed_votes(m.mean),
+                signed_votes(m.q05),
+                signed_votes(m.q95)
+            ),
+            p.official_deficit
+                .map(|d| if d > 0.0 {
+                    group(d as u64)
+                } else {
+                    "reached".into()
+                })
+                .unwrap_or_default()
+        ));
+    }
+    out.push_str(
+        "Votes moved: reported minus true, added to the party (+) or taken from it (-).\n",
+    );
+    out
+}
+
+/// A vote count rounded, with its sign and thousands separated: "+12,345", "-678", "0".
+pub(crate) fn signed_votes(x: f64) -> String {
+    if x.is_nan() {
+        return "-".into();
+    }
+    let v = x.round();
+    let sign = if v > 0.0 {
+        "+"
+    } else if v < 0.0 {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}{}", group(v.abs() as u64))
+}
+
+/// 1234567 as "1,234,567".
+pub(crate) fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The inverse question's diagnostics and posteriors, for the terminal.
 fn inverse_table(inv: &InverseSummary) -> String {
     let observers = if inv.observed_counts > 0 {
@@ -349,13 +425,16 @@ fn inverse_table(inv: &InverseSummary) -> String {
     if let Some(f) = &inv.fingerprint {
         let o = &f.observed;
         out.push_str(&format!(
-            "Fingerprint of the {} stations that voted, weighed within {:.2} points: mean turnout {:.2}%, turnout >= 80% in {:.2}%, turnout and the beneficiary's share >= 80% in {:.2}%, correlation {:.3}.\n",
+            "Fingerprint of the {} stations that voted (each weighed within the points in brackets): mean turnout {:.2}% [{:.2}], turnout >= 80% in {:.2}% [{:.2}], turnout and the beneficiary's share >= 80% in {:.2}% [{:.2}], correlation {:.3} [{:.2}].\n",
             o.stations,
-            f.tolerance_pp,
             100.0 * o.mean_turnout,
+            f.bandwidths_pp[0],
             100.0 * o.high_turnout,
+            f.bandwidths_pp[1],
             100.0 * o.corner,
-            o.correlation
+            f.bandwidths_pp[2],
+            o.correlation,
+            f.bandwidths_pp[3]
         ));
     }
     out.push_str(&format!(

@@ -421,7 +421,7 @@ pub fn scenario(s: &Stations, mapping: &Mapping, names: &Names) -> Value {
         "observations": {},
         "inference": {
             "tolerance": {"value": 0.1, "source": "assumption: simulated reported shares within about 0.1 points of the official ones"},
-            "protocols": {"tolerance": {"value": 2.0, "source": "assumption: simulated fingerprint features within about 2 points of the protocols' (the correlation within 0.02)"}},
+            "protocols": {"tolerance": {"value": 2.0, "source": "assumption: simulated fingerprint features within about 2 points of the protocols' (the correlation within 0.02), or twice a feature's sampling spread over the stations where that is wider"}},
         },
     })
 }

@@ -140,6 +140,14 @@ pub struct FingerprintFit {
     pub observed: Option<protocols::Features>,
 }
 
+impl FingerprintFit {
+    /// The kernel's bandwidth on each feature (`Features::bandwidths`).
+    pub fn bandwidths(&self) -> [f64; 4] {
+        self.observed
+            .map_or([self.tolerance; 4], |o| o.bandwidths(self.tolerance))
+    }
+}
+
 /// Everything the engine needs.
 #[derive(Debug, Clone)]
 pub struct Model {

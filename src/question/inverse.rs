@@ -74,8 +74,11 @@ pub struct InverseSummary {
 /// The fingerprint the inverse question weighed trials against (`inference.protocols`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FingerprintSummary {
-    /// Kernel bandwidth on each feature, in points.
+    /// Kernel bandwidth asked for (`inference.protocols.tolerance`), in points.
     pub tolerance_pp: f64,
+    /// The bandwidth on each feature in points (the tolerance, or twice the feature's sampling
+    /// spread where wider): mean turnout, turnout >= 80%, the 80%/80% corner, correlation.
+    pub bandwidths_pp: [f64; 4],
     /// The protocols' features for the beneficiary.
     pub observed: crate::model::protocols::Features,
 }
@@ -281,6 +284,7 @@ pub fn summarize(
         fingerprint: inv.fingerprint.as_ref().and_then(|f| {
             f.observed.map(|observed| FingerprintSummary {
                 tolerance_pp: f.tolerance * 100.0,
+                bandwidths_pp: f.bandwidths().map(|b| b * 100.0),
                 observed,
             })
         }),
@@ -329,6 +333,8 @@ struct Context<'a> {
     observed_multiplier: f64,
     /// The precinct-level samplers (the unknowns are drawn the same way with either).
     sampler: SamplerKind,
+    /// The fingerprint kernel's bandwidth on each feature (unused without protocols).
+    bandwidths: [f64; 4],
 }
 
 impl<'a> Context<'a> {
@@ -348,6 +354,10 @@ impl<'a> Context<'a> {
             guided: guided_parties(model, inv),
             observed_multiplier: observed_multiplier(model, inv, layout),
             sampler,
+            bandwidths: inv
+                .fingerprint
+                .as_ref()
+                .map_or([1.0; 4], |f| f.bandwidths()),
         }
     }
 }
@@ -434,11 +444,12 @@ impl Context<'_> {
             .expect("the sampler was checked: fingerprints need precinct counts");
         let simulated = sums.finish();
         let k = match self.inv.kernel {
-            Kernel::Gaussian => math::exp(-0.5 * simulated.distance2(&observed, fp.tolerance)),
+            Kernel::Gaussian => math::exp(-0.5 * simulated.distance2(&observed, &self.bandwidths)),
             Kernel::Uniform => simulated
                 .deviations(&observed)
                 .iter()
-                .all(|d| d.abs() <= fp.tolerance) as u8 as f64,
+                .zip(&self.bandwidths)
+                .all(|(d, b)| d.abs() <= *b) as u8 as f64,
         };
         (totals, k)
     }
@@ -685,7 +696,7 @@ mod tests {
             let f = crate::model::protocols::Features::of(e.precincts.iter().filter_map(|p| {
                 crate::model::protocols::point(p.registered, &p.reported_votes, j)
             }));
-            let expected = math::exp(-0.5 * f.distance2(&observed, fit.tolerance));
+            let expected = math::exp(-0.5 * f.distance2(&observed, &fit.bandwidths()));
             let ratio = with[k].weight / without[k].weight;
             assert!(
                 (ratio - expected).abs() <= 1e-12 * expected.max(1e-300),
