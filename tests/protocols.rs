@@ -329,6 +329,21 @@ fn fingerprint_counts_every_station_that_voted() {
     assert!(sim > 0 && sim <= 280);
     let svg = std::fs::read_to_string(dir.join("fingerprint-united_russia-1-3.svg")).unwrap();
     roxmltree::Document::parse(&svg).expect("the figure is well-formed SVG");
+    // The report shows it, and the votes moved of a run on the stations.
+    let said = stdout_of(recount(tmp.path()).arg("report").arg(&scenario).args([
+        "--trials",
+        "64",
+        "--sampler",
+        "fast",
+        "--quiet",
+    ]));
+    assert!(said.contains("1 fingerprint)"), "{said}");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("The protocols beside a simulated election: united_russia-1-3"));
+    assert!(
+        html.contains("fingerprint-united_russia-1-3.csv") && html.contains("Official protocols")
+    );
+    assert!(html.contains("<th>votes moved</th>") && html.contains("the 80%/80% corner"));
     // A drawn country has no protocols to show.
     let err = stderr_of(recount(tmp.path()).args(["fingerprint", "odihr-43"]), 2);
     assert!(

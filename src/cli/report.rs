@@ -166,6 +166,25 @@ pub fn report(args: &ReportArgs) -> Result<()> {
             svg: read(&p)?,
         });
     }
+    for p in files(&dir, "fingerprint-", ".svg") {
+        let stem = p
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        fingerprints.push(crate::export::html::Figure {
+            id: stem.clone(),
+            title: format!(
+                "The protocols beside a simulated election: {}",
+                stem.trim_start_matches("fingerprint-")
+            ),
+            caption: format!(
+                "Stations by turnout and the party's share of valid votes (2-D histogram, one shading scale for both panels): the real protocols left, an election simulated on the same stations right (for an inverse scenario, a draw from the posterior). A model that fits draws the same shape ({}; table in {}; made by recount fingerprint).",
+                p.display(),
+                p.with_extension("csv").display()
+            ),
+            svg: read(&p)?,
+        });
+    }
     let page = crate::export::html::Page {
         loaded: &loaded,
         run: &run,
@@ -176,11 +195,13 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     let html = crate::export::html::render(&page);
     let out = dir.join("report.html");
     write_atomic(&out, html.as_bytes())?;
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     emit(&format!(
-        "{notes}Report on {} ({} sweep figures, {} precinct fingerprints) written to {}\n",
+        "{notes}Report on {} ({}, {}) written to {}\n",
         loaded.name,
-        page.sweeps.len(),
-        page.fingerprints.len(),
+        count(page.sweeps.len(), "sweep figure", "sweep figures"),
+        count(page.fingerprints.len(), "fingerprint", "fingerprints"),
         out.display()
     ))
 }

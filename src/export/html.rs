@@ -60,7 +60,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid 
 table{border-collapse:collapse;font-size:.9em;margin:1em 0}th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:right;vertical-align:top}\
 th{background:#f5f5f5}td.l,th.l{text-align:left}td.src{text-align:left;color:#555;font-size:.92em}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}figcaption{color:#444;font-size:.92em}\
-.meta{color:#666;font-size:.88em}code{background:#f3f3f3;padding:0 .2em}";
+.wide{overflow-x:auto}.wide td{white-space:nowrap}.meta{color:#666;font-size:.88em}code{background:#f3f3f3;padding:0 .2em}";
 
 fn num(v: &Value) -> Option<f64> {
     v.as_f64()
@@ -114,7 +114,7 @@ fn run_table(run: &Value, run_file: &str) -> String {
         escape(run["scenario"]["hash"].as_str().unwrap_or("")),
     );
     s.push_str(&format!(
-        "<table id=\"run-table\"><thead><tr><th class=\"l\">party</th><th>official</th><th>true share</th><th>reported share</th>\
+        "<div class=\"wide\"><table id=\"run-table\"><thead><tr><th class=\"l\">party</th><th>official</th><th>true share</th><th>reported share</th>\
          <th>P(true &gt;= {th})</th><th>P(reported &gt;= {th})</th><th>P(flipped)</th><th>seats true/reported</th><th>votes moved</th></tr></thead><tbody>\n"
     ));
     for p in run["parties"].as_array().into_iter().flatten() {
@@ -132,7 +132,7 @@ fn run_table(run: &Value, run_file: &str) -> String {
             votes(&p["votes_moved"]),
         ));
     }
-    s.push_str("</tbody></table>\n");
+    s.push_str("</tbody></table></div>\n");
     let focus: Vec<&str> = run["focus"]
         .as_array()
         .into_iter()
@@ -175,9 +175,17 @@ fn inverse_table(inv: &Value) -> String {
     } else {
         "the official result (no observers' sample)".to_string()
     };
-    let given = match inv["fingerprint"]["tolerance_pp"].as_f64() {
-        Some(t) => {
-            format!("{given} and the protocols' fingerprint (four features within {t} points)")
+    let given = match inv["fingerprint"]["bandwidths_pp"].as_array() {
+        Some(b) => {
+            let b: Vec<String> = b
+                .iter()
+                .filter_map(Value::as_f64)
+                .map(|x| format!("{x:.2}"))
+                .collect();
+            format!(
+                "{given} and the protocols' fingerprint (mean turnout, turnout &gt;= 80%, the 80%/80% corner and the turnout-share correlation, within {} points)",
+                b.join(", ")
+            )
         }
         None => given,
     };
@@ -256,10 +264,18 @@ pub fn render(page: &Page) -> String {
         &format!("No sweeps of this scenario yet: make one with <code>recount sweep {} --param prevalence --from 0 --to 0.6 --steps 6</code>.", escape(&l.name)),
     ));
     s.push_str("<h2 id=\"precincts\">Precinct fingerprints</h2>\n");
-    s.push_str(&figures(
-        &page.fingerprints,
-        &format!("No precinct tables of this scenario yet: make one with <code>recount precincts {} --trial 0</code>.", escape(&l.name)),
-    ));
+    let hint = if l.model.stations.is_some() {
+        format!(
+            "No fingerprint of these protocols yet: draw one with <code>recount fingerprint {}</code>.",
+            escape(&l.path.display().to_string())
+        )
+    } else {
+        format!(
+            "No precinct tables of this scenario yet: make one with <code>recount precincts {} --trial 0</code>.",
+            escape(&l.name)
+        )
+    };
+    s.push_str(&figures(&page.fingerprints, &hint));
     s.push_str("<h2 id=\"assumptions\">Assumptions and sources</h2>\n<table id=\"assumptions-table\"><thead><tr><th class=\"l\">field</th><th class=\"l\">value</th><th class=\"l\">source</th></tr></thead><tbody>\n");
     let value = serde_json::to_value(sc).expect("a scenario serialises");
     for [path, v, src] in crate::model::scenario::sourced_numbers(&value) {
