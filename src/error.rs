@@ -14,6 +14,10 @@ pub enum Error {
     /// A bad command-line value.
     #[error("{0}")]
     Usage(String),
+    /// A run that finished without an answer (an inverse run no trial reproduced); nothing is
+    /// written.
+    #[error("{0}")]
+    NoAnswer(String),
     /// The run was stopped (Ctrl-C) and a partial result written.
     #[error("interrupted: partial result written")]
     Interrupted,
@@ -30,7 +34,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Scenario { .. } | Error::Usage(_) => 2,
-            Error::Io { .. } => 1,
+            Error::Io { .. } | Error::NoAnswer(_) => 1,
             // The shell's convention for a process stopped by SIGINT.
             Error::Interrupted => 130,
         }

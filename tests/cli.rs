@@ -1112,3 +1112,129 @@ fn ctrl_c_writes_a_partial_result() {
     assert!(v["partial"]["trials_done"].as_u64().unwrap() > 0);
     assert!(v["state"]["acc"].is_object());
 }
+
+/// A scenario file holds one JSON document, each key once, in UTF-8, of a bounded size: anything
+/// else is refused with exit 2, line:column and what to do, before any of it is used. A UTF-8
+/// byte-order mark is accepted and changes nothing.
+#[test]
+fn validate_is_strict_about_what_a_file_holds() {
+    let tmp = TempDir::new().unwrap();
+    let good = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/official.json"),
+    )
+    .unwrap();
+    let refused = |name: &str, bytes: &[u8], expect: &[&str]| {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = recount(tmp.path())
+            .arg("validate")
+            .arg(&path)
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let err = String::from_utf8(out).unwrap();
+        for e in expect {
+            assert!(err.contains(e), "{name}: no {e:?} in {err}");
+        }
+    };
+    let lines = good.lines().count();
+    let trailing = format!("{good}\n{{\"title\": \"another\"}}\n");
+    refused(
+        "trailing.json",
+        trailing.as_bytes(),
+        &[&format!("{}:", lines + 2), "content after the end"],
+    );
+    let conflict = format!("{good}<<<<<<< HEAD\n");
+    refused(
+        "conflict.json",
+        conflict.as_bytes(),
+        &["content after the end"],
+    );
+    // A key repeated in a map, where serde_json would silently keep the last.
+    let at = good
+        .find("\"support_factors\": {")
+        .expect("official has support factors");
+    let (a, b) = good.split_at(at + "\"support_factors\": {".len());
+    let repeated = format!("{a}\"nsdp\": {{\"value\": 1, \"source\": \"x\"}}, {b}");
+    refused(
+        "repeated.json",
+        repeated.as_bytes(),
+        &["appears twice", "support_factors.nsdp"],
+    );
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(good.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    refused("utf16.json", &utf16, &["1:1", "UTF-16", "iconv"]);
+    // A Latin-1 "é" in the title.
+    let mut bytes = good.clone().into_bytes();
+    let t = good.find("\"title\": \"").unwrap() + "\"title\": \"".len();
+    bytes.insert(t, 0xE9);
+    let line = good[..t].matches('\n').count() + 1;
+    refused(
+        "latin1.json",
+        &bytes,
+        &[&format!("{line}:"), "is not UTF-8"],
+    );
+    let big = tmp.path().join("big.json");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(65 * 1024 * 1024)
+        .unwrap();
+    recount(tmp.path())
+        .arg("validate")
+        .arg(&big)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at most 64 MiB"));
+    // A file named "...json" would write its results into the parent of --out.
+    refused(
+        "...json",
+        good.as_bytes(),
+        &["the scenario's name", "starts with '.'"],
+    );
+    // A byte-order mark is dropped: the same scenario, the same hash.
+    let plain = tmp.path().join("plain.json");
+    std::fs::write(&plain, &good).unwrap();
+    let bom = tmp.path().join("bom.json");
+    std::fs::write(&bom, format!("\u{FEFF}{good}")).unwrap();
+    let hash = |p: &Path| {
+        let out = stdout_of(recount(tmp.path()).arg("validate").arg(p));
+        out.split("hash ").nth(1).unwrap().trim().to_string()
+    };
+    assert_eq!(hash(&plain), hash(&bom));
+}
+
+/// An inverse run that no trial reproduces has no answer: exit 1, a message that says what to
+/// change, and no result file (it would be a table of NaN).
+#[test]
+fn an_inverse_run_without_an_effective_trial_is_an_error_not_nan() {
+    let tmp = TempDir::new().unwrap();
+    let mut v: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/inverse-honest.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    v["inference"]["kernel"] = json!("uniform");
+    set(&mut v, "/inference/tolerance", num(0.0001));
+    let path = common::write(tmp.path(), "hopeless", &v);
+    let out = tmp.path().join("out");
+    let o = recount(tmp.path())
+        .arg("run")
+        .arg(&path)
+        .args(["--trials", "64", "--sampler", "pooled", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no answer")
+            && err.contains("inference.tolerance")
+            && err.contains("--trials"),
+        "{err}"
+    );
+    assert!(!out.join("hopeless").exists(), "a result was written");
+}

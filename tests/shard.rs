@@ -180,3 +180,79 @@ fn merge_refuses_files_that_are_not_one_run() {
         assert_eq!(code, 2, "--shard {bad}");
     }
 }
+
+/// The output folder of `merge` comes from the scenario's name inside the shard files: a name
+/// that would climb out of `--out` or point elsewhere is refused with exit 2, and nothing is
+/// written anywhere.
+#[test]
+fn merge_refuses_a_scenario_name_that_is_a_path() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    for i in 1..=2 {
+        let shard = format!("{i}/2");
+        let args = ["--trials", "200", "--seed", "4", "--shard", &shard];
+        assert_eq!(run(tmp.path(), &path, &args).0, 0);
+    }
+    let outside = tmp.path().join("outside");
+    for name in ["../../escaped", outside.to_str().unwrap(), "..", "a/b"] {
+        let mut files = Vec::new();
+        for i in 1..=2 {
+            let f = tmp
+                .path()
+                .join(format!("out/tiny/run-4-200.shard-{i}-of-2.json"));
+            let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+            v["scenario"]["name"] = Value::from(name);
+            let edited = tmp.path().join(format!("edited-{i}.json"));
+            std::fs::write(&edited, serde_json::to_string(&v).unwrap()).unwrap();
+            files.push(edited);
+        }
+        recount(tmp.path())
+            .arg("merge")
+            .args(&files)
+            .args(["--out"])
+            .arg(tmp.path().join("merged/deep"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("the scenario's name"));
+        assert!(
+            !tmp.path().join("merged").exists(),
+            "{name}: wrote into merged/"
+        );
+        assert!(
+            !tmp.path().join("escaped").exists() && !outside.exists(),
+            "{name}"
+        );
+    }
+}
+
+/// `merge` and `--resume` read only regular files: /dev/zero (endless) and a FIFO (which would
+/// block forever) are refused at once with exit 2.
+#[cfg(unix)]
+#[test]
+fn merge_and_resume_refuse_what_is_not_a_regular_file() {
+    let tmp = TempDir::new().unwrap();
+    let fifo = tmp.path().join("shard.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for target in [Path::new("/dev/zero"), fifo.as_path()] {
+        recount(tmp.path())
+            .arg("merge")
+            .arg(target)
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("not a regular file"));
+        recount(tmp.path())
+            .args(["run", "official", "--trials", "64", "--resume"])
+            .arg(target)
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("not a regular file"));
+    }
+}

@@ -46,16 +46,11 @@ pub fn import(args: &ImportArgs) -> Result<()> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default(),
     };
-    if name.is_empty()
-        || name.starts_with('.')
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-    {
-        return Err(Error::Usage(format!(
-            "--name \"{name}\": use letters, digits, '-', '_' and '.' (not first)"
-        )));
-    }
+    load::check_name(&name).map_err(|why| {
+        Error::Usage(format!(
+            "--name {why}: the scenario's name becomes its file names and a folder under --out"
+        ))
+    })?;
     let stations = protocols::read(&args.file, &mapping, &map_path.display().to_string())?;
     let json_path = args.dir.join(format!("{name}.json"));
     let csv_name = format!("{name}.protocols.csv");

@@ -80,6 +80,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         trials_per_second: trials as f64 / elapsed,
         precinct_trials_per_second: (trials * loaded.model.n_precincts()) as f64 / elapsed,
     });
+    crate::cli::run::has_answer(&loaded, &report)?;
     let dir = args.out.join(&loaded.name);
     write_result(
         &dir,

@@ -121,6 +121,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                 args.quiet,
                 sampler,
             )?;
+            crate::cli::run::has_answer(&loaded, &report)?;
             // Named and guarded as `recount run` names and guards its results.
             let base = crate::cli::run::result_base(seed, trials, sampler);
             let stem = crate::cli::run::output_stem(&dir, &base, &report, false);

@@ -65,6 +65,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
     if state.done < range.end {
         return save_partial(args, &loaded, &report, &state, (&dir, &base));
     }
+    has_answer(&loaded, &report)?;
     write_result(&dir, &base, &report, args.force, args.json)?;
     // The complete result supersedes the partial one it was resumed from.
     if let Some(p) = &args.resume
@@ -472,6 +473,30 @@ pub fn simulate_range(
         eprintln!("warning: {w}");
     }
     Ok((report, state))
+}
+
+/// Refuses a complete inverse result with less than one effective trial: its every figure would
+/// be NaN (0/0), so nothing is written and the message says what to change.
+pub(crate) fn has_answer(loaded: &Loaded, report: &run::RunReport) -> Result<()> {
+    let Some(inv) = &report.inverse else {
+        return Ok(());
+    };
+    if inv.ess >= 1.0 {
+        return Ok(());
+    }
+    let fingerprint = if inv.fingerprint.is_some() {
+        " or inference.protocols.tolerance"
+    } else {
+        ""
+    };
+    Err(Error::NoAnswer(format!(
+        "{}: no answer: none of the {} trials came near the official result (effective sample size {:.2}), so nothing was written. Widen inference.tolerance{fingerprint} (now {:.4} points), run more trials (--trials), or check the official votes against the priors (recount show {})",
+        loaded.path.display(),
+        report.provenance.trials,
+        inv.ess,
+        inv.tolerance_pp,
+        loaded.path.display()
+    )))
 }
 
 /// The report of the trials in `state` (without timing).

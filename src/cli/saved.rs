@@ -39,10 +39,27 @@ impl Saved {
     }
 }
 
+/// Largest partial result or shard read back (its histograms take a few MB at most).
+const MAX_SAVED_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Reads a partial-result or shard file and checks it was made by this recount.
 pub(crate) fn read_saved(path: &std::path::Path) -> Result<Saved> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let bad = |why: String| Error::Usage(format!("{}: cannot use it: {why}", path.display()));
+    // Only regular files of a bounded size: /dev/zero would fill memory, a FIFO block forever.
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(bad(
+            "not a regular file (a partial result or shard is a .json file recount wrote)".into(),
+        ));
+    }
+    if meta.len() > MAX_SAVED_BYTES {
+        return Err(bad(format!(
+            "{} bytes: a partial result or shard has at most {} MiB",
+            meta.len(),
+            MAX_SAVED_BYTES >> 20
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let v: Versions =
         serde_json::from_str(&text).map_err(|e| bad(format!("not a partial result ({e})")))?;
     if v.sampler_version != crate::SAMPLER_VERSION || v.recount_version != crate::VERSION {

@@ -94,7 +94,7 @@ fn resolve(arg: &str) -> Result<Source> {
 pub fn load(arg: &str) -> Result<Loaded> {
     let (path, text) = match resolve(arg)? {
         Source::File(path) => {
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            let text = read_text(&path)?;
             (path, text)
         }
         // Named as in the source tree, where a user finds it to copy.
@@ -110,6 +110,63 @@ pub fn load(arg: &str) -> Result<Loaded> {
         .unwrap_or_else(|| arg.to_string());
     Loaded::build(name, path.clone(), scenario)
         .map_err(|problems| scenario_error(&path, Some(&text), &problems))
+}
+
+/// A scenario's name becomes a folder under `--out` (and import's file names): it must be one
+/// path component, so it cannot climb out of the folder or land anywhere else. Ok, or why not.
+pub fn check_name(name: &str) -> std::result::Result<(), String> {
+    let bad = if name.is_empty() {
+        Some("is empty")
+    } else if name.starts_with('.') {
+        Some("starts with '.'")
+    } else if name.contains(['/', '\\']) {
+        Some("contains a path separator")
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if name.len() > 200 {
+        Some("is longer than 200 bytes")
+    } else {
+        None
+    };
+    match bad {
+        Some(why) => Err(format!("\"{}\" {why}", name.escape_debug())),
+        None => Ok(()),
+    }
+}
+
+/// A scenario file's text: at most `MAX_SCENARIO_BYTES`, UTF-8 (a UTF-8 byte-order mark, which
+/// some Windows editors write, is dropped; UTF-16 and invalid bytes are refused with where and
+/// how to convert).
+fn read_text(path: &Path) -> Result<String> {
+    let refuse = |message: String| Error::Scenario {
+        file: path.display().to_string(),
+        message,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    if size > crate::model::limits::MAX_SCENARIO_BYTES {
+        return Err(refuse(format!(
+            "{size} bytes: a scenario file may have at most {} MiB",
+            crate::model::limits::MAX_SCENARIO_BYTES >> 20
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(refuse(
+            "1:1: the file is UTF-16; save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)".into(),
+        ));
+    }
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        refuse(format!(
+            "{line}:{col}: byte {at} is not UTF-8; save the file as UTF-8 (e.g. `iconv -f WINDOWS-1251 -t UTF-8`)"
+        ))
+    })
 }
 
 /// One error naming every problem of a file, each led by its line:column where the field can
@@ -150,6 +207,14 @@ impl Loaded {
         path: PathBuf,
         scenario: Scenario,
     ) -> std::result::Result<Loaded, Vec<FieldError>> {
+        if let Err(why) = check_name(&name) {
+            return Err(vec![FieldError::new(
+                "name",
+                format!(
+                    "the scenario's name {why}; it comes from the file name (or, in a saved result, its `name`): rename the file"
+                ),
+            )]);
+        }
         let mut model = Model::build(&scenario)?;
         if let Some(p) = &scenario.protocols {
             let stations = attach_protocols(&path, p, &scenario)?;
@@ -272,8 +337,30 @@ fn attach_protocols(
 }
 
 /// Parses scenario JSON; errors give line:column and the field path.
+///
+/// Strict: content after the document (a second document, a merge-conflict block) and a key
+/// repeated within an object (serde_json keeps the last of a map's) are errors too.
 pub fn parse(text: &str) -> std::result::Result<Scenario, String> {
     let de = &mut serde_json::Deserializer::from_str(text);
+    let scenario: Scenario = parse_with(de)?;
+    if let Err(e) = de.end() {
+        return Err(format!(
+            "{}:{}: content after the end of the scenario's JSON document (a second document or a merge-conflict marker?); a scenario file holds one object",
+            e.line(),
+            e.column()
+        ));
+    }
+    if let Some((path, (line, col))) = crate::model::locate::duplicate_key(text) {
+        return Err(format!(
+            "{line}:{col}: field `{path}` appears twice in the same object; keep one"
+        ));
+    }
+    Ok(scenario)
+}
+
+fn parse_with(
+    de: &mut serde_json::Deserializer<serde_json::de::StrRead<'_>>,
+) -> std::result::Result<Scenario, String> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();

@@ -12,9 +12,25 @@ pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
         path: String::new(),
         want: path,
         best: None,
+        duplicate: None,
     };
     s.value();
     s.best.map(|pos| line_col(text, pos))
+}
+
+/// The first key repeated within one object, as its path and the 1-based (line, column) of its
+/// second occurrence.
+pub fn duplicate_key(text: &str) -> Option<(String, (usize, usize))> {
+    let mut s = Scanner {
+        bytes: text.as_bytes(),
+        pos: 0,
+        path: String::new(),
+        want: "",
+        best: None,
+        duplicate: None,
+    };
+    s.value();
+    s.duplicate.map(|(path, pos)| (path, line_col(text, pos)))
 }
 
 struct Scanner<'a> {
@@ -24,6 +40,8 @@ struct Scanner<'a> {
     want: &'a str,
     /// Start of the deepest value whose path is a prefix of `want`.
     best: Option<usize>,
+    /// The first repeated key: its path and where it starts.
+    duplicate: Option<(String, usize)>,
 }
 
 impl Scanner<'_> {
@@ -50,13 +68,23 @@ impl Scanner<'_> {
         match self.peek() {
             b'{' => {
                 self.pos += 1;
+                let mut keys = std::collections::HashSet::new();
                 loop {
                     self.skip_ws();
                     if self.peek() != b'"' {
                         self.pos += 1; // '}' (or ',' already handled below)
                         break;
                     }
+                    let at = self.pos;
                     let key = self.string();
+                    if !keys.insert(key.clone()) && self.duplicate.is_none() {
+                        let path = if self.path.is_empty() {
+                            key.clone()
+                        } else {
+                            format!("{}.{key}", self.path)
+                        };
+                        self.duplicate = Some((path, at));
+                    }
                     self.skip_ws();
                     self.pos += 1; // ':'
                     let len = self.path.len();
@@ -141,5 +169,13 @@ mod tests {
         // A missing field points at its parent object.
         assert_eq!(locate(text, "regions[1].turnout.source"), Some((5, 17)));
         assert_eq!(locate(text, "regions[0].name"), Some((4, 14)));
+    }
+
+    #[test]
+    fn finds_the_first_key_repeated_within_an_object() {
+        let text = "{\"a\": {\"x\": 1, \"y\": 2},\n \"b\": [{\"x\": 1}, {\"x\": 2}],\n \"c\": {\"k\": 1,\n  \"k\": 2}}";
+        assert_eq!(duplicate_key(text), Some(("c.k".to_string(), (4, 3))));
+        // The same key in sibling objects is not a repeat.
+        assert_eq!(duplicate_key("{\"b\": [{\"x\": 1}, {\"x\": 2}]}"), None);
     }
 }
