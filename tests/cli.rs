@@ -556,12 +556,12 @@ fn validate_names_every_mistake_of_a_file_with_its_line_and_column() {
     for (field, problem, at_text) in [
         (
             "threshold.value",
-            "7 is outside the allowed range [0, 1]",
+            "7 is outside the allowed range [0, 1]; shares and probabilities are fractions: 0.07?",
             "7.0",
         ),
         (
             "regions[0].turnout.value",
-            "1.4 is outside the allowed range [0, 1]",
+            "1.4 is outside the allowed range [0, 1]; shares and probabilities are fractions: 0.014?",
             "1.4",
         ),
         (

@@ -382,11 +382,10 @@ fn build_regions(
                 precincts as f64,
             );
             if !(0.0..=1.0).contains(&r.urban_fraction) {
-                chk.push(FieldError::from_message(format!(
-                    "field `{}`: {} is outside the allowed range [0, 1]",
+                chk.push(FieldError::new(
                     f("urban_fraction"),
-                    r.urban_fraction
-                )));
+                    prior::out_of_range(r.urban_fraction, 0.0, 1.0),
+                ));
             }
             let turnout = chk.number_in(&f("turnout"), &r.turnout, (0.0, 1.0));
             if turnout <= 0.0 || turnout >= 1.0 {
@@ -838,7 +837,7 @@ impl Problems {
         if !n.value.is_finite() || n.value < lo || n.value > hi {
             self.push(FieldError::new(
                 format!("{field}.value"),
-                format!("{} is outside the allowed range [{lo}, {hi}]", n.value),
+                prior::out_of_range(n.value, lo, hi),
             ));
             // Mid-range, so checks further on see a value like any valid one.
             return lo + (hi - lo) / 2.0;

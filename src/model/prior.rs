@@ -140,9 +140,7 @@ impl Prior {
         let in_range = |x: f64| x.is_finite() && x >= lo && x <= hi;
         if let Some(v) = self.value {
             if !in_range(v) {
-                return Err(format!(
-                    "value {v} is outside the allowed range [{lo}, {hi}]"
-                ));
+                return Err(format!("value {}", out_of_range(v, lo, hi)));
             }
             return Ok(Dist::Fixed(v));
         }
@@ -185,4 +183,18 @@ impl Prior {
         }
         Ok(Dist::Beta(a, b))
     }
+}
+
+/// "7 is outside the allowed range [0, 1]", with a hint where a fraction was written as a
+/// percentage ("shares and probabilities are fractions: 0.07?").
+pub fn out_of_range(v: f64, lo: f64, hi: f64) -> String {
+    let hint = if lo == 0.0 && hi == 1.0 && v > 1.0 && v <= 100.0 {
+        format!(
+            "; shares and probabilities are fractions: {}?",
+            (v * 1e8).round() / 1e10
+        )
+    } else {
+        String::new()
+    };
+    format!("{v} is outside the allowed range [{lo}, {hi}]{hint}")
 }
