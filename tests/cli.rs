@@ -1238,3 +1238,53 @@ fn an_inverse_run_without_an_effective_trial_is_an_error_not_nan() {
     );
     assert!(!out.join("hopeless").exists(), "a result was written");
 }
+
+/// An inverse run draws its answer: a posterior figure (well-formed SVG, one panel per focus
+/// party) and its curves as CSV beside the run's JSON, shown by the report; a forward run has
+/// none.
+#[test]
+fn inverse_runs_write_a_posterior_figure_the_report_shows() {
+    let tmp = TempDir::new().unwrap();
+    let out = tmp.path().join("out");
+    for name in ["inverse-honest", "odihr-43"] {
+        stdout_of(
+            recount(tmp.path())
+                .args([
+                    "run",
+                    name,
+                    "--trials",
+                    "128",
+                    "--sampler",
+                    "pooled",
+                    "--quiet",
+                    "--out",
+                ])
+                .arg(&out),
+        );
+    }
+    let dir = out.join("inverse-honest");
+    let stem = "run-20070818-128-pooled";
+    let svg = std::fs::read_to_string(dir.join(format!("{stem}.posterior.svg"))).unwrap();
+    roxmltree::Document::parse(&svg).expect("well-formed SVG");
+    assert!(svg.contains("NSDP: P(truly ≥ 7%)") && svg.contains("Ak Zhol: P(truly ≥ 7%)"));
+    let csv = std::fs::read_to_string(dir.join(format!("{stem}.posterior.csv"))).unwrap();
+    assert!(csv.starts_with("party_id,share_low,share_high,posterior_density,prior_density\n"));
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.starts_with("nsdp,") || l.starts_with("ak_zhol,"))
+    );
+    assert!(std::fs::read_dir(out.join("odihr-43")).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("posterior")
+    }));
+    stdout_of(
+        recount(tmp.path())
+            .args(["report", "inverse-honest", "--out"])
+            .arg(&out),
+    );
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("The answer: each party&#39;s true share"));
+}

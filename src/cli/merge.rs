@@ -86,6 +86,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         &dir,
         &result_base(seed, trials, sampler),
         &report,
+        (&loaded, &state),
         args.force,
         args.json,
     )

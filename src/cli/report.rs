@@ -186,10 +186,26 @@ pub fn report(args: &ReportArgs) -> Result<()> {
             svg: read(&p)?,
         });
     }
+    let posterior_path = run_path.with_extension("posterior.svg");
+    let posterior = if posterior_path.is_file() {
+        Some(crate::export::html::Figure {
+            id: "posterior".into(),
+            title: "The answer: each party's true share, before and after the evidence".into(),
+            caption: format!(
+                "The shaded curve is the posterior density of the party's true share of valid votes (given the evidence the run weighed); the grey line its prior, before the evidence; the red line the threshold; the dashed line the official share. Where the two curves differ, the evidence taught something; where they agree, the answer rests on the prior ({}; curves in {}).",
+                posterior_path.display(),
+                posterior_path.with_extension("csv").display()
+            ),
+            svg: read(&posterior_path)?,
+        })
+    } else {
+        None
+    };
     let page = crate::export::html::Page {
         loaded: &loaded,
         run: &run,
         run_file: run_path.display().to_string(),
+        posterior,
         sweeps,
         fingerprints,
     };

@@ -7,6 +7,7 @@ use crate::cli::saved::{Saved, read_saved};
 use crate::cli::terminal::emit;
 use crate::engine::{self, Plan};
 use crate::error::{Error, Result};
+use crate::export::posterior;
 use crate::export::run::{self, RunReport, Timing};
 use crate::export::write::write_atomic;
 use crate::model::load::{self, Loaded};
@@ -66,7 +67,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
         return save_partial(args, &loaded, &report, &state, (&dir, &base));
     }
     has_answer(&loaded, &report)?;
-    write_result(&dir, &base, &report, args.force, args.json)?;
+    write_result(
+        &dir,
+        &base,
+        &report,
+        (&loaded, &state),
+        args.force,
+        args.json,
+    )?;
     // The complete result supersedes the partial one it was resumed from.
     if let Some(p) = &args.resume
         && p.starts_with(&dir)
@@ -254,10 +262,13 @@ pub(crate) fn result_base(seed: u64, trials: u64, sampler: SamplerKind) -> Strin
 
 /// Writes a complete result (JSON with timing, and CSV) under `dir`, never silently replacing a
 /// different result, and prints it (table, or JSON without timing).
+/// An inverse result also gets its posterior figure and curves, `<stem>.posterior.svg` and
+/// `.csv`, drawn from `state`'s trials.
 pub(crate) fn write_result(
     dir: &std::path::Path,
     base: &str,
     report: &RunReport,
+    (loaded, state): (&Loaded, &answer::State),
     force: bool,
     json: bool,
 ) -> Result<()> {
@@ -270,12 +281,33 @@ pub(crate) fn write_result(
         &dir.join(format!("{stem}.csv")),
         run::to_csv(report).as_bytes(),
     )?;
+    let figure = if report.inverse.is_some() {
+        let c = posterior::curves(&loaded.model, &state.acc, &report.results);
+        let title = format!(
+            "{}: each party's true share, before and after the evidence ({} trials, seed {})",
+            loaded.name, report.provenance.trials, report.provenance.seed
+        );
+        let svg = posterior::svg(&c, &title)
+            .map_err(|e| Error::Usage(format!("drawing the posterior: {e}")))?;
+        let path = dir.join(format!("{stem}.posterior.svg"));
+        write_atomic(
+            &path.with_extension("csv"),
+            posterior::to_csv(&c).as_bytes(),
+        )?;
+        write_atomic(&path, svg.as_bytes())?;
+        format!(
+            "Posterior figure written to {} (curves in .csv)\n",
+            path.display()
+        )
+    } else {
+        String::new()
+    };
     if json {
         emit(&run::to_json(report, false))
     } else {
         emit(&run::to_table(report))?;
         emit(&format!(
-            "Results written to {}/{stem}.json and .csv\n",
+            "Results written to {}/{stem}.json and .csv\n{figure}",
             dir.display()
         ))
     }

@@ -1,5 +1,5 @@
 //! What a run leaves behind: the run's table, JSON and CSV (`run`), sweep curves (`curve`) and
-//! their figures (`plot`), one simulated election precinct by precinct (`precincts`), real protocols' fingerprint beside a
+//! their figures (`plot`), the inverse answer's posterior figure (`posterior`), one simulated election precinct by precinct (`precincts`), real protocols' fingerprint beside a
 //! simulated one (`fingerprint`), the HTML
 //! report (`html`), saved partial results and shards read back (`files`) and files written without overwriting (`write`).
 //!
@@ -10,6 +10,7 @@ pub(crate) mod files;
 pub(crate) mod fingerprint;
 pub(crate) mod html;
 pub(crate) mod plot;
+pub(crate) mod posterior;
 pub(crate) mod precincts;
 pub(crate) mod run;
 pub(crate) mod write;

@@ -14,7 +14,7 @@ use plotters::prelude::*;
 #[error("drawing a figure failed: {0}")]
 pub struct PlotError(String);
 
-fn err<E: std::fmt::Debug>(e: E) -> PlotError {
+pub(crate) fn err<E: std::fmt::Debug>(e: E) -> PlotError {
     PlotError(format!("{e:?}"))
 }
 
@@ -23,7 +23,7 @@ type PlotResult<T> = Result<T, PlotError>;
 const FONT: &str = "sans-serif";
 
 /// Colour-blind-safe palette (Okabe-Ito), cycled.
-const PALETTE: [RGBColor; 8] = [
+pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),
@@ -35,7 +35,7 @@ const PALETTE: [RGBColor; 8] = [
 ];
 
 /// The short form of a party name ("NSDP (National ...)" -> "NSDP").
-fn short(name: &str) -> &str {
+pub(crate) fn short(name: &str) -> &str {
     name.split(" (").next().unwrap_or(name)
 }
 
