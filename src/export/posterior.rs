@@ -232,7 +232,7 @@ fn panel(
                 vec![(o, 0.0), (o, top)],
                 6,
                 4,
-                BLACK.stroke_width(1).into(),
+                BLACK.stroke_width(1),
             ))
             .map_err(err)?
             .label(format!("official {}", pct(o)))
