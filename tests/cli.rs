@@ -763,6 +763,17 @@ fn run_prints_a_table_and_writes_json_and_csv() {
         // serde_json (without its float_roundtrip feature) may parse the last digit 1 ulp off.
         let v: f64 = cells[col].parse().unwrap();
         assert!((v - p["p_true_cross"]["estimate"].as_f64().unwrap()).abs() < 1e-15);
+        // Every row says which run it comes from.
+        let at = |h: &str| cells[header.iter().position(|x| *x == h).unwrap()];
+        assert_eq!(at("scenario"), "tiny");
+        assert_eq!(
+            at("scenario_hash"),
+            report["scenario"]["hash"].as_str().unwrap()
+        );
+        assert_eq!(
+            (at("seed"), at("trials"), at("sampler")),
+            ("3", "150", "exact")
+        );
     }
 }
 
@@ -1287,4 +1298,52 @@ fn inverse_runs_write_a_posterior_figure_the_report_shows() {
     );
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("The answer: each party&#39;s true share"));
+}
+
+/// The command a stopped run prints to continue it works as printed: it repeats the sampler and
+/// the output folder (it used to drop both, and then refused to resume).
+#[test]
+fn the_printed_resume_command_works_as_printed() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let o = recount(tmp.path())
+        .arg("run")
+        .arg(&path)
+        .args([
+            "--trials",
+            "1000",
+            "--sampler",
+            "fast",
+            "--stop-after",
+            "300",
+            "--out",
+            "elsewhere",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let err = String::from_utf8(o.stderr).unwrap();
+    let command = err
+        .lines()
+        .skip_while(|l| !l.ends_with("continue with:"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no resume command in {err}"))
+        .trim()
+        .to_string();
+    assert!(
+        command.contains("--sampler fast") && command.contains("--out elsewhere"),
+        "{command}"
+    );
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[..2], ["recount", "run"]);
+    recount(tmp.path())
+        .args(&words[1..])
+        .arg("--quiet")
+        .assert()
+        .success();
+    assert!(
+        tmp.path()
+            .join("elsewhere/tiny/run-1-1000-fast.json")
+            .exists()
+    );
 }

@@ -13,7 +13,6 @@ use crate::export::write::write_atomic;
 use crate::model::load::{self, Loaded};
 use crate::question::answer;
 use crate::sample::kind::SamplerKind;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::time::Instant;
 
 pub(crate) fn run(args: &RunArgs) -> Result<()> {
@@ -242,12 +241,33 @@ fn save_partial(
     } else {
         emit(&run::to_table(report))?;
     }
+    // The command that continues it: the flags a resume must repeat (the sampler, the output
+    // folder); trials and seed come from the partial file.
+    let quote = |s: &str| {
+        if s.contains(|c: char| c.is_whitespace() || "'\"$`\\;&|<>()*?".contains(c)) {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        } else {
+            s.to_string()
+        }
+    };
+    let mut again = format!(
+        "recount run {} --resume {}",
+        quote(&args.scenario),
+        quote(&path.display().to_string())
+    );
+    if report.provenance.sampler != SamplerKind::Exact.name() {
+        again.push_str(&format!(" --sampler {}", report.provenance.sampler));
+    }
+    if args.out != std::path::Path::new("out") {
+        again.push_str(&format!(
+            " --out {}",
+            quote(&args.out.display().to_string())
+        ));
+    }
     eprintln!(
-        "Partial result ({} of {trials} trials) written to {}; continue with:\n  recount run {} --resume {}",
+        "Partial result ({} of {trials} trials) written to {}; continue with:\n  {again}",
         state.done,
         path.display(),
-        args.scenario,
-        path.display()
     );
     Err(Error::Interrupted)
 }
@@ -303,6 +323,10 @@ pub(crate) fn write_result(
         String::new()
     };
     if json {
+        // The table, which carries the warning, is not printed: say it on stderr instead.
+        if let Some(w) = report.inverse.as_ref().and_then(|i| i.warning.as_ref()) {
+            eprintln!("warning: {w}");
+        }
         emit(&run::to_json(report, false))
     } else {
         emit(&run::to_table(report))?;
@@ -456,20 +480,7 @@ pub fn simulate_range(
     end: u64,
 ) -> Result<(RunReport, answer::State)> {
     let first = state.done;
-    let bar = if job.quiet {
-        ProgressBar::hidden()
-    } else {
-        // indicatif hides the bar by itself when stderr is not a terminal.
-        let b =
-            ProgressBar::with_draw_target(Some(end - state.first), ProgressDrawTarget::stderr());
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} trials ({per_sec}, ETA {eta})",
-            )
-            .expect("valid template"),
-        );
-        b
-    };
+    let bar = crate::cli::terminal::progress_bar(end - state.first, job.quiet, "");
     let started = Instant::now();
     let plan = Plan {
         trials: job.trials,
@@ -499,11 +510,6 @@ pub fn simulate_range(
         trials_per_second: ran as f64 / elapsed,
         precinct_trials_per_second: (ran * loaded.model.n_precincts()) as f64 / elapsed,
     });
-    if let Some(w) = report.inverse.as_ref().and_then(|i| i.warning.as_ref())
-        && !job.quiet
-    {
-        eprintln!("warning: {w}");
-    }
     Ok((report, state))
 }
 

@@ -174,6 +174,12 @@ pub fn to_csv(report: &RunReport) -> String {
         "votes_moved_q50",
         "votes_moved_q95",
         "official_deficit_votes",
+        "scenario",
+        "scenario_hash",
+        "seed",
+        "trials",
+        "sampler",
+        "recount_version",
     ])
     .expect("writing to memory cannot fail");
     for p in &report.results.parties {
@@ -194,6 +200,16 @@ pub fn to_csv(report: &RunReport) -> String {
                 .map(|x| x.to_string())
                 .unwrap_or_default(),
         );
+        // Provenance on every row, so a table of many runs concatenated stays readable.
+        let v = &report.provenance;
+        row.extend([
+            v.scenario.name.clone(),
+            v.scenario.hash.clone(),
+            v.seed.to_string(),
+            v.trials.to_string(),
+            v.sampler.clone(),
+            v.recount_version.clone(),
+        ]);
         w.write_record(&row).expect("writing to memory cannot fail");
     }
     String::from_utf8(w.into_inner().expect("flushing memory cannot fail")).expect("CSV is UTF-8")
