@@ -62,7 +62,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid 
 table{border-collapse:collapse;font-size:.9em;margin:1em 0}th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:right;vertical-align:top}\
 th{background:#f5f5f5}td.l,th.l{text-align:left}td.src{text-align:left;color:#555;font-size:.92em}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}figcaption{color:#444;font-size:.92em}\
-.wide{overflow-x:auto}.wide td{white-space:nowrap}.meta{color:#666;font-size:.88em}code{background:#f3f3f3;padding:0 .2em}";
+.headline{font-size:1.05em}.headline td{font-weight:600}.wide{overflow-x:auto}.wide td{white-space:nowrap}.meta{color:#666;font-size:.88em}code{background:#f3f3f3;padding:0 .2em}";
 
 fn num(v: &Value) -> Option<f64> {
     v.as_f64()
@@ -115,6 +115,44 @@ fn run_table(run: &Value, run_file: &str) -> String {
         escape(run["recount_version"].as_str().unwrap_or("")),
         escape(run["scenario"]["hash"].as_str().unwrap_or("")),
     );
+    // The headline names the parties as readers know them ("NSDP", not "nsdp").
+    let name_of = |id: &str| -> String {
+        run["parties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["id"].as_str() == Some(id))
+            .and_then(|p| p["name"].as_str())
+            .map_or(id, |n| n.split(" (").next().unwrap_or(n))
+            .to_string()
+    };
+    let focus: Vec<String> = run["focus"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|id| escape(&name_of(id)))
+        .collect();
+    let (any, all) = (focus.join(" or "), focus.join(" and "));
+    s.push_str("<table id=\"focus-table\" class=\"headline\"><tbody>\n");
+    for (label, key) in [
+        (format!("P({any} truly &gt;= {th})"), "p_any_true_cross"),
+        (format!("P({all} truly &gt;= {th})"), "p_all_true_cross"),
+        (
+            format!("P({any} reported &gt;= {th})"),
+            "p_any_reported_cross",
+        ),
+        (
+            format!("P({any} truly over, reported under)"),
+            "p_any_flipped",
+        ),
+    ] {
+        s.push_str(&format!(
+            "<tr><td class=\"l\">{label}</td><td>{}</td></tr>\n",
+            est(&run[key])
+        ));
+    }
+    s.push_str("</tbody></table>\n");
     s.push_str(&format!(
         "<div class=\"wide\"><table id=\"run-table\"><thead><tr><th class=\"l\">party</th><th>official</th><th>true share</th><th>reported share</th>\
          <th>P(true &gt;= {th})</th><th>P(reported &gt;= {th})</th><th>P(flipped)</th><th>seats true/reported</th><th>votes moved</th></tr></thead><tbody>\n"
@@ -135,32 +173,6 @@ fn run_table(run: &Value, run_file: &str) -> String {
         ));
     }
     s.push_str("</tbody></table></div>\n");
-    let focus: Vec<&str> = run["focus"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    let (any, all) = (focus.join(" or "), focus.join(" and "));
-    s.push_str("<table id=\"focus-table\"><tbody>\n");
-    for (label, key) in [
-        (format!("P({any} truly &gt;= {th})"), "p_any_true_cross"),
-        (format!("P({all} truly &gt;= {th})"), "p_all_true_cross"),
-        (
-            format!("P({any} reported &gt;= {th})"),
-            "p_any_reported_cross",
-        ),
-        (
-            format!("P({any} truly over, reported under)"),
-            "p_any_flipped",
-        ),
-    ] {
-        s.push_str(&format!(
-            "<tr><td class=\"l\">{label}</td><td>{}</td></tr>\n",
-            est(&run[key])
-        ));
-    }
-    s.push_str("</tbody></table>\n");
     if run["inverse"].is_object() {
         s.push_str(&inverse_table(&run["inverse"]));
     }
