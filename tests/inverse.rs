@@ -404,3 +404,45 @@ fn mean_field_matches_simulated_reported_shares() {
         }
     }
 }
+
+/// The official turnout is evidence: ballot stuffing raises the reported turnout, so an official
+/// turnout near the honest one (64% in this country) pulls the stuffing intensity's posterior
+/// down and a higher one (67%) pulls it up, where the shares alone leave it near its prior.
+#[test]
+fn the_official_turnout_informs_the_stuffing_intensity() {
+    let stuffing = |turnout: Option<f64>| {
+        let mut v = scenario([0.852, 0.05, 0.098], 0.4, "guided");
+        v["irregularities"]["stuffing"] = json!({
+            "probability": num(1.0), "intensity": uniform(0.0, 0.3), "dispersion": num(20.0)
+        });
+        if let Some(t) = turnout {
+            v["observations"]["turnout"] = num(t);
+        }
+        let l = load(&v);
+        let plan = Plan {
+            trials: 3_000,
+            seed: 11,
+            threads: 2,
+            sampler: Default::default(),
+        };
+        let (_, summary) = recount::question::inverse::run(&l.model, &plan, |_| {});
+        let p = summary
+            .parameters
+            .iter()
+            .find(|p| p.name == "stuffing.intensity")
+            .expect("stuffing intensity is unknown")
+            .clone();
+        eprintln!(
+            "turnout {turnout:?}: stuffing {:?}, ESS {:.0}",
+            p.posterior, summary.ess
+        );
+        assert!(summary.ess > 50.0, "ESS {}", summary.ess);
+        p.posterior
+    };
+    let (none, low, high) = (stuffing(None), stuffing(Some(0.64)), stuffing(Some(0.67)));
+    assert!(
+        low.mean < none.mean && none.mean < high.mean,
+        "{low:?} {none:?} {high:?}"
+    );
+    assert!(high.mean - low.mean > 0.05, "{low:?} {high:?}");
+}

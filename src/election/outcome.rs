@@ -16,6 +16,8 @@ pub struct Record {
     pub reported_seats: [u32; MAX_PARTIES],
     pub true_turnout: f64,
     pub reported_turnout: f64,
+    /// Share of the reported ballots that were invalid.
+    pub reported_invalid: f64,
     /// Votes the irregularities added to each party (reported minus true; negative: taken).
     pub moved: [f64; MAX_PARTIES],
     /// Fraction of precincts whose count was irregular.
@@ -48,6 +50,8 @@ pub fn record(model: &Model, n_precincts: usize, draw: &Draw, t: &Totals) -> Rec
         true_turnout: t.true_votes[..=np].iter().sum::<u64>() as f64 / t.registered.max(1) as f64,
         reported_turnout: t.reported_votes[..=np].iter().sum::<u64>() as f64
             / t.registered.max(1) as f64,
+        reported_invalid: t.reported_votes[np] as f64
+            / t.reported_votes[..=np].iter().sum::<u64>().max(1) as f64,
         moved: [0.0; MAX_PARTIES],
         irregular_fraction: t.irregular_precincts as f64 / n_precincts.max(1) as f64,
         draw: *draw,

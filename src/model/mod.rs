@@ -129,6 +129,9 @@ pub struct InverseModel {
     /// With real stations: the fingerprint features' kernel.
     pub fingerprint: Option<FingerprintFit>,
     pub proposal: ProposalKind,
+    /// Official turnout and invalid share, compared with the reported ones like the shares.
+    pub turnout: Option<f64>,
+    pub invalid: Option<f64>,
 }
 
 /// The inverse question's kernel on the fingerprint features (`inference.protocols`).
@@ -717,6 +720,14 @@ fn build_inverse(
         compare,
         fingerprint,
         proposal: inf.proposal,
+        turnout: obs
+            .turnout
+            .as_ref()
+            .map(|t| chk.number_in("observations.turnout", t, (0.0, 1.0))),
+        invalid: obs
+            .invalid
+            .as_ref()
+            .map(|t| chk.number_in("observations.invalid", t, (0.0, 1.0))),
     }))
 }
 

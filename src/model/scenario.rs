@@ -258,6 +258,12 @@ pub struct Observations {
     /// Exit polls, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_poll: Option<ExitPoll>,
+    /// The official turnout (ballots cast over registered voters), compared like the shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turnout: Option<Number>,
+    /// The official share of invalid ballots among ballots cast, compared like the shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<Number>,
 }
 
 /// How observers chose precincts.

@@ -410,8 +410,7 @@ impl Context<'_> {
                 let l_obs = observer.assessment_likelihood(m, obs.sensitivity, obs.false_positive);
                 let l_exit =
                     observe::exit_poll_likelihood(self.inv, &record.true_share, obs.exit_bias);
-                let (k, within) =
-                    observe::kernel(self.inv, &record.reported_share, self.inv.tolerance);
+                let (k, within) = observe::kernel(self.inv, &record, self.inv.tolerance);
                 record.weight = math::exp(log_ratio) * l_obs * l_exit * k * fit;
                 Weighted {
                     record,

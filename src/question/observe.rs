@@ -7,6 +7,7 @@
 //! P(k negative) = sum_a Bin(a; m, sens) Bin(k - a; n - m, fp).
 
 use crate::election::country::Layout;
+use crate::election::outcome::Record;
 use crate::model::scenario::{Kernel, Selection};
 use crate::model::{InverseModel, MAX_PARTIES};
 use crate::numeric::math;
@@ -105,17 +106,20 @@ pub fn distance2(inv: &InverseModel, reported_share: &[f64; MAX_PARTIES]) -> f64
         .sum()
 }
 
-/// Kernel weight of a simulated election's reported shares against the official ones, and
-/// whether every compared party lies within the tolerance.
-pub fn kernel(
-    inv: &InverseModel,
-    reported_share: &[f64; MAX_PARTIES],
-    tolerance: f64,
-) -> (f64, bool) {
+/// Kernel weight of a simulated election's reported shares (and, where the scenario gives them,
+/// its turnout and invalid share) against the official ones, and whether every compared figure
+/// lies within the tolerance.
+pub fn kernel(inv: &InverseModel, reported: &Record, tolerance: f64) -> (f64, bool) {
     let mut z2 = 0.0;
     let mut within = true;
-    for &(j, official) in &inv.compare {
-        let z = (reported_share[j] - official) / tolerance;
+    let compared = inv
+        .compare
+        .iter()
+        .map(|&(j, official)| (reported.reported_share[j], official))
+        .chain(inv.turnout.map(|t| (reported.reported_turnout, t)))
+        .chain(inv.invalid.map(|v| (reported.reported_invalid, v)));
+    for (simulated, official) in compared {
+        let z = (simulated - official) / tolerance;
         z2 += z * z;
         within &= z.abs() <= 1.0;
     }
@@ -171,6 +175,8 @@ mod tests {
             tolerance: 0.001,
             compare: vec![],
             fingerprint: None,
+            turnout: None,
+            invalid: None,
             proposal: crate::model::scenario::ProposalKind::Guided,
         }
     }
