@@ -150,41 +150,38 @@ pub fn report(args: &ReportArgs) -> Result<()> {
             sweeps.push(f);
         }
     }
+    // Simulated precinct tables (true beside reported) and real protocols beside a simulated
+    // election: (file prefix, title, what the figure shows).
+    let kinds = [
+        (
+            "precincts-",
+            "Precincts: ",
+            "Precincts by turnout and the beneficiary's share of valid votes (2-D histogram, darker = more precincts, log scale), true count left, reported count right",
+        ),
+        (
+            "fingerprint-",
+            "The protocols beside a simulated election: ",
+            "Stations by turnout and the party's share of valid votes (2-D histogram, one shading scale for both panels): the real protocols left, an election simulated on the same stations right (for an inverse scenario, a draw from the posterior); a model that fits draws the same shape",
+        ),
+    ];
     let mut fingerprints = Vec::new();
-    for p in files(&dir, "precincts-", ".svg") {
-        let stem = p
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        fingerprints.push(crate::export::html::Figure {
-            id: stem.clone(),
-            title: format!("Precincts: {}", stem.trim_start_matches("precincts-")),
-            caption: format!(
-                "Precincts by turnout and the beneficiary's share of valid votes (2-D histogram, darker = more precincts, log scale), true count left, reported count right ({}; table in {}).",
-                p.display(),
-                p.with_extension("csv").display()
-            ),
-            svg: read(&p)?,
-        });
-    }
-    for p in files(&dir, "fingerprint-", ".svg") {
-        let stem = p
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        fingerprints.push(crate::export::html::Figure {
-            id: stem.clone(),
-            title: format!(
-                "The protocols beside a simulated election: {}",
-                stem.trim_start_matches("fingerprint-")
-            ),
-            caption: format!(
-                "Stations by turnout and the party's share of valid votes (2-D histogram, one shading scale for both panels): the real protocols left, an election simulated on the same stations right (for an inverse scenario, a draw from the posterior). A model that fits draws the same shape ({}; table in {}; made by recount fingerprint).",
-                p.display(),
-                p.with_extension("csv").display()
-            ),
-            svg: read(&p)?,
-        });
+    for (prefix, title, shows) in kinds {
+        for p in files(&dir, prefix, ".svg") {
+            let stem = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            fingerprints.push(crate::export::html::Figure {
+                id: stem.clone(),
+                title: format!("{title}{}", stem.trim_start_matches(prefix)),
+                caption: format!(
+                    "{shows} ({}; table in {}).",
+                    p.display(),
+                    p.with_extension("csv").display()
+                ),
+                svg: read(&p)?,
+            });
+        }
     }
     let posterior_path = run_path.with_extension("posterior.svg");
     let posterior = if posterior_path.is_file() {
