@@ -1306,44 +1306,47 @@ fn inverse_runs_write_a_posterior_figure_the_report_shows() {
 fn the_printed_resume_command_works_as_printed() {
     let tmp = TempDir::new().unwrap();
     let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
-    let o = recount(tmp.path())
-        .arg("run")
-        .arg(&path)
-        .args([
-            "--trials",
-            "1000",
-            "--sampler",
-            "fast",
-            "--stop-after",
-            "300",
-            "--out",
-            "elsewhere",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(130));
-    let err = String::from_utf8(o.stderr).unwrap();
-    let command = err
-        .lines()
-        .skip_while(|l| !l.ends_with("continue with:"))
-        .nth(1)
-        .unwrap_or_else(|| panic!("no resume command in {err}"))
-        .trim()
-        .to_string();
-    assert!(
-        command.contains("--sampler fast") && command.contains("--out elsewhere"),
-        "{command}"
-    );
-    let words: Vec<&str> = command.split_whitespace().collect();
-    assert_eq!(words[..2], ["recount", "run"]);
-    recount(tmp.path())
-        .args(&words[1..])
-        .arg("--quiet")
-        .assert()
-        .success();
-    assert!(
-        tmp.path()
-            .join("elsewhere/tiny/run-1-1000-fast.json")
-            .exists()
-    );
+    // A whole run and a shard, each stopped early.
+    for (shard, done) in [
+        (None, "elsewhere/tiny/run-1-1000-fast.json"),
+        (
+            Some("2/2"),
+            "elsewhere/tiny/run-1-1000-fast.shard-2-of-2.json",
+        ),
+    ] {
+        let mut args = vec!["--trials", "1000", "--sampler", "fast", "--threads", "1"];
+        args.extend(["--out", "elsewhere", "--quiet"]);
+        match shard {
+            // --stop-after counts trials from the run's first, as tests/shard.rs uses it.
+            Some(s) => args.extend(["--shard", s, "--stop-after", "600"]),
+            None => args.extend(["--stop-after", "300"]),
+        }
+        let o = recount(tmp.path())
+            .arg("run")
+            .arg(&path)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(130));
+        let err = String::from_utf8(o.stderr).unwrap();
+        let command = err
+            .lines()
+            .skip_while(|l| !l.ends_with("continue with:"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no resume command in {err}"))
+            .trim()
+            .to_string();
+        assert!(
+            command.contains("--sampler fast") && command.contains("--out elsewhere"),
+            "{command}"
+        );
+        let words: Vec<&str> = command.split_whitespace().collect();
+        assert_eq!(words[..2], ["recount", "run"]);
+        recount(tmp.path())
+            .args(&words[1..])
+            .arg("--quiet")
+            .assert()
+            .success();
+        assert!(tmp.path().join(done).exists(), "{shard:?}: no {done}");
+    }
 }

@@ -201,12 +201,11 @@ fn save_shard(
     }
     if stopped {
         eprintln!(
-            "Shard stopped early ({} of its {} trials); written to {}; continue with:\n  recount run {} --resume {}",
+            "Shard stopped early ({} of its {} trials); written to {}; continue with:\n  {}",
             state.done - state.first,
             range.end - range.start,
             path.display(),
-            args.scenario,
-            path.display()
+            resume_command(args, &report, &path)
         );
         return Err(Error::Interrupted);
     }
@@ -241,10 +240,23 @@ fn save_partial(
     } else {
         emit(&run::to_table(report))?;
     }
-    // The command that continues it: the flags a resume must repeat (the sampler, the output
-    // folder); trials and seed come from the partial file.
+    let again = resume_command(args, report, &path);
+    eprintln!(
+        "Partial result ({} of {trials} trials) written to {}; continue with:\n  {again}",
+        state.done,
+        path.display(),
+    );
+    Err(Error::Interrupted)
+}
+
+/// The command that continues a stopped run from `path`: the flags a resume must repeat (the
+/// sampler, the output folder), quoted for a POSIX shell; trials and seed come from the file.
+fn resume_command(args: &RunArgs, report: &RunReport, path: &std::path::Path) -> String {
     let quote = |s: &str| {
-        if s.contains(|c: char| c.is_whitespace() || "'\"$`\\;&|<>()*?".contains(c)) {
+        if s.is_empty()
+            || s.starts_with(['~', '#'])
+            || s.contains(|c: char| c.is_whitespace() || "'\"$`\\;&|<>()*?!{}[]".contains(c))
+        {
             format!("'{}'", s.replace('\'', "'\\''"))
         } else {
             s.to_string()
@@ -264,12 +276,7 @@ fn save_partial(
             quote(&args.out.display().to_string())
         ));
     }
-    eprintln!(
-        "Partial result ({} of {trials} trials) written to {}; continue with:\n  {again}",
-        state.done,
-        path.display(),
-    );
-    Err(Error::Interrupted)
+    again
 }
 
 /// The file name of a run's result, without extension: run-<seed>-<trials>[-fast].
@@ -293,35 +300,35 @@ pub(crate) fn write_result(
     json: bool,
 ) -> Result<()> {
     let stem = output_stem(dir, base, report, force);
-    write_atomic(
-        &dir.join(format!("{stem}.json")),
-        run::to_json(report, true).as_bytes(),
-    )?;
-    write_atomic(
-        &dir.join(format!("{stem}.csv")),
-        run::to_csv(report).as_bytes(),
-    )?;
-    let figure = if report.inverse.is_some() {
+    // Everything is drawn before anything is written, and the run's JSON, which marks the result
+    // as there, is written last.
+    let posterior = report.inverse.as_ref().map(|_| {
         let c = posterior::curves(&loaded.model, &state.acc, &report.results);
         let title = format!(
             "{}: each party's true share, before and after the evidence ({} trials, seed {})",
             loaded.name, report.provenance.trials, report.provenance.seed
         );
-        let svg = posterior::svg(&c, &title)
-            .map_err(|e| Error::Usage(format!("drawing the posterior: {e}")))?;
+        (posterior::svg(&c, &title), posterior::to_csv(&c))
+    });
+    let mut figure = String::new();
+    if let Some((svg, csv)) = posterior {
+        let svg = svg.map_err(|e| Error::NoAnswer(format!("drawing the posterior figure: {e}")))?;
         let path = dir.join(format!("{stem}.posterior.svg"));
-        write_atomic(
-            &path.with_extension("csv"),
-            posterior::to_csv(&c).as_bytes(),
-        )?;
+        write_atomic(&path.with_extension("csv"), csv.as_bytes())?;
         write_atomic(&path, svg.as_bytes())?;
-        format!(
+        figure = format!(
             "Posterior figure written to {} (curves in .csv)\n",
             path.display()
-        )
-    } else {
-        String::new()
-    };
+        );
+    }
+    write_atomic(
+        &dir.join(format!("{stem}.csv")),
+        run::to_csv(report).as_bytes(),
+    )?;
+    write_atomic(
+        &dir.join(format!("{stem}.json")),
+        run::to_json(report, true).as_bytes(),
+    )?;
     if json {
         // The table, which carries the warning, is not printed: say it on stderr instead.
         if let Some(w) = report.inverse.as_ref().and_then(|i| i.warning.as_ref()) {

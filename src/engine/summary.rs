@@ -90,7 +90,9 @@ pub struct PartyResult {
 /// `needed` (0.07 x 10,000 is 700.0000000000001 in floating point; under 1e-6 of a vote for any
 /// electorate below 10^9).
 fn deficit(needed: f64, votes: f64) -> f64 {
-    (needed - votes - 1e-6).ceil().max(0.0)
+    let d = (needed - votes - 1e-6).ceil();
+    // ceil of a small negative is -0.0, which would print as "-0".
+    if d > 0.0 { d } else { 0.0 }
 }
 
 /// Published figures of a run.

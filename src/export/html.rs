@@ -201,7 +201,11 @@ fn inverse_table(inv: &Value) -> String {
                 b.join(", ")
             )
         }
-        None => given,
+        // Result files from before the bandwidths were recorded.
+        None => match inv["fingerprint"]["tolerance_pp"].as_f64() {
+            Some(t) => format!("{given} and the protocols' fingerprint (within {t} points)"),
+            None => given,
+        },
     };
     let mut s = format!(
         "<p class=\"meta\" id=\"inverse\">Posterior given {given}; tolerance {} points; effective sample size {:.0}; \

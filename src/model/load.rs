@@ -157,14 +157,20 @@ fn read_text(path: &Path) -> Result<String> {
             "1:1: the file is UTF-16; save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)".into(),
         ));
     }
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
+    let bom = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    String::from_utf8(bytes[bom..].to_vec()).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        let before = &bytes[..at];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        // Valid UTF-8 up to `at`: line and column in characters, like every other message.
+        let before = std::str::from_utf8(&bytes[bom..bom + at]).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let col = before.chars().rev().take_while(|&c| c != '\n').count() + 1;
         refuse(format!(
-            "{line}:{col}: byte {at} is not UTF-8; save the file as UTF-8 (e.g. `iconv -f WINDOWS-1251 -t UTF-8`)"
+            "{line}:{col}: byte {} is not UTF-8; save the file as UTF-8 (e.g. `iconv -f WINDOWS-1251 -t UTF-8`)",
+            bom + at
         ))
     })
 }
