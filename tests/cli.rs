@@ -1350,3 +1350,35 @@ fn the_printed_resume_command_works_as_printed() {
         assert!(tmp.path().join(done).exists(), "{shard:?}: no {done}");
     }
 }
+
+/// Names from files reach terminals and spreadsheets: a control character (an escape sequence)
+/// is refused with its field, and a name a spreadsheet would run as a formula is written to the
+/// run CSV with a leading apostrophe.
+#[test]
+fn names_cannot_drive_a_terminal_or_a_spreadsheet() {
+    let tmp = TempDir::new().unwrap();
+    let mut v = common::base();
+    v["parties"][1]["name"] = json!("B\u{1b}[2J");
+    let path = common::write(tmp.path(), "escape", &v);
+    recount(tmp.path())
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "field `parties[1].name`: contains the control character '\\u{1b}'",
+        ));
+    let mut v = common::base();
+    v["parties"][1]["name"] = json!("=HYPERLINK(\"http://x\")");
+    let path = common::write(tmp.path(), "formula", &v);
+    stdout_of(
+        recount(tmp.path())
+            .arg("run")
+            .arg(&path)
+            .args(["--trials", "64", "--quiet", "--out"])
+            .arg(tmp.path().join("out")),
+    );
+    let csv = std::fs::read_to_string(tmp.path().join("out/formula/run-1-64.csv")).unwrap();
+    let row = csv.lines().nth(2).unwrap();
+    assert!(row.starts_with("b,\"'=HYPERLINK("), "{row}");
+}

@@ -76,7 +76,7 @@ recount sweep odihr-43 --param observers --values 50,150,450 --trials 1000\n\n\
 Outputs: <out>/<scenario>/sweep-<param>[-<param2>]/curve.csv, curve.json, curve.svg."
     )]
     Sweep(SweepArgs),
-    /// One simulated election's precinct table (CSV) and its turnout x Nur Otan share
+    /// One simulated election's precinct table (CSV) and its turnout x beneficiary's share
     /// fingerprint (SVG), true and reported side by side.
     #[command(
         after_help = "Examples:\n  recount precincts odihr-43 --trial 0\n  recount precincts odihr-43 --trial 17 --seed 7 --out results/\n\n\

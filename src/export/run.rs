@@ -183,7 +183,7 @@ pub fn to_csv(report: &RunReport) -> String {
     ])
     .expect("writing to memory cannot fail");
     for p in &report.results.parties {
-        let mut row = vec![p.id.clone(), p.name.clone()];
+        let mut row = vec![cell(&p.id), cell(&p.name)];
         row.push(p.official_share.map(|x| x.to_string()).unwrap_or_default());
         for s in [&p.true_share, &p.reported_share] {
             row.extend([s.mean, s.q05, s.q50, s.q95].map(|x| x.to_string()));
@@ -203,7 +203,7 @@ pub fn to_csv(report: &RunReport) -> String {
         // Provenance on every row, so a table of many runs concatenated stays readable.
         let v = &report.provenance;
         row.extend([
-            v.scenario.name.clone(),
+            cell(&v.scenario.name),
             v.scenario.hash.clone(),
             v.seed.to_string(),
             v.trials.to_string(),
@@ -213,6 +213,16 @@ pub fn to_csv(report: &RunReport) -> String {
         w.write_record(&row).expect("writing to memory cannot fail");
     }
     String::from_utf8(w.into_inner().expect("flushing memory cannot fail")).expect("CSV is UTF-8")
+}
+
+/// Text for a spreadsheet cell: one starting with `=`, `+`, `-` or `@` would be run as a formula
+/// by Excel or LibreOffice, so it gets a leading apostrophe (shown by neither).
+pub(crate) fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
 }
 
 fn pct(x: f64) -> String {

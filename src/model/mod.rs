@@ -227,6 +227,36 @@ impl Model {
                 ));
             }
         }
+        // Names reach terminals, spreadsheets and file names: no control characters (an escape
+        // sequence in a party name would rewrite the terminal it is printed on).
+        let texts = s
+            .parties
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| {
+                [
+                    (format!("parties[{i}].id"), p.id.as_str()),
+                    (format!("parties[{i}].name"), p.name.as_str()),
+                ]
+            })
+            .chain(
+                s.regions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (format!("regions[{i}].name"), r.name.as_str())),
+            )
+            .chain([("title".to_string(), s.title.as_str())]);
+        for (field, text) in texts {
+            if let Some(c) = text.chars().find(|c| c.is_control()) {
+                chk.push(FieldError::new(
+                    field,
+                    format!(
+                        "contains the control character {:?}; names are printed and written to files, so use printable text",
+                        c
+                    ),
+                ));
+            }
+        }
         let find = |field: &str, id: &str| -> usize {
             ids.iter().position(|q| *q == id).unwrap_or_else(|| {
                 chk.push(FieldError::new(
