@@ -11,7 +11,6 @@ use recount::election::outcome;
 use recount::election::trial::Simulator;
 use recount::engine::Plan;
 use recount::model::load::Loaded;
-use recount::numeric::stats::chi2_quantile;
 use recount::question::observe::Observer;
 use recount::sample::exact;
 use recount::sample::rng;
@@ -225,13 +224,6 @@ fn simulation_based_calibration_of_the_true_share() {
         "{skipped} of {r_total} replications set aside"
     );
     let r_total = r_total - skipped;
-    let expected = r_total as f64 / BINS as f64;
-    let chi2: f64 = counts
-        .iter()
-        .map(|&c| (c as f64 - expected).powi(2) / expected)
-        .sum();
-    // Uniform ranks: chi-square with 9 degrees of freedom at alpha = 0.001.
-    let critical = chi2_quantile((BINS - 1) as f64, 3.090_232);
     ess.sort_by(f64::total_cmp);
     assert!(
         ess[ess.len() / 2] > 100.0,
@@ -239,19 +231,10 @@ fn simulation_based_calibration_of_the_true_share() {
         ess[ess.len() / 2]
     );
     eprintln!(
-        "SBC over {r_total} replications: rank histogram {counts:?}, chi2 {chi2:.2} (critical {critical:.2}), 90% coverage {covered}/{r_total}, median ESS {:.0}; with ESS >= 100: {counts_ess100:?}",
+        "median ESS {:.0}; with ESS >= 100: {counts_ess100:?}",
         ess[ess.len() / 2]
     );
-    assert!(
-        chi2 < critical,
-        "rank histogram {counts:?}: chi2 {chi2} >= {critical}"
-    );
-    // 90% intervals cover the truth 90% of the time: binomial sd is 3 replications.
-    let n = r_total as f64;
-    assert!(
-        (covered as f64 - 0.9 * n).abs() <= 4.0 * (n * 0.09).sqrt(),
-        "covered {covered} of {r_total}"
-    );
+    common::assert_calibrated("the true share of b", &counts, covered, r_total);
 }
 
 #[test]

@@ -48,6 +48,15 @@ fn merge(dir: &Path, files: &[PathBuf]) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// Runs every shard i/n of `trials` trials with seed 4, each expected to succeed.
+fn run_shards(dir: &Path, scenario: &Path, n: u32, trials: &str) {
+    for i in 1..=n {
+        let shard = format!("{i}/{n}");
+        let args = ["--trials", trials, "--seed", "4", "--shard", &shard];
+        assert_eq!(run(dir, scenario, &args).0, 0, "shard {shard}");
+    }
+}
+
 fn shard_file(dir: &Path, i: u32, n: u32) -> PathBuf {
     dir.join(format!("out/tiny/run-4-1000.shard-{i}-of-{n}.json"))
 }
@@ -136,11 +145,7 @@ fn an_interrupted_shard_resumes_and_merges() {
 fn merge_refuses_files_that_are_not_one_run() {
     let tmp = TempDir::new().unwrap();
     let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
-    for i in 1..=3 {
-        let shard = format!("{i}/3");
-        let args = ["--trials", "1000", "--seed", "4", "--shard", &shard];
-        assert_eq!(run(tmp.path(), &path, &args).0, 0);
-    }
+    run_shards(tmp.path(), &path, 3, "1000");
     let refuse = |files: &[PathBuf], why: &str| {
         recount(tmp.path())
             .arg("merge")
@@ -188,11 +193,7 @@ fn merge_refuses_files_that_are_not_one_run() {
 fn merge_refuses_a_scenario_name_that_is_a_path() {
     let tmp = TempDir::new().unwrap();
     let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
-    for i in 1..=2 {
-        let shard = format!("{i}/2");
-        let args = ["--trials", "200", "--seed", "4", "--shard", &shard];
-        assert_eq!(run(tmp.path(), &path, &args).0, 0);
-    }
+    run_shards(tmp.path(), &path, 2, "200");
     let outside = tmp.path().join("outside");
     for name in ["../../escaped", outside.to_str().unwrap(), "..", "a/b"] {
         let mut files = Vec::new();

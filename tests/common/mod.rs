@@ -206,3 +206,30 @@ pub fn first_count_over(n: u64, threshold: f64) -> u64 {
         .find(|&k| k as f64 / n as f64 >= threshold)
         .unwrap_or(n + 1)
 }
+
+/// Simulation-based calibration's verdict on `n` replications: the posterior CDF at the truth,
+/// binned in `ranks`, must be uniform (chi-square over the bins below its 0.999 quantile), and
+/// the 90% intervals must cover the truth in `covered` of them within 4 binomial standard
+/// deviations of 90%. Prints and returns the chi-square.
+pub fn assert_calibrated(what: &str, ranks: &[u64], covered: u64, n: u64) -> f64 {
+    let bins = ranks.len() as f64;
+    let expected = n as f64 / bins;
+    let chi2: f64 = ranks
+        .iter()
+        .map(|&c| (c as f64 - expected).powi(2) / expected)
+        .sum();
+    let critical = recount::numeric::stats::chi2_quantile(bins - 1.0, 3.090_232);
+    eprintln!(
+        "SBC, {what}: ranks {ranks:?}, chi2 {chi2:.2} (critical {critical:.2}), 90% coverage {covered}/{n}"
+    );
+    assert!(
+        chi2 < critical,
+        "{what}: ranks {ranks:?}, chi2 {chi2} >= {critical}"
+    );
+    let nf = n as f64;
+    assert!(
+        (covered as f64 - 0.9 * nf).abs() <= 4.0 * (nf * 0.09).sqrt(),
+        "{what}: covered {covered} of {n}"
+    );
+    chi2
+}
