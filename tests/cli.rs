@@ -667,12 +667,20 @@ fn schema_is_a_json_schema_of_the_format() {
         .iter()
         .map(|r| r.as_str().unwrap())
         .collect();
-    assert!(required.contains(&"irregularities") && !required.contains(&"allocation"));
+    assert!(required.contains(&"regions") && !required.contains(&"allocation"));
+    assert!(!required.contains(&"irregularities") && props.contains_key("count_errors"));
     let prior = &schema["$defs"]["Prior"]["properties"];
     for form in ["value", "uniform", "beta", "observed", "source"] {
         assert!(prior.get(form).is_some(), "Prior lacks {form}");
     }
-    for def in ["Irregularities", "Mechanism", "Region", "Prior", "Number"] {
+    for def in [
+        "Irregularities",
+        "Mechanism",
+        "Region",
+        "Prior",
+        "Number",
+        "Slips",
+    ] {
         assert_eq!(schema["$defs"][def]["additionalProperties"], false, "{def}");
     }
 }

@@ -7,17 +7,14 @@ use crate::model::load::Loaded;
 use crate::sample::kind::SamplerKind;
 
 /// The `--sampler` flag as the library's kind, refused where the scenario needs precinct
-/// counts that it does not draw (pooled, with the inverse question weighing fingerprints).
+/// counts that it does not draw (pooled: `Model::needs_station_counts`).
 pub(crate) fn sampler(flag: Sampler, loaded: &Loaded) -> Result<SamplerKind> {
     let kind = SamplerKind::from(flag);
-    let fingerprint = loaded
-        .model
-        .inverse
-        .as_ref()
-        .is_some_and(|i| i.fingerprint.is_some());
-    if kind == SamplerKind::Pooled && fingerprint {
+    if kind == SamplerKind::Pooled
+        && let Some(why) = loaded.model.needs_station_counts()
+    {
         return Err(Error::Usage(format!(
-            "{}: `inference.protocols` weighs each simulated election's fingerprint, which needs every station's counts; --sampler pooled draws none: use --sampler fast (or exact)",
+            "{}: {why}; --sampler pooled draws none: use --sampler fast (or exact)",
             loaded.path.display()
         )));
     }

@@ -2,6 +2,7 @@
 //! and reported national totals (`Totals`). Shared by the trial loop, the mechanisms and the
 //! questions above them.
 
+use crate::model::count_errors::MAX_COMPONENTS;
 use crate::model::{MAX_CATEGORIES, MAX_PARTIES};
 
 /// The election-level unknowns of one trial.
@@ -19,6 +20,18 @@ pub struct Draw {
     pub invalidation: [f64; 2],
     pub miscount: [f64; 2],
     pub rewrite: f64,
+    /// The honest counting errors' unknowns (`count_errors`).
+    pub count: CountDraw,
+}
+
+/// The election-level unknowns of the honest counting errors (`count_errors`): each kind's
+/// prevalence per station, and the means of the slips' count law.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CountDraw {
+    pub slips: f64,
+    pub slip_means: [f64; MAX_COMPONENTS],
+    pub zeroed: f64,
+    pub swapped: f64,
 }
 
 /// National totals of one simulated election. Category `n_parties` is spoiled ballots.

@@ -1,9 +1,10 @@
 //! One simulated election: the country's layout (`country`), a trial's draws and its precinct
 //! loop (`trial`; the pooled sampler in `pooled`; `sampler` chooses between them), the irregularity mechanisms
-//! (`mechanism`), the national outcome (`outcome`) and seats (`seats`).
+//! (`mechanism`), honest counting errors in ballots (`count_errors`), the national outcome (`outcome`) and seats (`seats`).
 //!
 //! May import: `model`, `sample`, `numeric`.
 
+pub mod count_errors;
 pub mod country;
 pub mod draw;
 pub mod mechanism;

@@ -5,6 +5,7 @@
 //! its count is irregular and what the irregularities did to its protocol. It returns the true
 //! and the reported national totals. Buffers live in `Simulator` so the hot loop never allocates.
 
+use crate::election::count_errors::CountErrors;
 use crate::election::country::Layout;
 use crate::election::draw::{Draw, Totals};
 use crate::election::mechanism;
@@ -164,6 +165,20 @@ impl<'a> Simulator<'a> {
             .rewrite
             .as_ref()
             .map_or(0.0, |r| r.probability.sample(rng));
+        if let Some(c) = &m.count_errors {
+            let c0 = &mut d.count;
+            let prevalence = |f: Option<crate::model::count_errors::Frequency>, rng: &mut Rng| {
+                f.map_or(0.0, |f| f.prevalence.sample(rng))
+            };
+            c0.slips = prevalence(c.slips.as_ref().map(|s| s.frequency), rng);
+            if let Some(s) = &c.slips {
+                for (x, prior) in c0.slip_means.iter_mut().zip(s.size.means()) {
+                    *x = prior.sample(rng);
+                }
+            }
+            c0.zeroed = prevalence(c.zeroed.as_ref().map(|z| z.frequency), rng);
+            c0.swapped = prevalence(c.swapped.as_ref().map(|s| s.frequency), rng);
+        }
         d
     }
 
@@ -308,6 +323,10 @@ impl<'a> Simulator<'a> {
             irregular_precincts: 0,
         };
         let acts = mechanism::Acting::new(m, d).with_sampler(self.sampler);
+        let mut errors = m
+            .count_errors
+            .as_ref()
+            .map(|c| CountErrors::new(c, &d.count, rng));
         let kind = self.sampler;
         let mut weights = [0.0; MAX_CATEGORIES];
         let mut votes = [0u64; MAX_CATEGORIES];
@@ -384,6 +403,9 @@ impl<'a> Simulator<'a> {
                     acts.regular_reusing(rng, &mut votes[..n_cat], u, p_irr);
                 } else {
                     acts.regular(rng, &mut votes[..n_cat]);
+                }
+                if let Some(e) = &mut errors {
+                    e.apply(rng, l.urban[i], &mut votes[..n_cat]);
                 }
                 for (t, v) in t.reported_votes.iter_mut().zip(&votes[..n_cat]) {
                     *t += v;

@@ -5,21 +5,25 @@
 //! re-checks anything.
 //!
 //! The `model` layer also holds the scenario format (`scenario`), priors (`prior`), loading with
-//! line:column locations (`load`, `locate`), real precinct protocols (`protocols`) and the
+//! line:column locations (`load`, `locate`), what is wrong field by field (`problems`), honest
+//! counting errors in ballots (`count_errors`), real precinct protocols (`protocols`) and the
 //! scenario an import makes of them (`import`). May import: `sample`, `numeric`, `error`.
 
+pub mod count_errors;
 pub mod import;
 pub mod limits;
 pub mod load;
 pub(crate) mod locate;
 pub mod prior;
+pub mod problems;
 pub mod protocols;
 pub mod scenario;
 
-use crate::model::prior::{Dist, Number, Prior};
+use crate::model::prior::Dist;
 use crate::model::scenario::{Allocation, Kernel, Mechanism, ProposalKind, Scenario, Selection};
 
 pub use limits::{MAX_CATEGORIES, MAX_PARTIES, MAX_PRECINCTS, MAX_REGIONS};
+pub use problems::{FieldError, Problems};
 
 /// A party as the engine and reports see it.
 #[derive(Debug, Clone)]
@@ -172,6 +176,8 @@ pub struct Model {
     pub share_concentration: f64,
     pub regions: Vec<RegionModel>,
     pub irregular: IrregularModel,
+    /// Honest counting errors in ballots, in every station (`count_errors`).
+    pub count_errors: Option<count_errors::CountErrorsModel>,
     /// Present when the scenario asks the inverse question.
     pub inverse: Option<InverseModel>,
     pub trials: u64,
@@ -185,6 +191,24 @@ impl Model {
     }
 
     /// Total precincts.
+    /// Why this model needs every station's counts drawn (so not `--sampler pooled`, which
+    /// pools the ballots' noise over the country), if it does.
+    pub fn needs_station_counts(&self) -> Option<&'static str> {
+        if self
+            .inverse
+            .as_ref()
+            .is_some_and(|i| i.fingerprint.is_some())
+        {
+            return Some(
+                "`inference.protocols` weighs each simulated election's fingerprint, which needs every station's counts",
+            );
+        }
+        if self.count_errors.is_some() {
+            return Some("`count_errors` act on each station's counts, ballot by ballot");
+        }
+        None
+    }
+
     pub fn n_precincts(&self) -> u64 {
         self.regions.iter().map(|r| r.precincts as u64).sum()
     }
@@ -270,6 +294,11 @@ impl Model {
         let (support, remainder, focus) = build_parties(s, chk, &find)?;
         let (regions, size_shape, size_minimum) = build_regions(s, chk, &find)?;
         let irregular = build_irregular(s, chk, &find)?;
+        let count_errors = s
+            .count_errors
+            .as_ref()
+            .map(|c| count_errors::build(c, s.parties.len(), chk, &find))
+            .transpose()?;
         let seats = chk.number_in("seats", &s.seats, (1.0, 10_000.0));
         if seats.fract() != 0.0 {
             chk.push(FieldError::from_message(format!(
@@ -323,6 +352,7 @@ impl Model {
             ),
             regions,
             irregular,
+            count_errors,
             inverse,
             trials: s.run.trials,
             seed: s.run.seed,
@@ -504,7 +534,20 @@ fn build_irregular(
     find: &dyn Fn(&str, &str) -> usize,
 ) -> Result<IrregularModel, String> {
     let n_parties = s.parties.len();
-    let ir = &s.irregularities;
+    let Some(ir) = &s.irregularities else {
+        // Every count regular: no prevalence, nobody favoured.
+        return Ok(IrregularModel {
+            prevalence: Dist::Fixed(0.0),
+            urban_multiplier: 1.0,
+            evoting_multiplier: 1.0,
+            beneficiary: 0,
+            transfer: None,
+            stuffing: None,
+            invalidation: None,
+            rewrite: None,
+            miscount: None,
+        });
+    };
     let beneficiary = find("irregularities.beneficiary", &ir.beneficiary);
     let mech = |name: &str, m: &Option<Mechanism>| -> Result<Option<MechanismModel>, String> {
         let Some(m) = m else { return Ok(None) };
@@ -817,101 +860,5 @@ fn check_country_totals(
                 sum_r as i128 - registered as i128
             ),
         ));
-    }
-}
-
-/// A problem with one field of a scenario: its path as in the JSON (`regions[3].turnout.value`)
-/// and what is wrong, with the allowed range where there is one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldError {
-    pub path: String,
-    pub problem: String,
-}
-
-impl FieldError {
-    pub fn new(path: impl Into<String>, problem: impl Into<String>) -> FieldError {
-        FieldError {
-            path: path.into(),
-            problem: problem.into(),
-        }
-    }
-
-    /// From a message written as "field `path`: problem" (the structural checks of
-    /// `Model::build`); a message without that form has an empty path.
-    fn from_message(message: String) -> FieldError {
-        let parsed = message.strip_prefix("field `").and_then(|rest| {
-            let (path, problem) = rest.split_once("`: ")?;
-            Some(FieldError::new(path, problem))
-        });
-        parsed.unwrap_or_else(|| FieldError::new("", message))
-    }
-}
-
-impl std::fmt::Display for FieldError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}", self.problem)
-        } else {
-            write!(f, "field `{}`: {}", self.path, self.problem)
-        }
-    }
-}
-
-/// The problems found so far. The range checks record theirs here and go on with a stand-in
-/// value inside the range, so one pass over a file reports every out-of-range number in it.
-#[derive(Default)]
-pub struct Problems(std::cell::RefCell<Vec<FieldError>>);
-
-impl Problems {
-    fn push(&self, e: FieldError) {
-        self.0.borrow_mut().push(e);
-    }
-
-    /// A fixed number in [lo, hi] with a source.
-    pub fn number_in(&self, field: &str, n: &Number, (lo, hi): (f64, f64)) -> f64 {
-        if n.source.trim().is_empty() {
-            self.push(FieldError::new(
-                format!("{field}.source"),
-                "empty; cite a source or write \"assumption: why\"",
-            ));
-        }
-        if !n.value.is_finite() || n.value < lo || n.value > hi {
-            self.push(FieldError::new(
-                format!("{field}.value"),
-                prior::out_of_range(n.value, lo, hi),
-            ));
-            // Mid-range, so checks further on see a value like any valid one.
-            return lo + (hi - lo) / 2.0;
-        }
-        n.value
-    }
-
-    /// A prior whose every value lies in [lo, hi].
-    pub fn prior_in(&self, field: &str, p: &Prior, range: (f64, f64)) -> Dist {
-        p.resolve(range).unwrap_or_else(|e| {
-            self.push(FieldError::new(field, e));
-            Dist::Fixed(range.0)
-        })
-    }
-
-    /// A whole count in [lo, hi].
-    fn count_in(&self, field: &str, v: f64, lo: f64, hi: f64) -> u64 {
-        if !v.is_finite() || v.fract() != 0.0 || v < lo || v > hi {
-            self.push(FieldError::new(
-                field,
-                format!("{v} must be a whole number in the allowed range [{lo}, {hi}]"),
-            ));
-            return (lo + (hi - lo) / 2.0).floor() as u64;
-        }
-        v as u64
-    }
-
-    /// How many problems so far.
-    fn count(&self) -> usize {
-        self.0.borrow().len()
-    }
-
-    fn into_vec(self) -> Vec<FieldError> {
-        self.0.into_inner()
     }
 }

@@ -48,8 +48,13 @@ pub struct Scenario {
     pub protocols: Option<ProtocolsFile>,
     /// The regions: 14 oblasts and the cities of Astana and Almaty.
     pub regions: Vec<Region>,
-    /// How often counts are irregular and what irregular counts do.
-    pub irregularities: Irregularities,
+    /// How often counts are irregular and what irregular counts do (absent: every count is
+    /// regular).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub irregularities: Option<Irregularities>,
+    /// Honest counting errors measured in ballots, in any station (`count_errors`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_errors: Option<CountErrors>,
     /// Defaults for `recount run`.
     pub run: RunDefaults,
     /// What was observed; when present, `recount run` answers the inverse question
@@ -236,6 +241,117 @@ pub struct Miscount {
     /// Fraction of valid ballots landing on a wrong party, per affected precinct (mean, drawn
     /// once per election).
     pub intensity: Prior,
+}
+
+/// Honest counting errors measured in ballots, acting in every station, irregular or not, after
+/// the irregularities: a slip of k ballots, a party's figure entered as 0, two columns exchanged.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CountErrors {
+    /// Ballots put on the wrong pile (or declared invalid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slips: Option<Slips>,
+    /// A party's figure entered as 0: its votes vanish from the reported count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zeroed: Option<Zeroed>,
+    /// Two parties' figures exchanged (by default, parties adjacent on the ballot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swapped: Option<Swapped>,
+}
+
+/// Ballots put on the wrong pile: in a station with a slip, k ballots leave one party's pile.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Slips {
+    /// Probability that a station's count has a slip (drawn once per election).
+    pub prevalence: Prior,
+    /// Multiplier on the prevalence in urban stations (result capped at 1); default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urban_multiplier: Option<Number>,
+    /// How many ballots one slip moves (at most the pile it leaves).
+    pub size: CountLaw,
+    /// Parties whose piles ballots slip from, a pile chosen in proportion to its ballots;
+    /// default: every party.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Vec<String>>,
+    /// Where the ballots land.
+    pub to: SlipTarget,
+}
+
+/// Where slipped ballots land.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SlipTarget {
+    /// A party next to it on the ballot (either side, equally likely; the only one at an end).
+    Neighbour,
+    /// Any other party, equally likely.
+    Other,
+    /// Declared invalid.
+    Invalid,
+}
+
+/// The law of a count of ballots: Poisson, negative binomial, or a mixture of Poissons (many
+/// small slips and rare large ones).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "law", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CountLaw {
+    /// Poisson with mean `mean`.
+    Poisson {
+        /// Mean ballots (drawn once per election).
+        mean: Prior,
+    },
+    /// Negative binomial: Poisson with a Gamma mean of shape `shape` (variance mean + mean^2 /
+    /// shape).
+    NegativeBinomial {
+        /// Mean ballots (drawn once per election).
+        mean: Prior,
+        /// Gamma shape: smaller is more dispersed.
+        shape: Number,
+    },
+    /// A mixture of Poissons, each with its weight (the weights sum to 1).
+    Mixture {
+        /// Up to four components.
+        components: Vec<CountComponent>,
+    },
+}
+
+/// One Poisson of a mixture.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CountComponent {
+    /// Its probability.
+    pub weight: Number,
+    /// Its mean ballots (drawn once per election).
+    pub mean: Prior,
+}
+
+/// A party's figure entered as 0.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Zeroed {
+    /// Probability that a station's protocol has a figure entered as 0 (drawn once per election).
+    pub prevalence: Prior,
+    /// Multiplier on the prevalence in urban stations (result capped at 1); default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urban_multiplier: Option<Number>,
+    /// The parties whose figure can be lost, one chosen uniformly; default: every party.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parties: Option<Vec<String>>,
+}
+
+/// Two parties' figures exchanged.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Swapped {
+    /// Probability that a station's protocol has two figures exchanged (drawn once per election).
+    pub prevalence: Prior,
+    /// Multiplier on the prevalence in urban stations (result capped at 1); default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urban_multiplier: Option<Number>,
+    /// The pairs that can be exchanged, one chosen uniformly; default: each two parties adjacent
+    /// on the ballot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<Vec<[String; 2]>>,
 }
 
 /// Defaults for `recount run`.

@@ -2,7 +2,7 @@
 //!
 //! Every prior in the scenario that is not a fixed value is one coordinate: true support of each
 //! party (but the remainder), spoiled share, prevalence, each mechanism's probability and
-//! intensity, the observers' assessment rates and the exit polls' bias. Coordinates map onto the
+//! intensity, the counting errors' prevalences and slip sizes, the observers' assessment rates and the exit polls' bias. Coordinates map onto the
 //! engine's `Draw` and the observation model's `ObsDraw`.
 
 use crate::election::draw::Draw;
@@ -30,6 +30,10 @@ pub enum Slot {
     Invalidation(usize),
     Miscount(usize),
     Rewrite,
+    Slips,
+    SlipMean(usize),
+    Zeroed,
+    Swapped,
     Sensitivity,
     FalsePositive,
     ExitBias,
@@ -95,6 +99,38 @@ impl Space {
         if let Some(r) = &ir.rewrite {
             push("rewrite.probability".into(), Slot::Rewrite, r.probability);
         }
+        if let Some(c) = &model.count_errors {
+            if let Some(s) = &c.slips {
+                push(
+                    "slips.prevalence".into(),
+                    Slot::Slips,
+                    s.frequency.prevalence,
+                );
+                let means = s.size.means();
+                for (k, prior) in means.iter().enumerate() {
+                    let name = if means.len() == 1 {
+                        "slips.size.mean".to_string()
+                    } else {
+                        format!("slips.size.components[{k}].mean")
+                    };
+                    push(name, Slot::SlipMean(k), *prior);
+                }
+            }
+            if let Some(z) = &c.zeroed {
+                push(
+                    "zeroed.prevalence".into(),
+                    Slot::Zeroed,
+                    z.frequency.prevalence,
+                );
+            }
+            if let Some(s) = &c.swapped {
+                push(
+                    "swapped.prevalence".into(),
+                    Slot::Swapped,
+                    s.frequency.prevalence,
+                );
+            }
+        }
         if let Some(inv) = &model.inverse {
             push(
                 "observers.p_negative_if_irregular".into(),
@@ -129,6 +165,10 @@ impl Space {
                 Slot::Invalidation(k) => d.invalidation[k],
                 Slot::Miscount(k) => d.miscount[k],
                 Slot::Rewrite => d.rewrite,
+                Slot::Slips => d.count.slips,
+                Slot::SlipMean(k) => d.count.slip_means[k],
+                Slot::Zeroed => d.count.zeroed,
+                Slot::Swapped => d.count.swapped,
                 Slot::Sensitivity => o.sensitivity,
                 Slot::FalsePositive => o.false_positive,
                 Slot::ExitBias => o.exit_bias,
