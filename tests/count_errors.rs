@@ -112,10 +112,13 @@ fn poisson_slips_lose_votes_as_the_closed_form_says() {
     let (m, se) = mean_and_se(&loss);
     let want = n as f64 * p * theta;
     assert!((m - want).abs() < 4.0 * se, "mean loss {m}, want {want}");
-    for r in &records {
+    // No ballot is truly spoiled here, so the reported invalid ballots are the votes lost.
+    let registered = (STATIONS * 500) as f64;
+    for (r, l) in records.iter().zip(&loss) {
         assert_eq!(r.moved[1], 0.0, "b gains nothing from slips to invalid");
         assert_eq!(r.reported_turnout, r.true_turnout, "ballots are conserved");
-        assert!(r.reported_invalid > 0.0 || r.moved[0] == 0.0);
+        let invalid = r.reported_invalid * r.reported_turnout * registered;
+        assert!((invalid - l).abs() < 1e-6, "{invalid} invalid, {l} lost");
     }
 }
 
@@ -290,6 +293,14 @@ fn bad_count_errors_name_the_field() {
         (
             json!({ "slips": { "prevalence": num(0.1), "size": poisson(-1.0), "to": "other" } }),
             "count_errors.slips.size.mean",
+        ),
+        (
+            json!({ "zeroed": { "prevalence": num(0.1), "parties": ["b", "c", "b"] } }),
+            "count_errors.zeroed.parties[2]",
+        ),
+        (
+            json!({ "swapped": { "prevalence": num(0.1), "pairs": [["a", "b"], ["b", "a"]] } }),
+            "count_errors.swapped.pairs[1]",
         ),
         (json!({}), "count_errors"),
     ];

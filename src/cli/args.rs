@@ -67,7 +67,7 @@ Every point uses the same seed: common random numbers. Trial t of every point dr
 Monte Carlo noise, and curves are smooth. A one-point sweep gives exactly what `recount run` gives with the \
 scenario changed at that value. See docs/sweeps.md.",
         after_help = "Parameters are dotted paths into the scenario JSON (see `recount show NAME --json`); a path naming a prior \
-(uniform, beta, observed) fixes it at each value; `irregularities.` may be left out. Friendly names: prevalence, \
+(uniform, beta, observed) fixes it at each value; `irregularities.` or `count_errors.` may be left out. Friendly names: prevalence, \
 threshold, observers (the observers' sample size at the same observed rate).\n\n\
 Examples:\n  recount sweep odihr-43 --param prevalence --from 0 --to 0.6 --steps 6 --trials 2000\n  \
 recount sweep odihr-43 --param transfer.intensity --values 0.1,0.2,0.4 --trials 2000 --tipping\n  \

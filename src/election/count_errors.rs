@@ -49,13 +49,33 @@ impl Next {
     }
 }
 
-/// The counting errors of one trial, ready to apply station by station.
+/// Draws the election-level unknowns of `model` in a fixed order: the slips' prevalence and
+/// their law's means, then the zeroed figures' and the swaps' prevalences (nothing for a kind
+/// the scenario lacks, and no random number for a fixed prior).
+pub fn draw(model: &CountErrorsModel, rng: &mut Rng) -> CountDraw {
+    let mut d = CountDraw::default();
+    if let Some(s) = &model.slips {
+        d.slips = s.frequency.prevalence.sample(rng);
+        for (x, prior) in d.slip_means.iter_mut().zip(s.size.means()) {
+            *x = prior.sample(rng);
+        }
+    }
+    if let Some(z) = &model.zeroed {
+        d.zeroed = z.frequency.prevalence.sample(rng);
+    }
+    if let Some(s) = &model.swapped {
+        d.swapped = s.frequency.prevalence.sample(rng);
+    }
+    d
+}
+
+/// The counting errors of one trial, ready to apply station by station: each kind's next
+/// candidate beside what it does.
 pub struct CountErrors<'a> {
-    model: &'a CountErrorsModel,
     means: [f64; crate::model::count_errors::MAX_COMPONENTS],
-    slips: Option<Next>,
-    zeroed: Option<Next>,
-    swapped: Option<Next>,
+    slips: Option<(Next, &'a SlipsModel)>,
+    zeroed: Option<(Next, &'a [usize])>,
+    swapped: Option<(Next, &'a [(usize, usize)])>,
     /// How many stations have been visited.
     visited: u64,
 }
@@ -64,20 +84,19 @@ impl<'a> CountErrors<'a> {
     /// The errors of a trial with unknowns `d`, drawing the first candidate of each kind.
     pub fn new(model: &'a CountErrorsModel, d: &CountDraw, rng: &mut Rng) -> CountErrors<'a> {
         CountErrors {
-            model,
             means: d.slip_means,
             slips: model
                 .slips
                 .as_ref()
-                .map(|s| Next::new(rng, s.frequency, d.slips)),
+                .map(|s| (Next::new(rng, s.frequency, d.slips), s)),
             zeroed: model
                 .zeroed
                 .as_ref()
-                .map(|z| Next::new(rng, z.frequency, d.zeroed)),
+                .map(|z| (Next::new(rng, z.frequency, d.zeroed), &z.parties[..])),
             swapped: model
                 .swapped
                 .as_ref()
-                .map(|s| Next::new(rng, s.frequency, d.swapped)),
+                .map(|s| (Next::new(rng, s.frequency, d.swapped), &s.pairs[..])),
             visited: 0,
         }
     }
@@ -88,23 +107,20 @@ impl<'a> CountErrors<'a> {
     pub fn apply(&mut self, rng: &mut Rng, urban: bool, votes: &mut [u64]) {
         let i = self.visited;
         self.visited += 1;
-        if let Some(n) = &mut self.slips
-            && n.hits(rng, i, urban)
+        if let Some((next, s)) = &mut self.slips
+            && next.hits(rng, i, urban)
         {
-            let s = self.model.slips.as_ref().expect("slips");
             slip(rng, s, &self.means, votes);
         }
-        if let Some(n) = &mut self.swapped
-            && n.hits(rng, i, urban)
+        if let Some((next, pairs)) = &mut self.swapped
+            && next.hits(rng, i, urban)
         {
-            let pairs = &self.model.swapped.as_ref().expect("swaps").pairs;
             let (a, b) = pairs[pick(rng, pairs.len())];
             votes.swap(a, b);
         }
-        if let Some(n) = &mut self.zeroed
-            && n.hits(rng, i, urban)
+        if let Some((next, parties)) = &mut self.zeroed
+            && next.hits(rng, i, urban)
         {
-            let parties = &self.model.zeroed.as_ref().expect("zeroed").parties;
             votes[parties[pick(rng, parties.len())]] = 0;
         }
     }

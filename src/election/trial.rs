@@ -5,7 +5,7 @@
 //! its count is irregular and what the irregularities did to its protocol. It returns the true
 //! and the reported national totals. Buffers live in `Simulator` so the hot loop never allocates.
 
-use crate::election::count_errors::CountErrors;
+use crate::election::count_errors::{self, CountErrors};
 use crate::election::country::Layout;
 use crate::election::draw::{Draw, Totals};
 use crate::election::mechanism;
@@ -166,18 +166,7 @@ impl<'a> Simulator<'a> {
             .as_ref()
             .map_or(0.0, |r| r.probability.sample(rng));
         if let Some(c) = &m.count_errors {
-            let c0 = &mut d.count;
-            let prevalence = |f: Option<crate::model::count_errors::Frequency>, rng: &mut Rng| {
-                f.map_or(0.0, |f| f.prevalence.sample(rng))
-            };
-            c0.slips = prevalence(c.slips.as_ref().map(|s| s.frequency), rng);
-            if let Some(s) = &c.slips {
-                for (x, prior) in c0.slip_means.iter_mut().zip(s.size.means()) {
-                    *x = prior.sample(rng);
-                }
-            }
-            c0.zeroed = prevalence(c.zeroed.as_ref().map(|z| z.frequency), rng);
-            c0.swapped = prevalence(c.swapped.as_ref().map(|s| s.frequency), rng);
+            d.count = count_errors::draw(c, rng);
         }
         d
     }

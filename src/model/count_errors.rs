@@ -133,7 +133,16 @@ pub(crate) fn build(
             Some(l) => Ok(l
                 .iter()
                 .enumerate()
-                .map(|(k, id)| find(&format!("{field}[{k}]"), id))
+                .map(|(k, id)| {
+                    // A party listed twice would be chosen twice as often.
+                    if l[..k].contains(id) {
+                        chk.push(FieldError::new(
+                            format!("{field}[{k}]"),
+                            format!("\"{id}\" is listed twice; name each party once"),
+                        ));
+                    }
+                    find(&format!("{field}[{k}]"), id)
+                })
                 .collect()),
         }
     };
@@ -187,6 +196,19 @@ pub(crate) fn build(
                 chk.push(FieldError::new(
                     format!("{field}[{k}]"),
                     "names one party twice; a swap exchanges two parties' figures",
+                ));
+            }
+            // A pair given twice (in either order) would be chosen twice as often.
+            fn unordered([a, b]: &[String; 2]) -> (&String, &String) {
+                if a <= b { (a, b) } else { (b, a) }
+            }
+            if let Some(l) = &s.pairs
+                && let Some(k) =
+                    (1..l.len()).find(|&k| l[..k].iter().any(|q| unordered(q) == unordered(&l[k])))
+            {
+                chk.push(FieldError::new(
+                    format!("{field}[{k}]"),
+                    "repeats an earlier pair; name each pair once",
                 ));
             }
             Some(SwappedModel {

@@ -182,12 +182,14 @@ impl Param {
                 "not a dotted path (write e.g. `irregularities.transfer.intensity.beta[0]`)".into(),
             ));
         };
-        // Friendly form: the `irregularities.` prefix may be left out.
+        // Friendly form: the `irregularities.` or `count_errors.` prefix may be left out.
         let mut candidates = vec![segs.clone()];
-        if segs.first() != Some(&Seg::Key("irregularities".into())) {
-            let mut with = vec![Seg::Key("irregularities".into())];
-            with.extend(segs.iter().cloned());
-            candidates.push(with);
+        for prefix in ["irregularities", "count_errors"] {
+            if segs.first() != Some(&Seg::Key(prefix.into())) {
+                let mut with = vec![Seg::Key(prefix.into())];
+                with.extend(segs.iter().cloned());
+                candidates.push(with);
+            }
         }
         for segs in candidates {
             let Some(node) = get(&value, &segs) else {
@@ -330,7 +332,7 @@ fn sweepable_listing(value: &Value) -> String {
     let n_parties = value["parties"].as_array().map_or(0, Vec::len);
     let mut s = format!(
         "Sweepable paths (regions[i]: i = 0..{}, parties[i]: i = 0..{}; a path naming a number \
-         object such as `threshold` means its `.value`; `irregularities.` may be left out):\n",
+         object such as `threshold` means its `.value`; `irregularities.` or `count_errors.` may be left out):\n",
         n_regions.saturating_sub(1),
         n_parties.saturating_sub(1)
     );
@@ -840,6 +842,24 @@ mod tests {
     use super::*;
 
     const F: AxisFlags = AxisFlags { suffix: "" };
+
+    /// A counting error's number is found with or without its `count_errors.` prefix.
+    #[test]
+    fn count_error_paths_may_leave_out_their_prefix() {
+        let mut v: Value = serde_json::from_str(include_str!("../../scenarios/official.json"))
+            .expect("a named scenario");
+        v["count_errors"] = serde_json::json!({ "slips": {
+            "prevalence": { "uniform": [0.0, 0.2], "source": "assumption: test" },
+            "size": { "law": "poisson", "mean": { "value": 2.0, "source": "assumption: test" } },
+            "to": "other",
+        } });
+        let scenario = crate::model::load::parse(&v.to_string()).expect("parses");
+        let loaded = Loaded::new("t".into(), "t.json".into(), scenario).expect("valid");
+        for given in ["slips.prevalence", "count_errors.slips.prevalence"] {
+            let p = Param::resolve(&loaded, given).unwrap_or_else(|e| panic!("{given}: {e}"));
+            assert_eq!(p.path, "count_errors.slips.prevalence", "{given}");
+        }
+    }
 
     #[test]
     fn paths_parse_and_print() {
