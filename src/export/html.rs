@@ -207,6 +207,24 @@ fn inverse_table(inv: &Value) -> String {
             None => given,
         },
     };
+    let given = match inv["recounts"]["stations"].as_u64() {
+        Some(n) => {
+            let how = match inv["recounts"]["selection"].as_str() {
+                Some("targeted") => format!(
+                    "targeted, a wrong count {} times likelier to be recounted",
+                    num(&inv["recounts"]["enrichment"]).unwrap_or(f64::NAN)
+                ),
+                Some("stratified") => "chosen at random within strata".to_string(),
+                _ => "chosen at random".to_string(),
+            };
+            format!(
+                "{given} and the recounts of {n} stations ({how}; {} differ from their protocols; source: {})",
+                inv["recounts"]["differing"],
+                escape(inv["recounts"]["source"].as_str().unwrap_or(""))
+            )
+        }
+        None => given,
+    };
     let mut s = format!(
         "<p class=\"meta\" id=\"inverse\">Posterior given {given}; tolerance {} points; effective sample size {:.0}; \
          {:.1}% of trials within the tolerance.</p>\n",
@@ -337,5 +355,20 @@ mod tests {
         assert!(html.contains("65 of 150"), "{html}");
         assert!(html.contains("<td class=\"l\">prevalence</td><td class=\"l\">Uniform(0, 1)</td><td>0.5000 [0.0500, 0.9500]</td><td>0.4800 [0.1500, 0.8600]</td>"), "{html}");
         assert!(html.contains("Warning"));
+    }
+
+    #[test]
+    fn inverse_runs_say_what_the_recounts_were() {
+        let inv = serde_json::json!({
+            "observed_negative": 0, "observed_counts": 0, "tolerance_pp": 0.1, "ess": 5000.0,
+            "acceptance_rate": 0.4, "parameters": [],
+            "recounts": { "file": "r.csv", "source": "CEC <decisions>", "selection": "targeted",
+                "enrichment": 5.0, "stations": 120, "differing": 17 }
+        });
+        let html = inverse_table(&inv);
+        assert!(
+            html.contains("the recounts of 120 stations (targeted, a wrong count 5 times likelier to be recounted; 17 differ from their protocols; source: CEC &lt;decisions&gt;)"),
+            "{html}"
+        );
     }
 }

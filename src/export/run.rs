@@ -6,6 +6,7 @@
 
 use crate::engine::summary::Results;
 use crate::model::load::Loaded;
+use crate::model::scenario::RecountSelection;
 use crate::numeric::stats::Estimate;
 use crate::question::inverse::InverseSummary;
 use serde::{Deserialize, Serialize};
@@ -278,15 +279,24 @@ pub fn to_table(report: &RunReport) -> String {
     ));
     out.push_str(&party_table(r, &th));
     let focus = r.focus.join(" or ");
-    match &report.inverse {
-        Some(inv) if inv.observed_counts > 0 => {
-            out.push_str("\nPosterior: given the official result and what observers saw.")
+    if let Some(inv) = &report.inverse {
+        let mut given = vec!["the official result"];
+        if inv.observed_counts > 0 {
+            given.push("what observers saw");
         }
-        Some(inv) if inv.fingerprint.is_some() => {
-            out.push_str("\nPosterior: given the official result and the protocols' fingerprint.")
+        if inv.fingerprint.is_some() {
+            given.push("the protocols' fingerprint");
         }
-        Some(_) => out.push_str("\nPosterior: given the official result."),
-        None => {}
+        if inv.recounts.is_some() {
+            given.push("the recounts");
+        }
+        let last = given.pop().expect("the official result is always given");
+        let given = if given.is_empty() {
+            last.to_string()
+        } else {
+            format!("{} and {last}", given.join(", "))
+        };
+        out.push_str(&format!("\nPosterior: given {given}."));
     }
     out.push_str(&format!(
         "\nP({focus} truly >= {th}): {}\n",
@@ -461,6 +471,20 @@ fn inverse_table(inv: &InverseSummary) -> String {
             f.bandwidths_pp[2],
             o.correlation,
             f.bandwidths_pp[3]
+        ));
+    }
+    if let Some(r) = &inv.recounts {
+        let how = match r.selection {
+            RecountSelection::Random => "chosen at random".to_string(),
+            RecountSelection::Stratified => "chosen at random within strata".to_string(),
+            RecountSelection::Targeted => format!(
+                "targeted: a wrong count {} times likelier to be recounted",
+                r.enrichment
+            ),
+        };
+        out.push_str(&format!(
+            "Recounts: {} stations ({how}), {} with figures that differ from the reported ones; they weigh the counting errors' unknowns ({}).\n",
+            r.stations, r.differing, r.file
         ));
     }
     out.push_str(&format!(

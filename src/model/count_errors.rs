@@ -7,7 +7,8 @@
 
 use crate::model::prior::{Dist, Number};
 use crate::model::problems::{FieldError, Problems};
-use crate::model::scenario::{CountErrors, CountLaw, SlipTarget};
+use crate::model::scenario::{self, CountErrors, SlipTarget};
+use crate::sample::count::CountLaw;
 
 /// The most components a mixture count law may have.
 pub const MAX_COMPONENTS: usize = 4;
@@ -56,6 +57,22 @@ impl CountLawModel {
         match self {
             CountLawModel::Poisson(m) | CountLawModel::NegativeBinomial(m, _) => vec![*m],
             CountLawModel::Mixture(c) => c.iter().map(|x| x.1).collect(),
+        }
+    }
+
+    /// P(a slip draws k ballots), or P(at least k) when `at_least` (a slip capped at a pile of
+    /// k), for an election's drawn means.
+    pub fn probability(&self, means: &[f64], k: u64, at_least: bool) -> f64 {
+        match self {
+            CountLawModel::Poisson(_) => CountLaw::Poisson(means[0]).probability(k, at_least),
+            CountLawModel::NegativeBinomial(_, shape) => {
+                CountLaw::NegativeBinomial(means[0], *shape).probability(k, at_least)
+            }
+            CountLawModel::Mixture(c) => c
+                .iter()
+                .zip(means)
+                .map(|((w, _), m)| w * CountLaw::Poisson(*m).probability(k, at_least))
+                .sum(),
         }
     }
 
@@ -225,16 +242,18 @@ pub(crate) fn build(
 }
 
 /// Validates a slip's count law.
-fn count_law(law: &CountLaw, chk: &Problems) -> Result<CountLawModel, String> {
+fn count_law(law: &scenario::CountLaw, chk: &Problems) -> Result<CountLawModel, String> {
     let field = "count_errors.slips.size";
     let mean = |f: &str, p| chk.prior_in(f, p, (0.0, MAX_MEAN_BALLOTS));
     Ok(match law {
-        CountLaw::Poisson { mean: m } => CountLawModel::Poisson(mean(&format!("{field}.mean"), m)),
-        CountLaw::NegativeBinomial { mean: m, shape } => CountLawModel::NegativeBinomial(
+        scenario::CountLaw::Poisson { mean: m } => {
+            CountLawModel::Poisson(mean(&format!("{field}.mean"), m))
+        }
+        scenario::CountLaw::NegativeBinomial { mean: m, shape } => CountLawModel::NegativeBinomial(
             mean(&format!("{field}.mean"), m),
             chk.number_in(&format!("{field}.shape"), shape, (0.01, 1e6)),
         ),
-        CountLaw::Mixture { components } => {
+        scenario::CountLaw::Mixture { components } => {
             if components.is_empty() || components.len() > MAX_COMPONENTS {
                 return Err(format!(
                     "field `{field}.components`: {} components given, allowed 1 to {MAX_COMPONENTS}",

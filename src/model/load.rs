@@ -8,6 +8,7 @@
 use crate::error::{Error, Result};
 use crate::model::locate::locate;
 use crate::model::protocols::{self, Mapping, Stations};
+use crate::model::recounts;
 use crate::model::scenario::{ProtocolsFile, Scenario};
 use crate::model::{FieldError, Model};
 use sha2::{Digest, Sha256};
@@ -229,6 +230,17 @@ impl Loaded {
                 fit.observed = Some(protocols::Features::of(stations.points(beneficiary)));
             }
             model.stations = Some(stations);
+        }
+        if let Some(r) = scenario
+            .observations
+            .as_ref()
+            .and_then(|o| o.recounts.as_ref())
+        {
+            let ids: Vec<String> = scenario.parties.iter().map(|p| p.id.clone()).collect();
+            let fit = recounts::attach(&path, r, &ids, model.count_errors.as_ref())?;
+            if let Some(inv) = model.inverse.as_mut() {
+                inv.recounts = Some(fit);
+            }
         }
         let canonical = serde_json::to_vec(&scenario).expect("a parsed scenario serialises");
         let digest = Sha256::digest(&canonical);

@@ -17,6 +17,7 @@ pub(crate) mod locate;
 pub mod prior;
 pub mod problems;
 pub mod protocols;
+pub mod recounts;
 pub mod scenario;
 
 use crate::model::prior::Dist;
@@ -136,6 +137,8 @@ pub struct InverseModel {
     /// Official turnout and invalid share, compared with the reported ones like the shares.
     pub turnout: Option<f64>,
     pub invalid: Option<f64>,
+    /// Recounted stations, evidence on the counting errors (set by `load` with the file).
+    pub recounts: Option<recounts::RecountsFit>,
 }
 
 /// The inverse question's kernel on the fingerprint features (`inference.protocols`).
@@ -801,6 +804,7 @@ fn build_inverse(
             .invalid
             .as_ref()
             .map(|t| chk.number_in("observations.invalid", t, (0.0, 1.0))),
+        recounts: None,
     }))
 }
 

@@ -446,7 +446,7 @@ fn delimiter(path: &Path, mapping: &Mapping, first_line: &str) -> u8 {
 }
 
 /// Opens `path` for streaming, refusing what is not a regular file or is too large.
-fn open(path: &Path) -> Result<std::fs::File> {
+pub(crate) fn open(path: &Path) -> Result<std::fs::File> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if !meta.is_file() {
         return Err(Error::Usage(format!(
@@ -493,24 +493,32 @@ pub fn read_header(path: &Path, delimiter_hint: Option<char>) -> Result<Vec<Stri
 fn not_utf8(path: &Path, line: u64) -> Error {
     Error::Scenario {
         file: path.display().to_string(),
-        message: format!(
-            "line {line}: not UTF-8 text; convert the file first (for example `iconv -f WINDOWS-1251 -t UTF-8`)"
-        ),
+        message: not_utf8_message(line),
     }
 }
 
+fn not_utf8_message(line: u64) -> String {
+    format!(
+        "line {line}: not UTF-8 text; convert the file first (for example `iconv -f WINDOWS-1251 -t UTF-8`)"
+    )
+}
+
 fn csv_error(path: &Path, e: csv::Error) -> Error {
+    Error::Scenario {
+        file: path.display().to_string(),
+        message: csv_message(e),
+    }
+}
+
+/// What is wrong at a CSV reader's error, with its line.
+pub(crate) fn csv_message(e: csv::Error) -> String {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
-    let message = match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => return not_utf8(path, line),
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => not_utf8_message(line),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => format!("line {line}: {len} fields where the header has {expected_len}"),
         _ => format!("line {line}: {e}"),
-    };
-    Error::Scenario {
-        file: path.display().to_string(),
-        message,
     }
 }
 

@@ -380,6 +380,43 @@ pub struct Observations {
     /// The official share of invalid ballots among ballots cast, compared like the shares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid: Option<Number>,
+    /// Stations recounted: each one's reported and recounted figures, evidence on `count_errors`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recounts: Option<RecountsFile>,
+}
+
+/// A CSV of recounted stations (`station`, optional `urban`, `<party>_reported` and
+/// `<party>_recounted` for every party, optionally `invalid_reported` and `invalid_recounted`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecountsFile {
+    /// Path of the CSV, relative to the scenario file's folder.
+    pub file: String,
+    /// SHA-256 of the file: a changed file is refused, and the scenario's hash covers it. When
+    /// missing, the error gives the value to add.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Where the recounts come from.
+    pub source: String,
+    /// How the recounted stations were chosen.
+    pub selection: RecountSelection,
+    /// With `selection: "targeted"`: how many times likelier a station whose count was wrong
+    /// was to be recounted than one whose count was right (1 or more).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrichment: Option<Number>,
+}
+
+/// How recounted stations were chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecountSelection {
+    /// Every station equally likely (a random audit).
+    Random,
+    /// At random within groups chosen beforehand (regions, urban or rural), not by the results.
+    Stratified,
+    /// Chosen because they looked wrong (complaints, requests): a wrong count is `enrichment`
+    /// times likelier to be recounted.
+    Targeted,
 }
 
 /// How observers chose precincts.

@@ -14,8 +14,9 @@
 //! translated into support. The weights correct exactly for that choice, so the posterior is the
 //! same as plain ABC's (a test checks this on a small case), with far more effective samples.
 
+use crate::election::count_errors;
 use crate::election::country::Layout;
-use crate::election::draw::Draw;
+use crate::election::draw::{CountDraw, Draw};
 use crate::election::outcome::{self, Record};
 use crate::election::sampler::Sampler;
 use crate::election::trial::Simulator;
@@ -66,9 +67,25 @@ pub struct InverseSummary {
     /// With real stations: the fingerprint features the trials were weighed against.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<FingerprintSummary>,
+    /// With `observations.recounts`: the recounts the trials were weighed against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recounts: Option<RecountsSummary>,
     /// Present when the ESS is too small to trust the figures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+}
+
+/// The recounts the inverse question weighed trials against (`observations.recounts`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RecountsSummary {
+    pub file: String,
+    pub source: String,
+    pub selection: crate::model::scenario::RecountSelection,
+    /// How much likelier a wrong count was to be recounted (1 unless targeted).
+    pub enrichment: f64,
+    pub stations: usize,
+    /// Stations whose recount differs from their reported figures.
+    pub differing: usize,
 }
 
 /// The fingerprint the inverse question weighed trials against (`inference.protocols`).
@@ -288,6 +305,14 @@ pub fn summarize(
                 observed,
             })
         }),
+        recounts: inv.recounts.as_ref().map(|r| RecountsSummary {
+            file: r.file.clone(),
+            source: r.source.clone(),
+            selection: r.selection,
+            enrichment: r.enrichment,
+            stations: r.stations,
+            differing: r.differing,
+        }),
         warning,
     }
 }
@@ -335,6 +360,9 @@ struct Context<'a> {
     sampler: SamplerKind,
     /// The fingerprint kernel's bandwidth on each feature (unused without protocols).
     bandwidths: [f64; 4],
+    /// The recounts' log-likelihood subtracted from every trial's, so that weights stay in
+    /// range (0 without recounts).
+    recount_offset: f64,
 }
 
 impl<'a> Context<'a> {
@@ -358,8 +386,45 @@ impl<'a> Context<'a> {
                 .fingerprint
                 .as_ref()
                 .map_or([1.0; 4], |f| f.bandwidths()),
+            recount_offset: recount_offset(model, inv),
         }
     }
+
+    /// ln P(recounts | the trial's counting-error unknowns) - the offset; 0 without recounts.
+    fn recount_log_likelihood(&self, count: &CountDraw) -> f64 {
+        match (&self.inv.recounts, &self.model.count_errors) {
+            (Some(r), Some(c)) => {
+                r.log_likelihood(
+                    c,
+                    count.slips,
+                    &count.slip_means,
+                    count.zeroed,
+                    count.swapped,
+                ) - self.recount_offset
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+/// Prior draws of the counting errors' unknowns that fix the recounts' offset.
+const OFFSET_DRAWS: u64 = 1024;
+
+/// The largest recount log-likelihood over `OFFSET_DRAWS` prior draws on a fixed stream: the
+/// same in every run, shard and thread, so weights stay comparable, and near the likelihood's
+/// peak, so that exp(ll - offset) neither underflows for good trials nor overflows.
+fn recount_offset(model: &Model, inv: &InverseModel) -> f64 {
+    let (Some(r), Some(c)) = (&inv.recounts, &model.count_errors) else {
+        return 0.0;
+    };
+    let mut rng = crate::sample::rng::stream(0x7265_636f_756e_7473, 0);
+    let best = (0..OFFSET_DRAWS)
+        .map(|_| {
+            let d = count_errors::draw(c, &mut rng);
+            r.log_likelihood(c, d.slips, &d.slip_means, d.zeroed, d.swapped)
+        })
+        .fold(f64::NEG_INFINITY, f64::max);
+    if best.is_finite() { best } else { 0.0 }
 }
 
 /// The mean urban/e-voting multiplier of the prevalence over the precincts observers visit.
@@ -411,7 +476,8 @@ impl Context<'_> {
                 let l_exit =
                     observe::exit_poll_likelihood(self.inv, &record.true_share, obs.exit_bias);
                 let (k, within) = observe::kernel(self.inv, &record, self.inv.tolerance);
-                record.weight = math::exp(log_ratio) * l_obs * l_exit * k * fit;
+                let l_recounts = self.recount_log_likelihood(&draw.count);
+                record.weight = math::exp(log_ratio + l_recounts) * l_obs * l_exit * k * fit;
                 Weighted {
                     record,
                     theta,

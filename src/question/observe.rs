@@ -177,6 +177,7 @@ mod tests {
             fingerprint: None,
             turnout: None,
             invalid: None,
+            recounts: None,
             proposal: crate::model::scenario::ProposalKind::Guided,
         }
     }

@@ -6,8 +6,12 @@
 //! mean by the arrival times of a unit-rate process (Ahrens and Dieter 1974: the m-th arrival is
 //! Gamma(m)) and inverts the distribution function from zero below `INVERSION_MEAN`. The gap
 //! lets a trial skip the stations without an error instead of deciding each one.
+//!
+//! Beside each law is its mass function and upper tail (`CountLaw::probability`), which the
+//! recount likelihood evaluates at the counts a recount shows.
 
 use crate::numeric::math;
+use crate::numeric::stats::ln_gamma;
 use crate::sample::exact::{binomial, gamma, uniform};
 use crate::sample::rng::Rng;
 
@@ -55,6 +59,77 @@ pub fn negative_binomial(rng: &mut Rng, mean: f64, shape: f64) -> u64 {
     }
     let rate = mean * gamma(rng, shape) / shape;
     poisson(rng, rate)
+}
+
+/// The law of one count, for its mass function: Poisson(mean), or negative binomial (mean,
+/// Gamma shape) as drawn by `negative_binomial`.
+#[derive(Debug, Clone, Copy)]
+pub enum CountLaw {
+    Poisson(f64),
+    NegativeBinomial(f64, f64),
+}
+
+impl CountLaw {
+    /// ln P(X = k) and the ratio P(X = k + 1) / P(X = k) as a function of k.
+    fn ln_mass(self, k: u64) -> f64 {
+        let kf = k as f64;
+        match self {
+            CountLaw::Poisson(m) => kf * math::ln(m) - m - ln_gamma(kf + 1.0),
+            CountLaw::NegativeBinomial(m, r) => {
+                ln_gamma(kf + r) - ln_gamma(r) - ln_gamma(kf + 1.0)
+                    + r * math::ln(r / (r + m))
+                    + kf * math::ln(m / (r + m))
+            }
+        }
+    }
+
+    fn ratio(self, k: u64) -> f64 {
+        let kf = k as f64;
+        match self {
+            CountLaw::Poisson(m) => m / (kf + 1.0),
+            CountLaw::NegativeBinomial(m, r) => (kf + r) / (kf + 1.0) * m / (r + m),
+        }
+    }
+
+    fn mean(self) -> f64 {
+        match self {
+            CountLaw::Poisson(m) | CountLaw::NegativeBinomial(m, _) => m,
+        }
+    }
+
+    /// P(X = k), or P(X >= k) when `at_least`. A mean that is not positive is the point mass at 0.
+    pub fn probability(self, k: u64, at_least: bool) -> f64 {
+        let m = self.mean();
+        if m.is_nan() || m <= 0.0 {
+            return (k == 0) as u8 as f64;
+        }
+        if !at_least {
+            return math::exp(self.ln_mass(k));
+        }
+        if k == 0 {
+            return 1.0;
+        }
+        if (k as f64) <= m {
+            // Below the mean the tail is most of the mass: one minus the few terms under k.
+            let mut p = math::exp(self.ln_mass(0));
+            let mut below = 0.0;
+            for j in 0..k {
+                below += p;
+                p *= self.ratio(j);
+            }
+            return (1.0 - below).max(0.0);
+        }
+        // Above the mean the terms fall geometrically or faster: sum them until they vanish.
+        let mut p = math::exp(self.ln_mass(k));
+        let mut tail = 0.0;
+        let mut j = k;
+        while p > tail * 1e-17 && p > 0.0 {
+            tail += p;
+            p *= self.ratio(j);
+            j += 1;
+        }
+        tail.min(1.0)
+    }
 }
 
 /// The number of failures before the first success in Bernoulli(p) trials: P(gap >= k) = (1 -
@@ -156,6 +231,51 @@ mod tests {
             (v - want).abs() < 5.0 * ((m4 - v * v) / n as f64).sqrt(),
             "variance {v}, want {want}"
         );
+    }
+
+    /// The mass functions sum to 1 with the laws' mean and variance, and the upper tails equal
+    /// the sums of the mass above k, far out as well.
+    #[test]
+    fn mass_functions_sum_to_one_and_tails_match_them() {
+        for law in [
+            CountLaw::Poisson(0.3),
+            CountLaw::Poisson(4.0),
+            CountLaw::Poisson(40.0),
+            CountLaw::NegativeBinomial(4.0, 0.5),
+            CountLaw::NegativeBinomial(30.0, 5.0),
+        ] {
+            let mass: Vec<f64> = (0..2000).map(|k| law.probability(k, false)).collect();
+            let total: f64 = mass.iter().sum();
+            assert!((total - 1.0).abs() < 1e-10, "{law:?}: {total}");
+            let mean: f64 = mass.iter().enumerate().map(|(k, p)| k as f64 * p).sum();
+            let var: f64 = mass
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (k as f64 - mean).powi(2) * p)
+                .sum();
+            let (m, v) = match law {
+                CountLaw::Poisson(m) => (m, m),
+                CountLaw::NegativeBinomial(m, r) => (m, m + m * m / r),
+            };
+            assert!((mean - m).abs() < 1e-8 * m.max(1.0), "{law:?}: mean {mean}");
+            assert!(
+                (var - v).abs() < 1e-6 * v.max(1.0),
+                "{law:?}: variance {var}"
+            );
+            for k in [0, 1, 3, 10, 45, 120] {
+                let tail: f64 = mass[k as usize..].iter().sum();
+                let got = law.probability(k, true);
+                assert!(
+                    (got - tail).abs() < 1e-12 + 1e-9 * tail,
+                    "{law:?}: P(X >= {k}) {got} against {tail}"
+                );
+            }
+        }
+        // A tail far out is resolved, not rounded to 0 by subtraction.
+        let far = CountLaw::Poisson(2.0).probability(60, true);
+        assert!(far > 0.0 && far < 1e-50, "{far}");
+        assert_eq!(CountLaw::Poisson(0.0).probability(0, false), 1.0);
+        assert_eq!(CountLaw::Poisson(0.0).probability(3, true), 0.0);
     }
 
     /// The gap is geometric: P(gap >= k) = (1 - p)^k for k = 1, 5, 20, each within 5 binomial
