@@ -700,3 +700,100 @@ fn the_round_trip_tells_a_clean_election_from_a_heavily_altered_one() {
         clean.moved.1
     );
 }
+
+/// Recounts of real stations are checked against their protocols: each recounted station is
+/// found (by region and number), its reported figures are the protocol's, and its recount finds
+/// no more ballots than it has voters. Each breach exits 2 naming the line and station.
+#[test]
+fn recounts_of_real_stations_are_checked_against_their_protocols() {
+    let dir = TempDir::new().unwrap();
+    let scenario = import_sample(dir.path());
+    let protocols = std::fs::read_to_string(dir.path().join("sample.protocols.csv")).unwrap();
+    let mut lines = protocols.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let parties = &header[5..];
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let second: Vec<&str> = lines.next().unwrap().split(',').collect();
+    // One recount row per protocol row, with the recounted figures moved by `edit`.
+    let row = |r: &[&str], edit: &dyn Fn(&str, u64) -> (u64, u64)| {
+        let mut cells = vec![r[0].to_string(), r[1].to_string()];
+        for (k, id) in parties.iter().enumerate() {
+            let (reported, recounted) = edit(id, r[5 + k].parse().unwrap());
+            cells.push(format!("{reported},{recounted}"));
+        }
+        cells.push(format!("{},{}", r[4], r[4]));
+        cells.join(",")
+    };
+    let columns: Vec<String> = parties
+        .iter()
+        .map(|id| format!("{id}_reported,{id}_recounted"))
+        .collect();
+    let head = format!(
+        "region,station,{},invalid_reported,invalid_recounted",
+        columns.join(",")
+    );
+    let same = |_: &str, v: u64| (v, v);
+    // United Russia lost 3 ballots to Yabloko, its neighbour on the ballot.
+    let slipped = |id: &str, v: u64| match id {
+        "united_russia" => (v, v + 3),
+        "yabloko" => (v, v - 3),
+        _ => (v, v),
+    };
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&scenario).unwrap()).unwrap();
+    v["count_errors"] = serde_json::json!({ "slips": {
+        "prevalence": common::uniform(0.0, 0.2),
+        "size": { "law": "poisson", "mean": common::num(2.0) },
+        "to": "neighbour",
+    } });
+    let check = |csv: String, code: i32, says: &str| {
+        std::fs::write(dir.path().join("recounts.csv"), &csv).unwrap();
+        let sha = recount::model::protocols::sha256_file(&dir.path().join("recounts.csv")).unwrap();
+        let mut v = v.clone();
+        v["observations"]["recounts"] = serde_json::json!({
+            "file": "recounts.csv", "sha256": sha, "source": "test", "selection": "random" });
+        std::fs::write(&scenario, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        let out = recount(dir.path())
+            .arg("validate")
+            .arg(&scenario)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        assert!(stderr.contains(says), "expected {says:?} in:\n{stderr}");
+    };
+    let two = |a: String, b: String| format!("{head}\n{a}\n{b}\n");
+    check(two(row(&first, &slipped), row(&second, &same)), 0, "");
+    let mut missing = second.clone();
+    missing[1] = "99999";
+    check(
+        two(row(&first, &same), row(&missing, &same)),
+        2,
+        "line 3 (station \"99999\"): no such station in region \"Магаданская область\" among the protocols' 280 stations",
+    );
+    let changed = |id: &str, v: u64| if id == "kprf" { (v + 1, v + 1) } else { (v, v) };
+    check(
+        two(row(&first, &changed), row(&second, &same)),
+        2,
+        &format!(
+            "line 2 (station \"{}\"): the reported figures are not the protocol's (kprf {} against {})",
+            first[1],
+            first[5 + parties.iter().position(|p| *p == "kprf").unwrap()]
+                .parse::<u64>()
+                .unwrap()
+                + 1,
+            first[5 + parties.iter().position(|p| *p == "kprf").unwrap()]
+        ),
+    );
+    let stuffed = |id: &str, v: u64| {
+        if id == "kprf" {
+            (v, v + 10_000)
+        } else {
+            (v, v)
+        }
+    };
+    check(
+        two(row(&first, &same), row(&second, &stuffed)),
+        2,
+        &format!("line 3 (station \"{}\"): the recount finds", second[1]),
+    );
+}

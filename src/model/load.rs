@@ -237,7 +237,13 @@ impl Loaded {
             .and_then(|o| o.recounts.as_ref())
         {
             let ids: Vec<String> = scenario.parties.iter().map(|p| p.id.clone()).collect();
-            let fit = recounts::attach(&path, r, &ids, model.count_errors.as_ref())?;
+            let fit = recounts::attach(
+                &path,
+                r,
+                &ids,
+                model.count_errors.as_ref(),
+                model.stations.as_deref(),
+            )?;
             if let Some(inv) = model.inverse.as_mut() {
                 inv.recounts = Some(fit);
             }

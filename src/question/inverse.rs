@@ -14,7 +14,6 @@
 //! translated into support. The weights correct exactly for that choice, so the posterior is the
 //! same as plain ABC's (a test checks this on a small case), with far more effective samples.
 
-use crate::election::count_errors;
 use crate::election::country::Layout;
 use crate::election::draw::{CountDraw, Draw};
 use crate::election::outcome::{self, Record};
@@ -27,11 +26,13 @@ use crate::model::scenario::{Kernel, ProposalKind};
 use crate::model::{InverseModel, Model};
 use crate::numeric::math;
 use crate::numeric::stats::{Distribution, Summary};
+use crate::question::count_proposal::CountProposal;
 use crate::question::mean_field::{self, Groups};
 use crate::question::observe::{self, Observer};
 use crate::question::unknowns::{ObsDraw, Space, log_density};
 use crate::sample::kind::SamplerKind;
 use crate::sample::rng::Rng;
+use crate::sample::truncated::truncated_normal;
 use serde::{Deserialize, Serialize};
 
 /// Proposal spread in kernel tolerances.
@@ -360,9 +361,9 @@ struct Context<'a> {
     sampler: SamplerKind,
     /// The fingerprint kernel's bandwidth on each feature (unused without protocols).
     bandwidths: [f64; 4],
-    /// The recounts' log-likelihood subtracted from every trial's, so that weights stay in
-    /// range (0 without recounts).
-    recount_offset: f64,
+    /// With recounts: the guided proposal of the counting errors' unknowns and the offset of
+    /// the recounts' log-likelihood.
+    count_proposal: Option<CountProposal>,
 }
 
 impl<'a> Context<'a> {
@@ -386,45 +387,29 @@ impl<'a> Context<'a> {
                 .fingerprint
                 .as_ref()
                 .map_or([1.0; 4], |f| f.bandwidths()),
-            recount_offset: recount_offset(model, inv),
+            count_proposal: CountProposal::new(model, inv),
         }
     }
 
     /// ln P(recounts | the trial's counting-error unknowns) - the offset; 0 without recounts.
     fn recount_log_likelihood(&self, count: &CountDraw) -> f64 {
-        match (&self.inv.recounts, &self.model.count_errors) {
-            (Some(r), Some(c)) => {
+        match (
+            &self.inv.recounts,
+            &self.model.count_errors,
+            &self.count_proposal,
+        ) {
+            (Some(r), Some(c), Some(p)) => {
                 r.log_likelihood(
                     c,
                     count.slips,
                     &count.slip_means,
                     count.zeroed,
                     count.swapped,
-                ) - self.recount_offset
+                ) - p.offset
             }
             _ => 0.0,
         }
     }
-}
-
-/// Prior draws of the counting errors' unknowns that fix the recounts' offset.
-const OFFSET_DRAWS: u64 = 1024;
-
-/// The largest recount log-likelihood over `OFFSET_DRAWS` prior draws on a fixed stream: the
-/// same in every run, shard and thread, so weights stay comparable, and near the likelihood's
-/// peak, so that exp(ll - offset) neither underflows for good trials nor overflows.
-fn recount_offset(model: &Model, inv: &InverseModel) -> f64 {
-    let (Some(r), Some(c)) = (&inv.recounts, &model.count_errors) else {
-        return 0.0;
-    };
-    let mut rng = crate::sample::rng::stream(0x7265_636f_756e_7473, 0);
-    let best = (0..OFFSET_DRAWS)
-        .map(|_| {
-            let d = count_errors::draw(c, &mut rng);
-            r.log_likelihood(c, d.slips, &d.slip_means, d.zeroed, d.swapped)
-        })
-        .fold(f64::NEG_INFINITY, f64::max);
-    if best.is_finite() { best } else { 0.0 }
 }
 
 /// The mean urban/e-voting multiplier of the prevalence over the precincts observers visit.
@@ -524,7 +509,11 @@ impl Context<'_> {
     fn propose(&self, sim: &Simulator, rng: &mut Rng) -> (Draw, ObsDraw, f64) {
         let mut draw = sim.draw(rng);
         let obs = draw_obs(self.inv, rng);
-        let log_ratio = self.guide_prevalence(rng, &mut draw, &obs) + self.guide(rng, &mut draw);
+        let mut log_ratio =
+            self.guide_prevalence(rng, &mut draw, &obs) + self.guide(rng, &mut draw);
+        if let Some(p) = &self.count_proposal {
+            log_ratio += p.propose(rng, &mut draw.count);
+        }
         (draw, obs, log_ratio)
     }
 
@@ -590,51 +579,6 @@ impl Context<'_> {
             return f64::NEG_INFINITY;
         }
         log_ratio
-    }
-}
-
-/// A draw from N(mu, sd) restricted to [lo, hi] and its log density. When less than 5% of the
-/// normal lies inside (its centre far outside the prior), a uniform draw on [lo, hi] instead:
-/// either way the density is known exactly, which is all importance sampling needs.
-fn truncated_normal(rng: &mut Rng, mu: f64, sd: f64, (lo, hi): (f64, f64)) -> (f64, f64) {
-    let (a, b) = ((lo - mu) / sd, (hi - mu) / sd);
-    let mass = normal_cdf(b) - normal_cdf(a);
-    if mass < 0.05 || !mass.is_finite() {
-        let x = lo + (hi - lo) * crate::sample::exact::uniform(rng);
-        return (x, -math::ln(hi - lo));
-    }
-    loop {
-        // The crate's ziggurat: rand_distr's numbers, with `math`'s portable ln and exp.
-        let z = crate::sample::ziggurat::standard_normal(rng);
-        if z >= a && z <= b {
-            let log_q = -0.5 * z * z
-                - math::ln(sd)
-                - 0.5 * math::ln(2.0 * std::f64::consts::PI)
-                - math::ln(mass);
-            return (mu + sd * z, log_q);
-        }
-    }
-}
-
-/// Standard normal CDF via erfc (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7).
-fn normal_cdf(x: f64) -> f64 {
-    let z = (x / std::f64::consts::SQRT_2).abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let erfc = t * math::exp(
-        -z * z - 1.265_512_23
-            + t * (1.000_023_68
-                + t * (0.374_091_96
-                    + t * (0.096_784_18
-                        + t * (-0.186_288_06
-                            + t * (0.278_868_07
-                                + t * (-1.135_203_98
-                                    + t * (1.488_515_87
-                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))),
-    );
-    if x >= 0.0 {
-        1.0 - 0.5 * erfc
-    } else {
-        0.5 * erfc
     }
 }
 
@@ -772,17 +716,5 @@ mod tests {
             compared += 1;
         }
         assert!(compared >= 4, "only {compared} of 8 trials were simulated");
-    }
-
-    #[test]
-    fn normal_cdf_matches_tables() {
-        for (x, p) in [
-            (0.0, 0.5),
-            (1.0, 0.841_344_746),
-            (-1.959_964, 0.025),
-            (3.0, 0.998_650_102),
-        ] {
-            assert!((normal_cdf(x) - p).abs() < 2e-7, "{x}: {}", normal_cdf(x));
-        }
     }
 }

@@ -1,10 +1,12 @@
 //! The questions a run answers: the inverse question by approximate Bayesian computation
-//! (`inverse`, with the observers in `observe`, the unknowns in `unknowns` and the expected
-//! reported shares in `mean_field`) and sweeps of a parameter (`sweep`).
+//! (`inverse`, with the observers in `observe`, the unknowns in `unknowns`, the expected
+//! reported shares in `mean_field` and the counting errors' proposal in `count_proposal`) and
+//! sweeps of a parameter (`sweep`).
 //!
 //! May import: `engine`, `election`, `model`, `sample`, `numeric`, `error`.
 
 pub(crate) mod answer;
+pub(crate) mod count_proposal;
 pub mod inverse;
 pub mod mean_field;
 pub mod observe;
