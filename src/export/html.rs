@@ -218,7 +218,7 @@ fn inverse_table(inv: &Value) -> String {
                 _ => "chosen at random".to_string(),
             };
             format!(
-                "{given} and the recounts of {n} stations ({how}; {} differ from their protocols; source: {})",
+                "{given}, and the recounts of {n} stations ({how}; {} differ from their protocols; source: {})",
                 inv["recounts"]["differing"],
                 escape(inv["recounts"]["source"].as_str().unwrap_or(""))
             )

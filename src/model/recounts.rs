@@ -18,6 +18,7 @@ use crate::model::problems::FieldError;
 use crate::model::protocols::{self, Stations};
 use crate::model::scenario::{RecountSelection, RecountsFile, SlipTarget};
 use crate::numeric::math;
+use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
@@ -60,9 +61,9 @@ struct Group {
     right: Vec<Term>,
 }
 
-/// The recounts, ready to weigh a trial (`log_likelihood`).
-#[derive(Debug, Clone)]
-pub struct RecountsFit {
+/// What the recounts were, as a run reports them.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RecountsInfo {
     pub file: String,
     pub source: String,
     pub selection: RecountSelection,
@@ -71,6 +72,12 @@ pub struct RecountsFit {
     pub stations: usize,
     /// Stations whose recount differs from their reported figures.
     pub differing: usize,
+}
+
+/// The recounts, ready to weigh a trial (`log_likelihood`).
+#[derive(Debug, Clone)]
+pub struct RecountsFit {
+    pub info: RecountsInfo,
     groups: Vec<Group>,
 }
 
@@ -101,9 +108,9 @@ impl RecountsFit {
             let law = model.slips.as_ref().map(|s| &s.size);
             let l = likelihood(&g.observed, law, means, nothing, [a, b, c]);
             let mut ll = math::ln(l);
-            if self.selection == RecountSelection::Targeted {
+            if self.info.selection == RecountSelection::Targeted {
                 let right = likelihood(&g.right, law, means, nothing, [a, b, c]);
-                let rho = self.enrichment;
+                let rho = self.info.enrichment;
                 ll -= math::ln(rho - (rho - 1.0) * right);
             }
             total += g.stations as f64 * ll;
@@ -360,12 +367,14 @@ pub(crate) fn attach(
     }
     let (groups, differing) = weigh(m, &rows, r.selection).map_err(fail)?;
     Ok(RecountsFit {
-        file: r.file.clone(),
-        source: r.source.clone(),
-        selection: r.selection,
-        enrichment,
-        stations: rows.len(),
-        differing,
+        info: RecountsInfo {
+            file: r.file.clone(),
+            source: r.source.clone(),
+            selection: r.selection,
+            enrichment,
+            stations: rows.len(),
+            differing,
+        },
         groups,
     })
 }
@@ -845,7 +854,10 @@ mod tests {
             (RecountSelection::Targeted, Some(4.0)),
         ] {
             let fit = attach_csv(dir.path(), &csv, selection, rho, &m).unwrap();
-            assert_eq!((fit.stations, fit.differing), (n as usize, zeroed as usize));
+            assert_eq!(
+                (fit.info.stations, fit.info.differing),
+                (n as usize, zeroed as usize)
+            );
             for c in [0.01, 0.07, 0.3] {
                 let (mf, nf) = (zeroed as f64, n as f64);
                 let mut expected = mf * math::ln(c / 2.0) + (nf - mf) * math::ln(1.0 - c);
@@ -991,12 +1003,14 @@ mod tests {
             .map(|(selection, rows)| {
                 let (groups, differing) = weigh(&m, rows, selection).expect("forward rows");
                 RecountsFit {
-                    file: String::new(),
-                    source: String::new(),
-                    selection,
-                    enrichment: rho,
-                    stations: rows.len(),
-                    differing,
+                    info: RecountsInfo {
+                        file: String::new(),
+                        source: String::new(),
+                        selection,
+                        enrichment: rho,
+                        stations: rows.len(),
+                        differing,
+                    },
                     groups,
                 }
             });

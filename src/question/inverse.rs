@@ -22,6 +22,7 @@ use crate::election::trial::Simulator;
 use crate::engine::summary::Accumulator;
 use crate::engine::{self, Plan};
 use crate::model::protocols::{FeatureSums, point};
+use crate::model::recounts::RecountsInfo;
 use crate::model::scenario::{Kernel, ProposalKind};
 use crate::model::{InverseModel, Model};
 use crate::numeric::math;
@@ -70,23 +71,10 @@ pub struct InverseSummary {
     pub fingerprint: Option<FingerprintSummary>,
     /// With `observations.recounts`: the recounts the trials were weighed against.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub recounts: Option<RecountsSummary>,
+    pub recounts: Option<RecountsInfo>,
     /// Present when the ESS is too small to trust the figures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
-}
-
-/// The recounts the inverse question weighed trials against (`observations.recounts`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct RecountsSummary {
-    pub file: String,
-    pub source: String,
-    pub selection: crate::model::scenario::RecountSelection,
-    /// How much likelier a wrong count was to be recounted (1 unless targeted).
-    pub enrichment: f64,
-    pub stations: usize,
-    /// Stations whose recount differs from their reported figures.
-    pub differing: usize,
 }
 
 /// The fingerprint the inverse question weighed trials against (`inference.protocols`).
@@ -306,14 +294,7 @@ pub fn summarize(
                 observed,
             })
         }),
-        recounts: inv.recounts.as_ref().map(|r| RecountsSummary {
-            file: r.file.clone(),
-            source: r.source.clone(),
-            selection: r.selection,
-            enrichment: r.enrichment,
-            stations: r.stations,
-            differing: r.differing,
-        }),
+        recounts: inv.recounts.as_ref().map(|r| r.info.clone()),
         warning,
     }
 }
