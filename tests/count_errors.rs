@@ -76,6 +76,22 @@ fn poisson_at_least(lambda: f64, d: u64) -> f64 {
     (1.0 - below).max(0.0)
 }
 
+/// P(the `STATIONS` stations lose at least `d` votes) when each slips with probability `p` and
+/// a slip loses Poisson(`theta`) votes: sum over K of Binomial(K; N, p) P(Poisson(K theta) >= d).
+fn slips_lose_at_least(p: f64, theta: f64, d: u64) -> f64 {
+    let n = STATIONS;
+    let binomial = |k: u64| {
+        exp(
+            ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0)
+                + k as f64 * ln(p)
+                + (n - k) as f64 * ln(1.0 - p),
+        )
+    };
+    (0..=n)
+        .map(|k| binomial(k) * poisson_at_least(k as f64 * theta, d))
+        .sum()
+}
+
 /// The closed form: N stations, a slip in each with probability p, Poisson(theta) votes
 /// lost in each slip. The total loss is Poisson(K theta) with K ~ Binomial(N, p) stations
 /// slipping (Poisson(N p theta) in the limit of small p), so P(loss >= D) = sum over K of
@@ -90,18 +106,8 @@ fn poisson_slips_lose_votes_as_the_closed_form_says() {
     let trials = 4_000;
     let records = common::records(&loaded, trials, 11);
     let loss = losses(&records);
-    let n = STATIONS;
-    let binomial = |k: u64| {
-        exp(
-            ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0)
-                + k as f64 * ln(p)
-                + (n - k) as f64 * ln(1.0 - p),
-        )
-    };
     for deficit in [60u64, 80, 100] {
-        let want: f64 = (0..=n)
-            .map(|k| binomial(k) * poisson_at_least(k as f64 * theta, deficit))
-            .sum();
+        let want = slips_lose_at_least(p, theta, deficit);
         let got = loss.iter().filter(|&&l| l >= deficit as f64).count() as f64 / trials as f64;
         let se = (want * (1.0 - want) / trials as f64).sqrt();
         assert!(
@@ -110,7 +116,7 @@ fn poisson_slips_lose_votes_as_the_closed_form_says() {
         );
     }
     let (m, se) = mean_and_se(&loss);
-    let want = n as f64 * p * theta;
+    let want = STATIONS as f64 * p * theta;
     assert!((m - want).abs() < 4.0 * se, "mean loss {m}, want {want}");
     // No ballot is truly spoiled here, so the reported invalid ballots are the votes lost.
     let registered = (STATIONS * 500) as f64;
@@ -120,6 +126,48 @@ fn poisson_slips_lose_votes_as_the_closed_form_says() {
         let invalid = r.reported_invalid * r.reported_turnout * registered;
         assert!((invalid - l).abs() < 1e-6, "{invalid} invalid, {l} lost");
     }
+}
+
+/// The published P(the votes moved cover the official deficit) is the closed form above: with
+/// a's official count 80 votes short of 7% of the official valid votes, it agrees with
+/// P(loss >= 80) within 4 binomial standard errors, equals the share of the same trials' records
+/// that lost at least 80 exactly, and is the focus parties' "any" figure. Party b, officially
+/// over the threshold, has none.
+#[test]
+fn the_published_deficit_probability_is_the_closed_form() {
+    let (p, theta, deficit) = (0.1, 4.0, 80u64);
+    let mut v = country(slips_to_invalid(num(p), poisson(theta)));
+    // 7% of 100,000 official valid votes is 7,000: a's 6,920 lack 80.
+    v["parties"][0]["official_votes"] = num(6_920.0);
+    v["parties"][1]["official_votes"] = num(93_080.0);
+    let loaded = common::load(&v);
+    let trials = 4_000;
+    let r = common::results(&loaded, trials, 11, 2);
+    let a = &r.parties[0];
+    assert_eq!(a.official_deficit, Some(deficit as f64));
+    let got = a
+        .p_deficit_closed
+        .expect("a is officially under 7%")
+        .estimate;
+    let records = common::records(&loaded, trials, 11);
+    let counted = losses(&records)
+        .iter()
+        .filter(|&&l| l >= deficit as f64)
+        .count() as f64
+        / trials as f64;
+    assert_eq!(
+        got, counted,
+        "the published figure counts the trials' records"
+    );
+    let want = slips_lose_at_least(p, theta, deficit);
+    let se = (want * (1.0 - want) / trials as f64).sqrt();
+    assert!(
+        (got - want).abs() < 4.0 * se,
+        "P(deficit closed): published {got}, closed form {want} (se {se})"
+    );
+    assert_eq!(r.p_any_deficit_closed.map(|e| e.estimate), Some(got));
+    assert_eq!(r.parties[1].official_deficit, Some(0.0));
+    assert!(r.parties[1].p_deficit_closed.is_none(), "b reached 7%");
 }
 
 /// The negative binomial and the mixture keep the law's mean: the mean loss is N p E[k], within
@@ -341,4 +389,61 @@ fn bad_count_errors_name_the_field() {
         "{err}"
     );
     assert!(!tmp.path().join("out").exists(), "nothing written");
+}
+
+/// The tipping point for the error rate: sweeping the slips' prevalence with `--tipping
+/// --measure deficit-closed` finds where P(the slips cover a's 80-vote deficit) reaches one
+/// half, between the prevalences whose mean loss N p theta is under and over 80 (0.05 and
+/// 0.15); curve.csv carries the measure. A scenario whose focus parties all reached the
+/// threshold has no deficit to close and gets an error naming why (exit 2).
+#[test]
+fn the_tipping_point_of_the_error_rate_for_the_deficit() {
+    let dir = TempDir::new().unwrap();
+    let mut v = country(slips_to_invalid(num(0.1), poisson(4.0)));
+    v["parties"][0]["official_votes"] = num(6_920.0);
+    v["parties"][1]["official_votes"] = num(93_080.0);
+    let path = common::write(dir.path(), "deficit", &v);
+    let sweep = |path: &std::path::Path| {
+        let mut c = Command::cargo_bin("recount").unwrap();
+        c.args(["sweep"])
+            .arg(path)
+            .args(["--param", "slips.prevalence", "--values", "0.05,0.1,0.15"])
+            .args([
+                "--trials",
+                "512",
+                "--tipping",
+                "--measure",
+                "deficit-closed",
+                "-q",
+            ])
+            .arg("--out")
+            .arg(dir.path().join("out"));
+        c.assert()
+    };
+    let out = sweep(&path).success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        text.contains("P(a lost its official shortfall) reaches 0.5 at"),
+        "{text}"
+    );
+    let sweep_dir = dir
+        .path()
+        .join("out/deficit/sweep-count_errors.slips.prevalence.value");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(sweep_dir.join("curve.json")).unwrap())
+            .unwrap();
+    let half = &json["tipping"][0]["crossings"][1];
+    assert_eq!(half["level"], 0.5);
+    let at = half["value"].as_f64().unwrap();
+    assert!(at > 0.05 && at < 0.15, "tipping point {at}");
+    let csv = std::fs::read_to_string(sweep_dir.join("curve.csv")).unwrap();
+    // Three points, for the party and for the focus series (also named "a": one focus party).
+    assert_eq!(csv.matches(",a,p_deficit_closed,").count(), 6, "{csv}");
+    // b reached 7%: it has no deficit rows.
+    assert!(!csv.contains(",b,p_deficit_closed,"));
+    v["focus"] = json!(["b"]);
+    let reached = common::write(dir.path(), "reached", &v);
+    sweep(&reached).code(2).stderr(predicates::str::contains(
+        "--measure deficit-closed needs a focus party",
+    ));
 }

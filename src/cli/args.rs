@@ -405,6 +405,8 @@ pub enum MeasureArg {
     Reported,
     /// P(truly over the threshold and reported under it).
     Flipped,
+    /// P(the votes moved took at least the official shortfall from the party).
+    DeficitClosed,
 }
 
 impl From<MeasureArg> for crate::question::sweep::Measure {
@@ -414,6 +416,7 @@ impl From<MeasureArg> for crate::question::sweep::Measure {
             MeasureArg::True => Measure::True,
             MeasureArg::Reported => Measure::Reported,
             MeasureArg::Flipped => Measure::Flipped,
+            MeasureArg::DeficitClosed => Measure::DeficitClosed,
         }
     }
 }

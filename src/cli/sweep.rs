@@ -88,6 +88,15 @@ pub fn sweep_dir(out: &Path, scenario: &str, spec: &Spec) -> std::path::PathBuf 
 pub fn sweep(args: &SweepArgs) -> Result<()> {
     let base = load::load(&args.scenario)?;
     let spec = sweep_spec(args, &base)?;
+    if args.tipping
+        && matches!(args.measure, crate::cli::args::MeasureArg::DeficitClosed)
+        && !crate::engine::summary::any_focus_deficit(&base.model)
+    {
+        return Err(Error::Usage(format!(
+            "--measure deficit-closed needs a focus party the official count left under the threshold, and {} gives none (official_votes of the focus parties)",
+            base.name
+        )));
+    }
     // Validate every point's scenario before simulating anything.
     sweep::prepare(&spec, &base)?;
     let bar = progress_bar(

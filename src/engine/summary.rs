@@ -22,6 +22,9 @@ struct PartyAcc {
     reported_seats: ExactSum,
     /// Votes added by the irregularities (reported minus true), on +- the registered voters.
     moved: Distribution,
+    /// Trials in which the irregularities and errors took at least the party's official deficit
+    /// from it (counted only for parties the official count left under the threshold).
+    deficit_closed: Proportion,
 }
 
 impl PartyAcc {
@@ -41,6 +44,7 @@ impl PartyAcc {
         self.true_seats.merge(&o.true_seats);
         self.reported_seats.merge(&o.reported_seats);
         self.moved.merge(&o.moved);
+        self.deficit_closed.merge(&o.deficit_closed);
     }
 }
 
@@ -56,6 +60,10 @@ pub struct Accumulator {
     any_reported: Proportion,
     all_reported: Proportion,
     any_flipped: Proportion,
+    /// Per party: the votes its official count lacked to reach the threshold (0: it reached it;
+    /// None: the scenario gives no official votes).
+    deficits: Vec<Option<f64>>,
+    any_deficit_closed: Proportion,
     true_turnout: Distribution,
     reported_turnout: Distribution,
     irregular_fraction: Distribution,
@@ -84,6 +92,36 @@ pub struct PartyResult {
     /// Votes the party's official count lacked to reach the threshold of the official valid
     /// votes (0 when it reached it), where the scenario gives official votes.
     pub official_deficit: Option<f64>,
+    /// P(the irregularities and errors took at least the official deficit from the party): the
+    /// votes moved were -deficit or fewer. Only for a party the official count left under the
+    /// threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_deficit_closed: Option<Estimate>,
+}
+
+/// Whether a focus party's official count left it under the threshold (what
+/// `p_any_deficit_closed` needs).
+pub fn any_focus_deficit(model: &Model) -> bool {
+    focus_deficit(&deficits(model), &model.focus)
+}
+
+fn focus_deficit(deficits: &[Option<f64>], focus: &[usize]) -> bool {
+    focus.iter().any(|&j| deficits[j].is_some_and(|d| d > 0.0))
+}
+
+/// Per party: the votes its official count lacked to reach the threshold of the official valid
+/// votes (0 where it reached it); None where the scenario gives no official votes.
+fn deficits(model: &Model) -> Vec<Option<f64>> {
+    let official_total: f64 = model.parties.iter().filter_map(|p| p.official_votes).sum();
+    model
+        .parties
+        .iter()
+        .map(|p| {
+            p.official_votes
+                .filter(|_| official_total > 0.0)
+                .map(|v| deficit(model.threshold * official_total, v))
+        })
+        .collect()
 }
 
 /// Whole votes `votes` lacks to reach `needed` (0 if it does), ignoring the rounding noise of
@@ -109,6 +147,10 @@ pub struct Results {
     pub p_all_reported_cross: Estimate,
     /// P(at least one focus party truly over and reported under).
     pub p_any_flipped: Estimate,
+    /// P(the votes moved closed the official deficit of at least one focus party under the
+    /// threshold); None when no focus party was officially under it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_any_deficit_closed: Option<Estimate>,
     pub true_turnout: Summary,
     pub reported_turnout: Summary,
     pub irregular_fraction: Summary,
@@ -127,6 +169,8 @@ impl Accumulator {
             any_reported: Proportion::default(),
             all_reported: Proportion::default(),
             any_flipped: Proportion::default(),
+            deficits: deficits(model),
+            any_deficit_closed: Proportion::default(),
             true_turnout: Distribution::default(),
             reported_turnout: Distribution::default(),
             irregular_fraction: Distribution::default(),
@@ -160,6 +204,9 @@ impl Accumulator {
             p.true_seats.add(w * r.true_seats[j] as f64);
             p.reported_seats.add(w * r.reported_seats[j] as f64);
             p.moved.add(r.moved[j], w);
+            if let Some(d) = self.deficits[j].filter(|&d| d > 0.0) {
+                p.deficit_closed.add(-r.moved[j] >= d, w);
+            }
         }
         let focus = &self.focus;
         let any = |s: &[f64]| focus.iter().any(|&j| s[j] >= th);
@@ -173,6 +220,11 @@ impl Accumulator {
             .iter()
             .any(|&j| r.true_share[j] >= th && r.reported_share[j] < th);
         self.any_flipped.add(flipped, w);
+        let deficits = &self.deficits;
+        let closed = focus
+            .iter()
+            .any(|&j| deficits[j].is_some_and(|d| d > 0.0 && -r.moved[j] >= d));
+        self.any_deficit_closed.add(closed, w);
         self.true_turnout.add(r.true_turnout, w);
         self.reported_turnout.add(r.reported_turnout, w);
         self.irregular_fraction.add(r.irregular_fraction, w);
@@ -190,6 +242,7 @@ impl Accumulator {
         self.any_reported.merge(&o.any_reported);
         self.all_reported.merge(&o.all_reported);
         self.any_flipped.merge(&o.any_flipped);
+        self.any_deficit_closed.merge(&o.any_deficit_closed);
         self.true_turnout.merge(&o.true_turnout);
         self.reported_turnout.merge(&o.reported_turnout);
         self.irregular_fraction.merge(&o.irregular_fraction);
@@ -200,6 +253,7 @@ impl Accumulator {
         self.threshold == o.threshold
             && self.focus == o.focus
             && self.parties.len() == o.parties.len()
+            && self.deficits == o.deficits
     }
 
     /// The published figures.
@@ -210,7 +264,8 @@ impl Accumulator {
             .parties
             .iter()
             .zip(&self.parties)
-            .map(|(info, acc)| PartyResult {
+            .zip(&self.deficits)
+            .map(|((info, acc), deficit)| PartyResult {
                 id: info.id.clone(),
                 name: info.name.clone(),
                 official_share: info
@@ -225,12 +280,13 @@ impl Accumulator {
                 expected_seats_true: acc.true_seats.value() / w.sum(),
                 expected_seats_reported: acc.reported_seats.value() / w.sum(),
                 votes_moved: acc.moved.summary(),
-                official_deficit: info
-                    .official_votes
-                    .filter(|_| official_total > 0.0)
-                    .map(|v| deficit(model.threshold * official_total, v)),
+                official_deficit: *deficit,
+                p_deficit_closed: deficit
+                    .filter(|&d| d > 0.0)
+                    .map(|_| w.estimate(&acc.deficit_closed)),
             })
             .collect();
+        let any_closable = focus_deficit(&self.deficits, &self.focus);
         Results {
             parties,
             focus: self
@@ -243,6 +299,7 @@ impl Accumulator {
             p_any_reported_cross: w.estimate(&self.any_reported),
             p_all_reported_cross: w.estimate(&self.all_reported),
             p_any_flipped: w.estimate(&self.any_flipped),
+            p_any_deficit_closed: any_closable.then(|| w.estimate(&self.any_deficit_closed)),
             true_turnout: self.true_turnout.summary(),
             reported_turnout: self.reported_turnout.summary(),
             irregular_fraction: self.irregular_fraction.summary(),

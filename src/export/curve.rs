@@ -101,7 +101,9 @@ pub fn to_csv(report: &SweepReport) -> String {
     for p in &report.points {
         for (j, id) in &series {
             for m in Measure::ALL {
-                let e = m.of(&p.results, *j);
+                let Some(e) = m.of(&p.results, *j) else {
+                    continue;
+                };
                 let mut row = vec![p.value.to_string()];
                 if let Some(y) = p.value2 {
                     row.push(y.to_string());
@@ -140,11 +142,16 @@ pub fn to_table(report: &SweepReport) -> String {
         report.provenance.seed,
     );
     let col = |m: Measure| m.phrase(th);
+    // The measures this scenario has (the deficit only where a focus party was officially under).
+    let measures: Vec<Measure> = Measure::ALL
+        .into_iter()
+        .filter(|m| m.of(&first.results, None).is_some())
+        .collect();
     s.push_str(&format!("{:>12}", "value"));
     if report.param2.is_some() {
         s.push_str(&format!(" {:>12}", "value2"));
     }
-    for m in Measure::ALL {
+    for &m in &measures {
         s.push_str(&format!(" {:>36}", col(m)));
     }
     s.push_str(&format!(" {:>10}\n", "ESS"));
@@ -153,12 +160,12 @@ pub fn to_table(report: &SweepReport) -> String {
         if let Some(y) = p.value2 {
             s.push_str(&format!(" {:>12}", sweep::fmt_num(y)));
         }
-        for m in Measure::ALL {
-            let e = m.of(&p.results, None);
-            s.push_str(&format!(
-                " {:>36}",
-                format!("{:.3} [{:.3}, {:.3}]", e.estimate, e.ci95[0], e.ci95[1])
-            ));
+        for &m in &measures {
+            let cell = match m.of(&p.results, None) {
+                Some(e) => format!("{:.3} [{:.3}, {:.3}]", e.estimate, e.ci95[0], e.ci95[1]),
+                None => "-".to_string(),
+            };
+            s.push_str(&format!(" {cell:>36}"));
         }
         s.push_str(&format!(" {:>10.0}\n", p.ess));
     }

@@ -146,7 +146,14 @@ fn run_table(run: &Value, run_file: &str) -> String {
             format!("P({any} truly over, reported under)"),
             "p_any_flipped",
         ),
+        (
+            format!("P(the votes moved cover what {any} officially lacked)"),
+            "p_any_deficit_closed",
+        ),
     ] {
+        if run[key].is_null() {
+            continue;
+        }
         s.push_str(&format!(
             "<tr><td class=\"l\">{label}</td><td>{}</td></tr>\n",
             est(&run[key])
@@ -155,11 +162,11 @@ fn run_table(run: &Value, run_file: &str) -> String {
     s.push_str("</tbody></table>\n");
     s.push_str(&format!(
         "<div class=\"wide\"><table id=\"run-table\"><thead><tr><th class=\"l\">party</th><th>official</th><th>true share</th><th>reported share</th>\
-         <th>P(true &gt;= {th})</th><th>P(reported &gt;= {th})</th><th>P(flipped)</th><th>seats true/reported</th><th>votes moved</th></tr></thead><tbody>\n"
+         <th>P(true &gt;= {th})</th><th>P(reported &gt;= {th})</th><th>P(flipped)</th><th>seats true/reported</th><th>votes moved</th><th>official short of {th}</th><th>P(moved cover it)</th></tr></thead><tbody>\n"
     ));
     for p in run["parties"].as_array().into_iter().flatten() {
         s.push_str(&format!(
-            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} / {:.1}</td><td>{}</td></tr>\n",
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} / {:.1}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             escape(p["name"].as_str().unwrap_or("")),
             pct(&p["official_share"]),
             summary(&p["true_share"]),
@@ -170,6 +177,16 @@ fn run_table(run: &Value, run_file: &str) -> String {
             num(&p["expected_seats_true"]).unwrap_or(f64::NAN),
             num(&p["expected_seats_reported"]).unwrap_or(f64::NAN),
             votes(&p["votes_moved"]),
+            match num(&p["official_deficit"]) {
+                Some(d) if d > 0.0 => crate::export::run::group(d as u64),
+                Some(_) => "reached".to_string(),
+                None => String::new(),
+            },
+            if p["p_deficit_closed"].is_null() {
+                String::new()
+            } else {
+                est(&p["p_deficit_closed"])
+            },
         ));
     }
     s.push_str("</tbody></table></div>\n");

@@ -93,7 +93,7 @@ pub fn sweep_curves(r: &SweepReport) -> PlotResult<String> {
         root.fill(&WHITE).map_err(err)?;
         let root = root.titled(&sweep_title(r), (FONT, 20)).map_err(err)?;
         let panels = root.split_evenly((3, 1));
-        for (area, m) in panels.iter().zip(Measure::ALL) {
+        for (area, m) in panels.iter().zip(Measure::PANELS) {
             curve_panel(area, r, m)?;
         }
         root.present().map_err(err)?;
@@ -129,7 +129,14 @@ fn curve_panel(
         .map_err(err)?;
     for (k, (party, label)) in plotted_series(r).into_iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
-        let est: Vec<_> = r.points.iter().map(|p| m.of(&p.results, party)).collect();
+        let est: Vec<_> = r
+            .points
+            .iter()
+            .map(|p| {
+                m.of(&p.results, party)
+                    .expect("every point has the panels' measures")
+            })
+            .collect();
         let mut band: Vec<(f64, f64)> = xs.iter().zip(&est).map(|(&x, e)| (x, e.ci95[1])).collect();
         band.extend(xs.iter().zip(&est).rev().map(|(&x, e)| (x, e.ci95[0])));
         chart
@@ -262,13 +269,17 @@ pub fn sweep_heatmaps(r: &SweepReport) -> PlotResult<String> {
         let (maps, scale) = root.split_horizontally(1380);
         let panels = maps.split_evenly((1, 3));
         let (ex, ey) = (edges(xs), edges(ys));
-        for (area, m) in panels.iter().zip(Measure::ALL) {
+        for (area, m) in panels.iter().zip(Measure::PANELS) {
             let z: Vec<Vec<f64>> = ys
                 .iter()
                 .enumerate()
                 .map(|(iy, _)| {
                     (0..xs.len())
-                        .map(|ix| m.of(&r.points[iy * xs.len() + ix].results, None).estimate)
+                        .map(|ix| {
+                            m.of(&r.points[iy * xs.len() + ix].results, None)
+                                .expect("every point has the panels' measures")
+                                .estimate
+                        })
                         .collect()
                 })
                 .collect();

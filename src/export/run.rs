@@ -175,6 +175,9 @@ pub fn to_csv(report: &RunReport) -> String {
         "votes_moved_q50",
         "votes_moved_q95",
         "official_deficit_votes",
+        "p_deficit_closed",
+        "p_deficit_closed_ci_low",
+        "p_deficit_closed_ci_high",
         "scenario",
         "scenario_hash",
         "seed",
@@ -201,6 +204,10 @@ pub fn to_csv(report: &RunReport) -> String {
                 .map(|x| x.to_string())
                 .unwrap_or_default(),
         );
+        match &p.p_deficit_closed {
+            Some(e) => row.extend(est(e).map(|x| x.to_string())),
+            None => row.extend([String::new(), String::new(), String::new()]),
+        }
         // Provenance on every row, so a table of many runs concatenated stays readable.
         let v = &report.provenance;
         row.extend([
@@ -314,6 +321,12 @@ pub fn to_table(report: &RunReport) -> String {
         prob(&r.p_any_reported_cross),
         prob(&r.p_any_flipped),
     ));
+    if let Some(e) = &r.p_any_deficit_closed {
+        out.push_str(&format!(
+            "P(the votes moved cover what {focus} officially lacked): {}\n",
+            prob(e)
+        ));
+    }
     out.push_str(&moved_table(r, &th));
     out.push_str(&format!(
         "Turnout true {} / reported {}; irregular counts {} of precincts (means).\n",
@@ -384,15 +397,16 @@ fn party_table(r: &Results, th: &str) -> String {
 /// Votes the irregularities moved per party, beside what the official count lacked.
 fn moved_table(r: &Results, th: &str) -> String {
     let mut out = format!(
-        "\n{:<12} {:>40} {:>24}\n",
+        "\n{:<12} {:>40} {:>24} {:>21}\n",
         "party",
         "votes moved: mean [5%, 95%]",
-        format!("official short of {th}")
+        format!("official short of {th}"),
+        "P(moved cover it)"
     );
     for p in &r.parties {
         let m = &p.votes_moved;
         out.push_str(&format!(
-            "{:<12} {:>40} {:>24}\n",
+            "{:<12} {:>40} {:>24} {:>21}\n",
             p.id,
             format!(
                 "{} [{}, {}]",
@@ -406,11 +420,13 @@ fn moved_table(r: &Results, th: &str) -> String {
                 } else {
                     "reached".into()
                 })
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            p.p_deficit_closed.as_ref().map(prob).unwrap_or_default()
         ));
     }
     out.push_str(
-        "Votes moved: reported minus true, added to the party (+) or taken from it (-).\n",
+        "Votes moved: reported minus true, added to the party (+) or taken from it (-). \
+         P(moved cover it): P(at least the official shortfall was taken from the party).\n",
     );
     out
 }

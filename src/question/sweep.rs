@@ -619,10 +619,19 @@ pub enum Measure {
     Reported,
     /// P(truly over the threshold and reported under it).
     Flipped,
+    /// P(the votes moved took at least the party's official deficit from it).
+    DeficitClosed,
 }
 
 impl Measure {
-    pub const ALL: [Measure; 3] = [Measure::True, Measure::Reported, Measure::Flipped];
+    pub const ALL: [Measure; 4] = [
+        Measure::True,
+        Measure::Reported,
+        Measure::Flipped,
+        Measure::DeficitClosed,
+    ];
+    /// The measures every scenario has, one panel each in the sweep figures.
+    pub const PANELS: [Measure; 3] = [Measure::True, Measure::Reported, Measure::Flipped];
 
     /// Column value in curve.csv.
     pub fn name(self) -> &'static str {
@@ -630,6 +639,7 @@ impl Measure {
             Measure::True => "p_true_cross",
             Measure::Reported => "p_reported_cross",
             Measure::Flipped => "p_flipped",
+            Measure::DeficitClosed => "p_deficit_closed",
         }
     }
 
@@ -640,18 +650,22 @@ impl Measure {
             Measure::True => format!("truly >= {th}"),
             Measure::Reported => format!("reported >= {th}"),
             Measure::Flipped => format!("truly >= {th} and reported under"),
+            Measure::DeficitClosed => "lost its official shortfall".to_string(),
         }
     }
 
-    /// This measure for party `j` (None: the focus parties together, "any of them").
-    pub fn of(self, r: &Results, party: Option<usize>) -> Estimate {
+    /// This measure for party `j` (None: the focus parties together, "any of them"); None for
+    /// `DeficitClosed` where no party in question was officially under the threshold.
+    pub fn of(self, r: &Results, party: Option<usize>) -> Option<Estimate> {
         match (self, party) {
-            (Measure::True, Some(j)) => r.parties[j].p_true_cross,
-            (Measure::Reported, Some(j)) => r.parties[j].p_reported_cross,
-            (Measure::Flipped, Some(j)) => r.parties[j].p_flipped,
-            (Measure::True, None) => r.p_any_true_cross,
-            (Measure::Reported, None) => r.p_any_reported_cross,
-            (Measure::Flipped, None) => r.p_any_flipped,
+            (Measure::True, Some(j)) => Some(r.parties[j].p_true_cross),
+            (Measure::Reported, Some(j)) => Some(r.parties[j].p_reported_cross),
+            (Measure::Flipped, Some(j)) => Some(r.parties[j].p_flipped),
+            (Measure::DeficitClosed, Some(j)) => r.parties[j].p_deficit_closed,
+            (Measure::True, None) => Some(r.p_any_true_cross),
+            (Measure::Reported, None) => Some(r.p_any_reported_cross),
+            (Measure::Flipped, None) => Some(r.p_any_flipped),
+            (Measure::DeficitClosed, None) => r.p_any_deficit_closed,
         }
     }
 }
@@ -763,7 +777,17 @@ pub fn tipping(spec: &Spec, points: &[Point], measure: Measure) -> Vec<Tipping> 
     points
         .chunks(nx)
         .map(|row| {
-            let est: Vec<Estimate> = row.iter().map(|p| measure.of(&p.results, None)).collect();
+            let est: Vec<Estimate> = row
+                .iter()
+                .map(|p| {
+                    // A point without the measure (no official deficit there) crosses nothing.
+                    measure.of(&p.results, None).unwrap_or(Estimate {
+                        estimate: f64::NAN,
+                        ci95: [f64::NAN; 2],
+                        mcse: f64::NAN,
+                    })
+                })
+                .collect();
             let span = est
                 .iter()
                 .fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], e| {
