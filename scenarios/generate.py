@@ -242,6 +242,22 @@ I["inverse-urban-observers"] = inv_scen("What really happened, if observers favo
 I["inverse-urban-observers"]["irregularities"]["urban_multiplier"] = {"value": 1.0, "source": "assumption: counts equally often irregular in towns and villages; only the observers' choice differs"}
 I["inverse-urban-observers"]["description"] = "As inverse-odihr, but observers visited an urban polling station three times as readily as a rural one. Counts are equally often irregular in towns and villages here, so the choice of stations changes nothing on average; what changes is how much the 43% varies from one sample of stations to another in this model. Compare it with inverse-odihr to see how much the observers' choice of stations matters."
 
+PRELIM_SRC = "kz2007.md: preliminary result of 19 August (CEC via the Kazakh embassy's release; seed 004 gives the same shares)"
+prelim_votes = {"nur_otan": 5174169, "nsdp": 271525, "ak_zhol": 192155, "auyl": 93023, "cppk": 77274, "patriots": 44175, "rukhaniyat": 24308}
+tab = inv_scen("What really happened, with the step from the preliminary to the final count",
+  "Given the official result, the observers' 43%, and a preliminary count in which NSDP and Ak Zhol had more than in the final one, how likely is it that NSDP or Ak Zhol truly had 7% or more?",
+  "As inverse-odihr, but the count is followed to its last step. The preliminary result published the day after the vote gave NSDP 4.62% and Ak Zhol 3.27%; the final one 4.54% and 3.09%, while Nur Otan gained 73,551 votes. Here the stations' protocols add up to the preliminary count, and a tabulation stage above the stations may then move a share of every other party's votes to Nur Otan and add votes to it. Simulated elections are kept in proportion to how well they reproduce both the preliminary and the final figures, so the stations only have to explain the preliminary count.",
+  inv_irr(), {"observers": observers(), "preliminary": {"votes": {p: {"value": v, "source": PRELIM_SRC} for p, v in prelim_votes.items()}}})
+tab["tabulation"] = {
+  "beneficiary": "nur_otan",
+  "transfer": {"uniform": [0.0, 0.1], "source": "assumption: from the preliminary to the final count Nur Otan gained 73,551 votes and every opposition party but the Patriots lost votes (kz2007.md, by subtraction); flat, up to 10% of each other party's preliminary votes moved to Nur Otan"},
+  "added": {"uniform": [0.0, 0.03], "source": "assumption: the final count has 58,996 more valid votes than the preliminary one (kz2007.md, by subtraction); flat, up to 3% of the preliminary valid votes added to Nur Otan (late or altered tallies)"}}
+# Keep the file's key order: the tabulation stage sits before the run defaults, as in the format.
+I["inverse-tabulation"] = {k: tab[k] for k in list(tab) if k not in ("run", "observations", "inference")}
+I["inverse-tabulation"]["tabulation"] = tab["tabulation"]
+for k in ("run", "observations", "inference"):
+    I["inverse-tabulation"][k] = tab[k]
+
 
 def render(scenario):
     return json.dumps(scenario, indent=2, ensure_ascii=False) + "\n"

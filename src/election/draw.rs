@@ -22,6 +22,8 @@ pub struct Draw {
     pub rewrite: f64,
     /// The honest counting errors' unknowns (`count_errors`).
     pub count: CountDraw,
+    /// The tabulation stage's transfer share and added share (`tabulation`).
+    pub tabulation: [f64; 2],
 }
 
 /// The election-level unknowns of the honest counting errors (`count_errors`): each kind's

@@ -1,6 +1,7 @@
 //! One simulated election: the country's layout (`country`), a trial's draws and its precinct
 //! loop (`trial`; the pooled sampler in `pooled`; `sampler` chooses between them), the irregularity mechanisms
-//! (`mechanism`), honest counting errors in ballots (`count_errors`), the national outcome (`outcome`) and seats (`seats`).
+//! (`mechanism`), honest counting errors in ballots (`count_errors`), the tabulation stage above
+//! the stations (`tabulation`), the national outcome (`outcome`) and seats (`seats`).
 //!
 //! May import: `model`, `sample`, `numeric`.
 
@@ -12,4 +13,5 @@ pub mod outcome;
 pub(crate) mod pooled;
 pub mod sampler;
 pub(crate) mod seats;
+pub mod tabulation;
 pub mod trial;

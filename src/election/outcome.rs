@@ -1,8 +1,11 @@
 //! What one simulated election means: national shares of valid votes, who crosses the threshold,
-//! and the seats, for both the true and the reported count.
+//! and the seats, for both the true and the reported count. The reported count is the final
+//! result: the stations' protocols added up (the preliminary count) and, where the scenario has
+//! one, changed by the tabulation stage.
 
 use crate::election::draw::{Draw, Totals};
 use crate::election::seats;
+use crate::election::tabulation;
 use crate::model::{MAX_PARTIES, Model};
 
 /// One trial's result, as the accumulators see it.
@@ -12,6 +15,9 @@ pub struct Record {
     pub weight: f64,
     pub true_share: [f64; MAX_PARTIES],
     pub reported_share: [f64; MAX_PARTIES],
+    /// Shares of the preliminary count (the stations' protocols added up, before the tabulation
+    /// stage); the reported shares where the scenario has no tabulation stage.
+    pub preliminary_share: [f64; MAX_PARTIES],
     pub true_seats: [u32; MAX_PARTIES],
     pub reported_seats: [u32; MAX_PARTIES],
     pub true_turnout: f64,
@@ -39,12 +45,17 @@ pub fn valid_shares(votes: &[u64], n_parties: usize, out: &mut [f64; MAX_PARTIES
 }
 
 /// Turns national totals into a record.
-pub fn record(model: &Model, n_precincts: usize, draw: &Draw, t: &Totals) -> Record {
+pub fn record(model: &Model, n_precincts: usize, draw: &Draw, preliminary: &Totals) -> Record {
     let np = model.n_parties();
+    let mut t = *preliminary;
+    if let Some(tab) = &model.tabulation {
+        tabulation::apply(tab, draw.tabulation, np, &mut t.reported_votes[..=np]);
+    }
     let mut r = Record {
         weight: 1.0,
         true_share: [0.0; MAX_PARTIES],
         reported_share: [0.0; MAX_PARTIES],
+        preliminary_share: [0.0; MAX_PARTIES],
         true_seats: [0; MAX_PARTIES],
         reported_seats: [0; MAX_PARTIES],
         true_turnout: t.true_votes[..=np].iter().sum::<u64>() as f64 / t.registered.max(1) as f64,
@@ -61,6 +72,7 @@ pub fn record(model: &Model, n_precincts: usize, draw: &Draw, t: &Totals) -> Rec
     }
     valid_shares(&t.true_votes, np, &mut r.true_share);
     valid_shares(&t.reported_votes, np, &mut r.reported_share);
+    valid_shares(&preliminary.reported_votes, np, &mut r.preliminary_share);
     let mut eligible = [false; MAX_PARTIES];
     for (votes, share, seats) in [
         (&t.true_votes, &r.true_share, &mut r.true_seats),

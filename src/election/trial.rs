@@ -168,6 +168,9 @@ impl<'a> Simulator<'a> {
         if let Some(c) = &m.count_errors {
             d.count = count_errors::draw(c, rng);
         }
+        if let Some(t) = &m.tabulation {
+            d.tabulation = [t.transfer.sample(rng), t.added.sample(rng)];
+        }
         d
     }
 

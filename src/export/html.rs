@@ -224,6 +224,26 @@ fn inverse_table(inv: &Value) -> String {
             None => given,
         },
     };
+    let preliminary: Vec<String> = inv["preliminary"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            format!(
+                "{} {}",
+                escape(p["party"].as_str().unwrap_or("")),
+                pct(&p["share"])
+            )
+        })
+        .collect();
+    let given = if preliminary.is_empty() {
+        given
+    } else {
+        format!(
+            "{given}, and the preliminary count before the tabulation stage ({})",
+            preliminary.join(", ")
+        )
+    };
     let given = match inv["recounts"]["stations"].as_u64() {
         Some(n) => {
             let how = match inv["recounts"]["selection"].as_str() {

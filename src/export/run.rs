@@ -294,6 +294,9 @@ pub fn to_table(report: &RunReport) -> String {
         if inv.fingerprint.is_some() {
             given.push("the protocols' fingerprint");
         }
+        if !inv.preliminary.is_empty() {
+            given.push("the preliminary count");
+        }
         if inv.recounts.is_some() {
             given.push("the recounts");
         }

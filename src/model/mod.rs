@@ -6,7 +6,8 @@
 //!
 //! The `model` layer also holds the scenario format (`scenario`), priors (`prior`), loading with
 //! line:column locations (`load`, `locate`), what is wrong field by field (`problems`), honest
-//! counting errors in ballots (`count_errors`), real precinct protocols (`protocols`) and the
+//! counting errors in ballots (`count_errors`), the tabulation stage (`tabulation`), real
+//! precinct protocols (`protocols`) and the
 //! scenario an import makes of them (`import`). May import: `sample`, `numeric`, `error`.
 
 pub mod count_errors;
@@ -19,6 +20,7 @@ pub mod problems;
 pub mod protocols;
 pub mod recounts;
 pub mod scenario;
+pub mod tabulation;
 
 use crate::model::prior::Dist;
 use crate::model::scenario::{Allocation, Kernel, Mechanism, ProposalKind, Scenario, Selection};
@@ -137,6 +139,9 @@ pub struct InverseModel {
     /// Official turnout and invalid share, compared with the reported ones like the shares.
     pub turnout: Option<f64>,
     pub invalid: Option<f64>,
+    /// (party index, preliminary share of valid votes) compared with the simulated count before
+    /// the tabulation stage, for the same parties as `compare`.
+    pub preliminary: Vec<(usize, f64)>,
     /// Recounted stations, evidence on the counting errors (set by `load` with the file).
     pub recounts: Option<recounts::RecountsFit>,
 }
@@ -181,6 +186,8 @@ pub struct Model {
     pub irregular: IrregularModel,
     /// Honest counting errors in ballots, in every station (`count_errors`).
     pub count_errors: Option<count_errors::CountErrorsModel>,
+    /// Changes from the preliminary count to the final result (`tabulation`).
+    pub tabulation: Option<tabulation::TabulationModel>,
     /// Present when the scenario asks the inverse question.
     pub inverse: Option<InverseModel>,
     pub trials: u64,
@@ -302,6 +309,11 @@ impl Model {
             .as_ref()
             .map(|c| count_errors::build(c, s.parties.len(), chk, &find))
             .transpose()?;
+        let tabulation = s
+            .tabulation
+            .as_ref()
+            .map(|t| tabulation::build(t, s.parties.len(), chk, &find))
+            .transpose()?;
         let seats = chk.number_in("seats", &s.seats, (1.0, 10_000.0));
         if seats.fract() != 0.0 {
             chk.push(FieldError::from_message(format!(
@@ -356,6 +368,7 @@ impl Model {
             regions,
             irregular,
             count_errors,
+            tabulation,
             inverse,
             trials: s.run.trials,
             seed: s.run.seed,
@@ -771,6 +784,10 @@ fn build_inverse(
             Ok((j, votes / total))
         })
         .collect::<Result<Vec<_>, String>>()?;
+    let preliminary = match &obs.preliminary {
+        None => Vec::new(),
+        Some(p) => build_preliminary(s, p, &compare, chk, find)?,
+    };
     let tolerance = chk.number_in("inference.tolerance", &inf.tolerance, (1e-4, 100.0)) / 100.0;
     let fingerprint = match (&inf.protocols, &s.protocols) {
         (None, _) => None,
@@ -804,8 +821,46 @@ fn build_inverse(
             .invalid
             .as_ref()
             .map(|t| chk.number_in("observations.invalid", t, (0.0, 1.0))),
+        preliminary,
         recounts: None,
     }))
+}
+
+/// The preliminary shares of the compared parties (`observations.preliminary`): every party's
+/// votes must be given, and the scenario needs a `tabulation` stage to tell them from the final.
+fn build_preliminary(
+    s: &Scenario,
+    p: &scenario::Preliminary,
+    compare: &[(usize, f64)],
+    chk: &Problems,
+    find: &dyn Fn(&str, &str) -> usize,
+) -> Result<Vec<(usize, f64)>, String> {
+    if s.tabulation.is_none() {
+        return Err("field `observations.preliminary`: needs a `tabulation` block; without one the preliminary count is the final result".into());
+    }
+    let mut votes = vec![None; s.parties.len()];
+    for (id, n) in &p.votes {
+        let j = find(&format!("observations.preliminary.votes.{id}"), id);
+        votes[j] = Some(chk.number_in(
+            &format!("observations.preliminary.votes.{id}"),
+            n,
+            (0.0, 1e10),
+        ));
+    }
+    if let Some(j) = votes.iter().position(Option::is_none) {
+        return Err(format!(
+            "field `observations.preliminary.votes`: no votes for \"{}\"; give every party's preliminary votes (its shares are of their sum)",
+            s.parties[j].id
+        ));
+    }
+    let total: f64 = votes.iter().flatten().sum();
+    if total <= 0.0 {
+        return Err("field `observations.preliminary.votes`: the votes sum to 0".into());
+    }
+    Ok(compare
+        .iter()
+        .map(|&(j, _)| (j, votes[j].unwrap_or(0.0) / total))
+        .collect())
 }
 
 /// An exit poll: its shares by party (summing to at most 1), standard error and bias prior.

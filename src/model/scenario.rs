@@ -55,6 +55,10 @@ pub struct Scenario {
     /// Honest counting errors measured in ballots, in any station (`count_errors`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count_errors: Option<CountErrors>,
+    /// Changes above the stations, from the preliminary count (the stations' protocols added
+    /// up) to the final result (`tabulation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tabulation: Option<Tabulation>,
     /// Defaults for `recount run`.
     pub run: RunDefaults,
     /// What was observed; when present, `recount run` answers the inverse question
@@ -364,6 +368,34 @@ pub struct RunDefaults {
     pub seed: u64,
 }
 
+/// The tabulation stage: from the preliminary count, the sum of the stations' protocols, to the
+/// final result, a share of some parties' votes moves to the beneficiary and votes may be added
+/// to it. Applied to the national totals, after every station-level error.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tabulation {
+    /// The party the tabulation favours (a party id).
+    pub beneficiary: String,
+    /// Share of each `from` party's preliminary votes moved to the beneficiary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<Prior>,
+    /// The parties `transfer` takes from (default: every party but the beneficiary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Vec<String>>,
+    /// Votes added to the beneficiary, as a share of the preliminary valid votes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<Prior>,
+}
+
+/// A published preliminary count: every party's votes, compared (for the inference's parties)
+/// with the simulated count before the tabulation stage.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Preliminary {
+    /// Preliminary votes per party id; every party must be given.
+    pub votes: BTreeMap<String, Number>,
+}
+
 /// What was observed (the official totals are the parties' `official_votes`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -380,6 +412,9 @@ pub struct Observations {
     /// The official share of invalid ballots among ballots cast, compared like the shares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid: Option<Number>,
+    /// The preliminary count, where it was published: evidence on the `tabulation` stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preliminary: Option<Preliminary>,
     /// Stations recounted: each one's reported and recounted figures, evidence on `count_errors`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recounts: Option<RecountsFile>,

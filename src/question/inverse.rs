@@ -72,9 +72,20 @@ pub struct InverseSummary {
     /// With `observations.recounts`: the recounts the trials were weighed against.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recounts: Option<RecountsInfo>,
+    /// With `observations.preliminary`: the published preliminary shares the trials' counts
+    /// before the tabulation stage were compared with.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub preliminary: Vec<PublishedShare>,
     /// Present when the ESS is too small to trust the figures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+}
+
+/// A party's published share of valid votes.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PublishedShare {
+    pub party: String,
+    pub share: f64,
 }
 
 /// The fingerprint the inverse question weighed trials against (`inference.protocols`).
@@ -295,6 +306,14 @@ pub fn summarize(
             })
         }),
         recounts: inv.recounts.as_ref().map(|r| r.info.clone()),
+        preliminary: inv
+            .preliminary
+            .iter()
+            .map(|&(j, share)| PublishedShare {
+                party: model.parties[j].id.clone(),
+                share,
+            })
+            .collect(),
         warning,
     }
 }

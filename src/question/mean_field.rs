@@ -3,7 +3,8 @@
 //! Every mechanism acts linearly on a precinct's expected counts, and acts independently of the
 //! others, so the expected reported votes per registered voter of each kind of precinct (region x
 //! urban x e-voting) follow in closed form. The national shares computed from them differ from a
-//! simulated election's only by precinct-level noise (a few hundredths of a point). The inverse
+//! simulated election's only by precinct-level noise (a few hundredths of a point), and the
+//! tabulation stage acts on them as on simulated totals. The inverse
 //! question uses this to aim its proposals (see `inverse`); a test checks it against simulation.
 
 use crate::election::country::Layout;
@@ -107,6 +108,11 @@ pub fn reported_shares(model: &Model, groups: &Groups, d: &Draw) -> [f64; MAX_PA
                 total[k] += w * (p_irr * irr[k] + (1.0 - p_irr) * regular[k]);
             }
         }
+    }
+    // The tabulation stage acts on the national totals (it is linear in them, so on expected
+    // totals it gives the expected final ones).
+    if let Some(t) = &model.tabulation {
+        crate::election::tabulation::apply_expected(t, d.tabulation, np, &mut total[..n_cat]);
     }
     let valid: f64 = total[..np].iter().sum();
     let mut out = [0.0; MAX_PARTIES];

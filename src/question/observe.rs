@@ -107,7 +107,7 @@ pub fn distance2(inv: &InverseModel, reported_share: &[f64; MAX_PARTIES]) -> f64
 }
 
 /// Kernel weight of a simulated election's reported shares (and, where the scenario gives them,
-/// its turnout and invalid share) against the official ones, and whether every compared figure
+/// its preliminary shares, turnout and invalid share) against the official ones, and whether every compared figure
 /// lies within the tolerance.
 pub fn kernel(inv: &InverseModel, reported: &Record, tolerance: f64) -> (f64, bool) {
     let mut z2 = 0.0;
@@ -116,6 +116,11 @@ pub fn kernel(inv: &InverseModel, reported: &Record, tolerance: f64) -> (f64, bo
         .compare
         .iter()
         .map(|&(j, official)| (reported.reported_share[j], official))
+        .chain(
+            inv.preliminary
+                .iter()
+                .map(|&(j, published)| (reported.preliminary_share[j], published)),
+        )
         .chain(inv.turnout.map(|t| (reported.reported_turnout, t)))
         .chain(inv.invalid.map(|v| (reported.reported_invalid, v)));
     for (simulated, official) in compared {
@@ -177,6 +182,7 @@ mod tests {
             fingerprint: None,
             turnout: None,
             invalid: None,
+            preliminary: vec![],
             recounts: None,
             proposal: crate::model::scenario::ProposalKind::Guided,
         }

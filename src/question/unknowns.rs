@@ -2,7 +2,8 @@
 //!
 //! Every prior in the scenario that is not a fixed value is one coordinate: true support of each
 //! party (but the remainder), spoiled share, prevalence, each mechanism's probability and
-//! intensity, the counting errors' prevalences and slip sizes, the observers' assessment rates and the exit polls' bias. Coordinates map onto the
+//! intensity, the counting errors' prevalences and slip sizes, the tabulation stage's shares,
+//! the observers' assessment rates and the exit polls' bias. Coordinates map onto the
 //! engine's `Draw` and the observation model's `ObsDraw`.
 
 use crate::election::draw::Draw;
@@ -34,6 +35,8 @@ pub enum Slot {
     SlipMean(usize),
     Zeroed,
     Swapped,
+    TabulationTransfer,
+    TabulationAdded,
     Sensitivity,
     FalsePositive,
     ExitBias,
@@ -131,6 +134,14 @@ impl Space {
                 );
             }
         }
+        if let Some(t) = &model.tabulation {
+            push(
+                "tabulation.transfer".into(),
+                Slot::TabulationTransfer,
+                t.transfer,
+            );
+            push("tabulation.added".into(), Slot::TabulationAdded, t.added);
+        }
         if let Some(inv) = &model.inverse {
             push(
                 "observers.p_negative_if_irregular".into(),
@@ -169,6 +180,8 @@ impl Space {
                 Slot::SlipMean(k) => d.count.slip_means[k],
                 Slot::Zeroed => d.count.zeroed,
                 Slot::Swapped => d.count.swapped,
+                Slot::TabulationTransfer => d.tabulation[0],
+                Slot::TabulationAdded => d.tabulation[1],
                 Slot::Sensitivity => o.sensitivity,
                 Slot::FalsePositive => o.false_positive,
                 Slot::ExitBias => o.exit_bias,
