@@ -115,17 +115,7 @@ fn run_table(run: &Value, run_file: &str) -> String {
         escape(run["recount_version"].as_str().unwrap_or("")),
         escape(run["scenario"]["hash"].as_str().unwrap_or("")),
     );
-    // The headline names the parties as readers know them ("NSDP", not "nsdp").
-    let name_of = |id: &str| -> String {
-        run["parties"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["id"].as_str() == Some(id))
-            .and_then(|p| p["name"].as_str())
-            .map_or(id, |n| n.split(" (").next().unwrap_or(n))
-            .to_string()
-    };
+    let name_of = |id: &str| short_name(&run["parties"], id);
     let focus: Vec<String> = run["focus"]
         .as_array()
         .into_iter()
@@ -191,13 +181,27 @@ fn run_table(run: &Value, run_file: &str) -> String {
     }
     s.push_str("</tbody></table></div>\n");
     if run["inverse"].is_object() {
-        s.push_str(&inverse_table(&run["inverse"]));
+        s.push_str(&inverse_table(&run["inverse"], &run["parties"]));
     }
     s
 }
 
 /// The inverse question's diagnostics and each unknown's posterior beside its prior.
-fn inverse_table(inv: &Value) -> String {
+/// A party as readers know it ("NSDP", not "nsdp"): its name up to any bracket, or its id.
+fn short_name(parties: &Value, id: &str) -> String {
+    parties
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["id"].as_str() == Some(id))
+        .and_then(|p| p["name"].as_str())
+        .map_or(id, |n| n.split(" (").next().unwrap_or(n))
+        .to_string()
+}
+
+/// The inverse question's evidence sentence and unknowns table; `parties` (the run's) name the
+/// parties.
+fn inverse_table(inv: &Value, parties: &Value) -> String {
     let given = if inv["observed_counts"].as_u64().unwrap_or(0) > 0 {
         format!(
             "the official result and the observers' verdicts ({} of {} observed counts negative)",
@@ -231,7 +235,7 @@ fn inverse_table(inv: &Value) -> String {
         .map(|p| {
             format!(
                 "{} {}",
-                escape(p["party"].as_str().unwrap_or("")),
+                escape(&short_name(parties, p["party"].as_str().unwrap_or(""))),
                 pct(&p["share"])
             )
         })
@@ -388,7 +392,7 @@ mod tests {
                 "prior_q05": 0.05, "prior_q95": 0.95,
                 "posterior": {"mean": 0.48, "q05": 0.15, "q50": 0.47, "q95": 0.86}}]
         });
-        let html = inverse_table(&inv);
+        let html = inverse_table(&inv, &Value::Null);
         assert!(html.contains("65 of 150"), "{html}");
         assert!(html.contains("<td class=\"l\">prevalence</td><td class=\"l\">Uniform(0, 1)</td><td>0.5000 [0.0500, 0.9500]</td><td>0.4800 [0.1500, 0.8600]</td>"), "{html}");
         assert!(html.contains("Warning"));
@@ -402,9 +406,27 @@ mod tests {
             "recounts": { "file": "r.csv", "source": "CEC <decisions>", "selection": "targeted",
                 "enrichment": 5.0, "stations": 120, "differing": 17 }
         });
-        let html = inverse_table(&inv);
+        let html = inverse_table(&inv, &Value::Null);
         assert!(
             html.contains("the recounts of 120 stations (targeted, a wrong count 5 times likelier to be recounted; 17 differ from their protocols; source: CEC &lt;decisions&gt;)"),
+            "{html}"
+        );
+    }
+    #[test]
+    fn inverse_runs_name_the_preliminary_count_by_party_name() {
+        let inv = serde_json::json!({
+            "observed_negative": 0, "observed_counts": 0, "tolerance_pp": 0.1, "ess": 5000.0,
+            "acceptance_rate": 0.4, "parameters": [],
+            "preliminary": [{ "party": "nsdp", "share": 0.0462 }, { "party": "x", "share": 0.01 }]
+        });
+        let parties = serde_json::json!([
+            { "id": "nsdp", "name": "NSDP (National Social-Democratic Party)" },
+        ]);
+        let html = inverse_table(&inv, &parties);
+        assert!(
+            html.contains(
+                "and the preliminary count before the tabulation stage (NSDP 4.62%, x 1.00%)"
+            ),
             "{html}"
         );
     }

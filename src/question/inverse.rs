@@ -327,12 +327,20 @@ pub fn trial_draw(model: &Model, layout: &Layout, sim: &Simulator, rng: &mut Rng
     ctx.propose(sim, rng).0
 }
 
-/// Compared parties whose support the guided proposal sets: not the remainder, not fixed.
+/// Compared parties whose support the guided proposal sets (not the remainder, not fixed), with
+/// the share it aims at: the official one or, where a preliminary count is observed, the
+/// preliminary one, which the stations alone must explain (the tabulation stage, drawn from its
+/// priors, then takes the trial to the final count).
 fn guided_parties(model: &Model, inv: &InverseModel) -> Vec<(usize, f64)> {
     if inv.proposal == ProposalKind::Prior {
         return Vec::new();
     }
-    inv.compare
+    let targets = if inv.preliminary.is_empty() {
+        &inv.compare
+    } else {
+        &inv.preliminary
+    };
+    targets
         .iter()
         .copied()
         .filter(|&(j, official)| {
@@ -353,7 +361,7 @@ struct Context<'a> {
     layout: &'a Layout,
     space: &'a Space,
     groups: Groups,
-    /// (party, official share) proposed by the guided proposal.
+    /// (party, targeted share) whose support the guided proposal draws.
     guided: Vec<(usize, f64)>,
     /// P(an observed precinct is irregular) / prevalence, ignoring the cap at 1.
     observed_multiplier: f64,
@@ -554,22 +562,27 @@ impl Context<'_> {
             return 0.0;
         }
         let m = self.model;
-        // Solve for the support that reproduces the official shares in expectation.
+        // Solve for the support that reproduces the targeted shares in expectation.
+        let expected = if self.inv.preliminary.is_empty() {
+            mean_field::reported_shares
+        } else {
+            mean_field::preliminary_shares
+        };
         let mut centre = *draw;
         for _ in 0..SOLVE_ITERATIONS {
-            let r = mean_field::reported_shares(m, &self.groups, &centre);
-            for &(j, official) in &self.guided {
+            let r = expected(m, &self.groups, &centre);
+            for &(j, target) in &self.guided {
                 if r[j] > 0.0 {
-                    centre.support[j] = (centre.support[j] * official / r[j]).min(1.0);
+                    centre.support[j] = (centre.support[j] * target / r[j]).min(1.0);
                 }
             }
             set_remainder(m, &mut centre);
         }
         let mut log_ratio = 0.0;
-        for &(j, official) in &self.guided {
+        for &(j, target) in &self.guided {
             let mu = centre.support[j];
-            // A change ds in support moves the reported share by about ds * official / mu.
-            let sd = SPREAD * self.inv.tolerance * mu / official;
+            // A change ds in support moves the reported share by about ds * target / mu.
+            let sd = SPREAD * self.inv.tolerance * mu / target;
             let prior = m.support[j].expect("guided parties have a prior");
             let (x, log_q) = truncated_normal(rng, mu, sd, prior.support());
             draw.support[j] = x;

@@ -28,8 +28,18 @@ impl Groups {
     }
 }
 
-/// Expected reported shares of valid votes for `d`.
+/// Expected reported shares of valid votes for `d`: the final result.
 pub fn reported_shares(model: &Model, groups: &Groups, d: &Draw) -> [f64; MAX_PARTIES] {
+    shares(model, groups, d, true)
+}
+
+/// Expected shares of the preliminary count for `d`: the stations' protocols added up, before
+/// the tabulation stage.
+pub fn preliminary_shares(model: &Model, groups: &Groups, d: &Draw) -> [f64; MAX_PARTIES] {
+    shares(model, groups, d, false)
+}
+
+fn shares(model: &Model, groups: &Groups, d: &Draw, tabulate: bool) -> [f64; MAX_PARTIES] {
     let np = model.n_parties();
     let n_cat = np + 1;
     let ir = &model.irregular;
@@ -111,7 +121,7 @@ pub fn reported_shares(model: &Model, groups: &Groups, d: &Draw) -> [f64; MAX_PA
     }
     // The tabulation stage acts on the national totals (it is linear in them, so on expected
     // totals it gives the expected final ones).
-    if let Some(t) = &model.tabulation {
+    if let Some(t) = model.tabulation.as_ref().filter(|_| tabulate) {
         crate::election::tabulation::apply_expected(t, d.tabulation, np, &mut total[..n_cat]);
     }
     let valid: f64 = total[..np].iter().sum();
