@@ -51,14 +51,7 @@ fn scenario(dir: &Path, csv: &str) -> Value {
     std::fs::write(dir.join("recounts.csv"), csv).unwrap();
     let sha = sha256(&dir.join("recounts.csv"));
     let mut v = common::base();
-    for (p, votes) in v["parties"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .zip([700.0, 200.0, 100.0])
-    {
-        p["official_votes"] = num(votes);
-    }
+    common::official_votes(&mut v, &[700.0, 200.0, 100.0]);
     v["count_errors"] = json!({ "slips": {
         "prevalence": uniform(0.0, PRIOR_HIGH),
         "size": { "law": "poisson", "mean": num(MEAN) },

@@ -11,7 +11,27 @@ use common::{num, uniform};
 use libm::exp;
 use recount::election::outcome::Record;
 use serde_json::{Value, json};
+use std::path::Path;
 use tempfile::TempDir;
+
+/// The JSON of `recount run SCENARIO --json --quiet --out OUT ARGS`, which must succeed.
+fn run_json(scenario: &Path, out: &Path, args: &[&str]) -> Value {
+    let o = Command::cargo_bin("recount")
+        .unwrap()
+        .arg("run")
+        .arg(scenario)
+        .args(["--json", "--quiet", "--out"])
+        .arg(out)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
 
 /// `common::all_mechanisms()` (every mechanism drawing) with a tabulation stage.
 fn staged(tabulation: Value) -> Value {
@@ -86,19 +106,11 @@ fn every_sampler_applies_the_stage() {
     v["tabulation"] = json!({ "beneficiary": "a", "transfer": num(1.0), "from": ["c"] });
     let path = common::write(dir.path(), "staged", &v);
     for sampler in ["exact", "fast", "pooled"] {
-        let out = Command::cargo_bin("recount")
-            .unwrap()
-            .args(["run", path.to_str().unwrap(), "--trials", "2000"])
-            .args(["--sampler", sampler, "--json", "--quiet", "--out"])
-            .arg(dir.path().join(sampler))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{sampler}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let r = run_json(
+            &path,
+            &dir.path().join(sampler),
+            &["--trials", "2000", "--sampler", sampler],
         );
-        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
         let parties = r["parties"].as_array().unwrap();
         let c = &parties[2];
         assert_eq!(c["reported_share"]["mean"], 0.0, "{sampler}");
@@ -131,14 +143,7 @@ fn inverse(preliminary: bool) -> Value {
     // Stations alike, so the national shares vary by about 0.2 points from trial to trial (the
     // ballots' own noise), under half the tolerance.
     v["behaviour"] = json!({ "turnout_concentration": num(1e4), "share_concentration": num(1e4) });
-    for (p, votes) in v["parties"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .zip([7_200.0, 1_800.0, 1_000.0])
-    {
-        p["official_votes"] = num(votes);
-    }
+    common::official_votes(&mut v, &[7_200.0, 1_800.0, 1_000.0]);
     v["tabulation"] = json!({ "beneficiary": "a", "transfer": uniform(0.0, 0.4), "from": ["b"] });
     v["observations"] = json!({});
     if preliminary {
@@ -220,26 +225,11 @@ fn the_transfer_posterior_is_the_one_prior_draws_give() {
         let mut v = v.clone();
         v["inference"]["proposal"] = json!(proposal);
         let path = common::write(dir.path(), proposal, &v);
-        let out = Command::cargo_bin("recount")
-            .unwrap()
-            .args([
-                "run",
-                path.to_str().unwrap(),
-                "--trials",
-                "30000",
-                "--seed",
-                "3",
-            ])
-            .args(["--json", "--quiet", "--out"])
-            .arg(dir.path().join(proposal))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let r = run_json(
+            &path,
+            &dir.path().join(proposal),
+            &["--trials", "30000", "--seed", "3"],
         );
-        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
         let inv = &r["inverse"];
         let p = inv["parameters"]
             .as_array()

@@ -125,6 +125,15 @@ pub fn one_precinct(registered: u64, turnout: f64, p: f64) -> Value {
     v
 }
 
+/// Gives the parties these official votes, in ballot order.
+pub fn official_votes(v: &mut Value, votes: &[f64]) {
+    let parties = v["parties"].as_array_mut().expect("parties");
+    assert_eq!(parties.len(), votes.len(), "one figure per party");
+    for (p, &n) in parties.iter_mut().zip(votes) {
+        p["official_votes"] = num(n);
+    }
+}
+
 /// Sets the value at a JSON pointer ("/irregularities/prevalence"), creating the last key if
 /// its parent object exists.
 pub fn set(v: &mut Value, pointer: &str, new: Value) {
