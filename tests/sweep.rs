@@ -603,3 +603,24 @@ fn report_runs_with_the_sampler_asked_and_names_the_run_as_run_does() {
     assert_eq!(v["trials"], 64);
     assert!(dir(&out, "report.html").is_file());
 }
+
+/// `recount report` takes only complete runs: an interrupted run's `.partial.json` and one
+/// shard's file (here not even JSON, so reading either would fail) are passed over, and with no
+/// complete run the report makes one.
+#[test]
+fn report_passes_over_partial_runs_and_shards() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(out.join("tiny")).unwrap();
+    for name in ["run-11-64.partial.json", "run-11-64.shard-1-of-2.json"] {
+        std::fs::write(dir(&out, name), "not a run").unwrap();
+    }
+    let mut cmd = cargo_bin_cmd!("recount");
+    cmd.args(["report"]).arg(tiny());
+    cmd.args(["--trials", "64", "--threads", "1", "--quiet", "--out"])
+        .arg(&out);
+    let said = String::from_utf8(cmd.assert().success().get_output().stdout.clone()).unwrap();
+    assert!(said.contains("No run in"), "{said}");
+    assert!(dir(&out, "run-11-64.json").is_file());
+    assert!(dir(&out, "report.html").is_file());
+}

@@ -93,9 +93,14 @@ pub(crate) fn sweep_figure(dir: &Path) -> Result<Option<crate::export::html::Fig
 pub fn report(args: &ReportArgs) -> Result<()> {
     let loaded = load::load(&args.scenario)?;
     let dir = args.out.join(&loaded.name);
-    // The newest run of this scenario, or a fresh one.
+    // The newest complete run of this scenario, or a fresh one: an interrupted run's
+    // `.partial.json` and one shard's file hold only some of the trials.
     let mut runs: Vec<(std::time::SystemTime, std::path::PathBuf)> = files(&dir, "run-", ".json")
         .into_iter()
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            !name.ends_with(".partial.json") && !name.contains(".shard-")
+        })
         .map(|p| {
             (
                 std::fs::metadata(&p)
