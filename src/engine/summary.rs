@@ -211,7 +211,7 @@ impl Accumulator {
         let focus = &self.focus;
         let any = |s: &[f64]| focus.iter().any(|&j| s[j] >= th);
         let all = |s: &[f64]| focus.iter().all(|&j| s[j] >= th);
-        self.any_true.add(any(&r.true_share), w);
+        self.any_true.add(self.any_truly_crosses(r), w);
         self.all_true.add(all(&r.true_share), w);
         self.any_reported.add(any(&r.reported_share), w);
         self.all_reported.add(all(&r.reported_share), w);
@@ -228,6 +228,13 @@ impl Accumulator {
         self.true_turnout.add(r.true_turnout, w);
         self.reported_turnout.add(r.reported_turnout, w);
         self.irregular_fraction.add(r.irregular_fraction, w);
+    }
+
+    /// The headline event of a trial: some focus party truly at or over the threshold.
+    pub fn any_truly_crosses(&self, r: &Record) -> bool {
+        self.focus
+            .iter()
+            .any(|&j| r.true_share[j] >= self.threshold)
     }
 
     /// Adds the trials of another accumulator of the same model. Sums are exact, so merging

@@ -278,12 +278,17 @@ fn inverse_table(inv: &Value, parties: &Value) -> String {
     }
     s.push_str(
         "<table id=\"posterior-table\"><thead><tr><th class=\"l\">unknown</th><th class=\"l\">prior</th>\
-         <th>prior mean [5%, 95%]</th><th>posterior mean [5%, 95%]</th></tr></thead><tbody>\n",
+         <th>prior mean [5%, 95%]</th><th>posterior mean [5%, 95%]</th><th>narrowed by the evidence</th>\
+         <th>headline if below / above the prior's median</th></tr></thead><tbody>\n",
     );
-    for p in inv["parameters"].as_array().into_iter().flatten() {
+    let params: Vec<&Value> = inv["parameters"].as_array().into_iter().flatten().collect();
+    let half =
+        |e: &Value| num(&e["estimate"]).map_or_else(|| "-".to_string(), |x| format!("{x:.3}"));
+    for p in &params {
         let f = |v: &Value| num(v).map_or_else(String::new, |x| format!("{x:.4}"));
+        let d = &p["dependence"];
         s.push_str(&format!(
-            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{} [{}, {}]</td><td>{} [{}, {}]</td></tr>\n",
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{} [{}, {}]</td><td>{} [{}, {}]</td><td>{}</td><td>{} / {}</td></tr>\n",
             escape(p["name"].as_str().unwrap_or("")),
             escape(p["prior"].as_str().unwrap_or("")),
             f(&p["prior_mean"]),
@@ -292,9 +297,34 @@ fn inverse_table(inv: &Value, parties: &Value) -> String {
             f(&p["posterior"]["mean"]),
             f(&p["posterior"]["q05"]),
             f(&p["posterior"]["q95"]),
+            num(&d["narrowed"]).map_or_else(String::new, |x| format!("{:.0}%", 100.0 * x)),
+            half(&d["headline_below"]),
+            half(&d["headline_above"]),
         ));
     }
     s.push_str("</tbody></table>\n");
+    let resting: Vec<String> = params
+        .iter()
+        .filter(|p| p["dependence"]["rests_on_prior"].as_bool() == Some(true))
+        .map(|p| {
+            let d = &p["dependence"];
+            format!(
+                "<strong>{}</strong> (narrowed by {:.0}%; the headline is {} below {:.4} and {} above; <code>recount sweep --param {}</code>)",
+                escape(p["name"].as_str().unwrap_or("")),
+                100.0 * num(&d["narrowed"]).unwrap_or(f64::NAN),
+                half(&d["headline_below"]),
+                num(&d["split_at"]).unwrap_or(f64::NAN),
+                half(&d["headline_above"]),
+                escape(d["sweep_path"].as_str().unwrap_or("")),
+            )
+        })
+        .collect();
+    if !resting.is_empty() {
+        s.push_str(&format!(
+            "<p id=\"rests-on\"><strong>What the answer rests on.</strong> The evidence barely narrowed these unknowns, yet the headline differs between the two halves of their priors, so the answer depends on the priors chosen for them: {}.</p>\n",
+            resting.join("; ")
+        ));
+    }
     s
 }
 
@@ -390,11 +420,15 @@ mod tests {
             "acceptance_rate": 0.4, "warning": "effective sample size 812 is below 1000",
             "parameters": [{"name": "prevalence", "prior": "Uniform(0, 1)", "prior_mean": 0.5,
                 "prior_q05": 0.05, "prior_q95": 0.95,
-                "posterior": {"mean": 0.48, "q05": 0.15, "q50": 0.47, "q95": 0.86}}]
+                "posterior": {"mean": 0.48, "q05": 0.15, "q50": 0.47, "q95": 0.86},
+                "dependence": {"narrowed": 0.21, "split_at": 0.5, "rests_on_prior": true,
+                    "headline_below": {"estimate": 0.01}, "headline_above": null,
+                    "sweep_path": "prevalence"}}]
         });
         let html = inverse_table(&inv, &Value::Null);
         assert!(html.contains("65 of 150"), "{html}");
-        assert!(html.contains("<td class=\"l\">prevalence</td><td class=\"l\">Uniform(0, 1)</td><td>0.5000 [0.0500, 0.9500]</td><td>0.4800 [0.1500, 0.8600]</td>"), "{html}");
+        assert!(html.contains("<td class=\"l\">prevalence</td><td class=\"l\">Uniform(0, 1)</td><td>0.5000 [0.0500, 0.9500]</td><td>0.4800 [0.1500, 0.8600]</td><td>21%</td><td>0.010 / -</td>"), "{html}");
+        assert!(html.contains("<strong>prevalence</strong> (narrowed by 21%; the headline is 0.010 below 0.5000 and - above; <code>recount sweep --param prevalence</code>)"), "{html}");
         assert!(html.contains("Warning"));
     }
 

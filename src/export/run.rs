@@ -338,7 +338,7 @@ pub fn to_table(report: &RunReport) -> String {
         pct(r.irregular_fraction.mean)
     ));
     if let Some(inv) = &report.inverse {
-        out.push_str(&inverse_table(inv));
+        out.push_str(&inverse_table(inv, &format!("P({focus} truly >= {th})")));
         out.push_str(
             "Probabilities: posterior estimate [95% Wilson interval with the effective sample size].\n",
         );
@@ -463,8 +463,9 @@ pub(crate) fn group(n: u64) -> String {
     out
 }
 
-/// The inverse question's diagnostics and posteriors, for the terminal.
-fn inverse_table(inv: &InverseSummary) -> String {
+/// The inverse question's diagnostics and posteriors, for the terminal; `headline` names the
+/// headline probability ("P(nsdp or ak_zhol truly >= 7.00%)").
+fn inverse_table(inv: &InverseSummary, headline: &str) -> String {
     let observers = if inv.observed_counts > 0 {
         format!(
             "{} of {} observed counts assessed negatively",
@@ -512,12 +513,20 @@ fn inverse_table(inv: &InverseSummary) -> String {
         100.0 * inv.acceptance_rate
     ));
     out.push_str(&format!(
-        "\n{:<36} {:>26} {:>30}\n",
-        "unknown", "prior mean [5%, 95%]", "posterior mean [5%, 95%]"
+        "\n{:<36} {:>26} {:>30} {:>9} {:>22}\n",
+        "unknown",
+        "prior mean [5%, 95%]",
+        "posterior mean [5%, 95%]",
+        "narrowed",
+        "headline below/above"
     ));
+    let half = |e: &Option<crate::numeric::stats::Estimate>| {
+        e.map_or_else(|| "-".to_string(), |e| format!("{:.3}", e.estimate))
+    };
     for p in &inv.parameters {
+        let d = &p.dependence;
         out.push_str(&format!(
-            "{:<36} {:>26} {:>30}\n",
+            "{:<36} {:>26} {:>30} {:>8.0}% {:>22}\n",
             p.name,
             format!(
                 "{:.4} [{:.4}, {:.4}]",
@@ -527,6 +536,27 @@ fn inverse_table(inv: &InverseSummary) -> String {
                 "{:.4} [{:.4}, {:.4}]",
                 p.posterior.mean, p.posterior.q05, p.posterior.q95
             ),
+            100.0 * d.narrowed,
+            format!("{} / {}", half(&d.headline_below), half(&d.headline_above)),
+        ));
+    }
+    out.push_str(&format!(
+        "Narrowed: how much the evidence shrank the unknown's 90% range. Headline below/above: {headline} among trials with the unknown below / at or above its prior's median.\n"
+    ));
+    for p in inv
+        .parameters
+        .iter()
+        .filter(|p| p.dependence.rests_on_prior)
+    {
+        let d = &p.dependence;
+        out.push_str(&format!(
+            "The answer rests on the prior of {}: the evidence narrowed it by {:.0}%, and {headline} is {} below {:.4} and {} above. Question that prior, or sweep it (recount sweep --param {}).\n",
+            p.name,
+            100.0 * d.narrowed,
+            half(&d.headline_below),
+            d.split_at,
+            half(&d.headline_above),
+            d.sweep_path,
         ));
     }
     if let Some(w) = &inv.warning {

@@ -30,6 +30,7 @@ use crate::numeric::stats::{Distribution, Summary};
 use crate::question::count_proposal::CountProposal;
 use crate::question::mean_field::{self, Groups};
 use crate::question::observe::{self, Observer};
+use crate::question::rests_on::{self, Dependence, Split};
 use crate::question::unknowns::{ObsDraw, Space, log_density};
 use crate::sample::kind::SamplerKind;
 use crate::sample::rng::Rng;
@@ -52,6 +53,8 @@ pub struct ParamSummary {
     pub prior_q05: f64,
     pub prior_q95: f64,
     pub posterior: Summary,
+    /// How far the evidence narrowed it, and the headline in each half of its prior.
+    pub dependence: Dependence,
 }
 
 /// Diagnostics and posteriors of an inverse run.
@@ -114,6 +117,8 @@ pub struct InverseState {
     pub posteriors: Vec<Distribution>,
     /// Trials within the tolerance of every compared party.
     pub within: u64,
+    /// The headline in the two halves of each unknown's prior, in `Space` order.
+    pub splits: Vec<Split>,
 }
 
 impl InverseState {
@@ -133,6 +138,7 @@ impl InverseState {
                 })
                 .collect(),
             within: 0,
+            splits: vec![Split::default(); space.len()],
         }
     }
 
@@ -142,6 +148,9 @@ impl InverseState {
             d.merge(e);
         }
         self.within += o.within;
+        for (s, t) in self.splits.iter_mut().zip(&o.splits) {
+            s.merge(t);
+        }
     }
 }
 
@@ -168,6 +177,13 @@ pub fn run_from(
     with_context(model, plan, |ctx| {
         let posteriors = &mut inv_state.posteriors;
         let within = &mut inv_state.within;
+        let splits = &mut inv_state.splits;
+        let medians: Vec<f64> = ctx
+            .space
+            .params
+            .iter()
+            .map(|p| p.prior.quantile(0.5))
+            .collect();
         engine::run_batches(
             plan.threads,
             start,
@@ -175,8 +191,10 @@ pub fn run_from(
             |b, count| ctx.batch(plan.seed, b, count),
             |w| {
                 acc.add(&w.record);
-                for (d, &x) in posteriors.iter_mut().zip(&w.theta) {
-                    d.add(x, w.record.weight);
+                let hit = acc.any_truly_crosses(&w.record);
+                for (i, &x) in w.theta.iter().enumerate() {
+                    posteriors[i].add(x, w.record.weight);
+                    splits[i].add(x, medians[i], hit, w.record.weight);
                 }
                 *within += w.within as u64;
             },
@@ -275,14 +293,25 @@ pub fn summarize(
     let parameters = space
         .params
         .iter()
-        .zip(&inv_state.posteriors)
-        .map(|(p, d)| ParamSummary {
-            name: p.name.clone(),
-            prior: p.prior.describe(),
-            prior_mean: p.prior.mean(),
-            prior_q05: p.prior.quantile(0.05),
-            prior_q95: p.prior.quantile(0.95),
-            posterior: d.summary(),
+        .zip(inv_state.posteriors.iter().zip(&inv_state.splits))
+        .map(|(p, (d, split))| {
+            let (q05, q95) = (p.prior.quantile(0.05), p.prior.quantile(0.95));
+            let posterior = d.summary();
+            ParamSummary {
+                name: p.name.clone(),
+                prior: p.prior.describe(),
+                prior_mean: p.prior.mean(),
+                prior_q05: q05,
+                prior_q95: q95,
+                posterior,
+                dependence: rests_on::dependence(
+                    [q05, q95],
+                    [posterior.q05, posterior.q95],
+                    p.prior.quantile(0.5),
+                    split,
+                    p.sweep_path(),
+                ),
+            }
         })
         .collect();
     let warning = (ess < MIN_ESS).then(|| {

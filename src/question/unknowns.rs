@@ -50,6 +50,21 @@ pub struct Unknown {
     pub prior: Dist,
 }
 
+impl Unknown {
+    /// The scenario path `recount sweep --param` takes for this unknown.
+    pub fn sweep_path(&self) -> String {
+        match self.slot {
+            Slot::Support(j) => format!("parties[{j}].support"),
+            Slot::Sensitivity | Slot::FalsePositive | Slot::ExitBias => {
+                format!("observations.{}", self.name)
+            }
+            // The others are named by their path (`irregularities.` and `count_errors.` may be
+            // left out).
+            _ => self.name.clone(),
+        }
+    }
+}
+
 /// The unknowns of a model, in a fixed order.
 #[derive(Debug, Clone)]
 pub struct Space {
