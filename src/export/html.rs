@@ -181,12 +181,12 @@ fn run_table(run: &Value, run_file: &str) -> String {
     }
     s.push_str("</tbody></table></div>\n");
     if run["inverse"].is_object() {
-        s.push_str(&inverse_table(&run["inverse"], &run["parties"]));
+        let headline = format!("P({any} truly &gt;= {th})");
+        s.push_str(&inverse_table(&run["inverse"], &run["parties"], &headline));
     }
     s
 }
 
-/// The inverse question's diagnostics and each unknown's posterior beside its prior.
 /// A party as readers know it ("NSDP", not "nsdp"): its name up to any bracket, or its id.
 fn short_name(parties: &Value, id: &str) -> String {
     parties
@@ -199,9 +199,9 @@ fn short_name(parties: &Value, id: &str) -> String {
         .to_string()
 }
 
-/// The inverse question's evidence sentence and unknowns table; `parties` (the run's) name the
-/// parties.
-fn inverse_table(inv: &Value, parties: &Value) -> String {
+/// The inverse question's evidence sentence and each unknown's posterior beside its prior;
+/// `parties` (the run's) name the parties, `headline` the headline probability (HTML).
+fn inverse_table(inv: &Value, parties: &Value, headline: &str) -> String {
     let given = if inv["observed_counts"].as_u64().unwrap_or(0) > 0 {
         format!(
             "the official result and the observers' verdicts ({} of {} observed counts negative)",
@@ -276,11 +276,11 @@ fn inverse_table(inv: &Value, parties: &Value) -> String {
     if let Some(w) = inv["warning"].as_str() {
         s.push_str(&format!("<p><strong>Warning:</strong> {}</p>\n", escape(w)));
     }
-    s.push_str(
-        "<table id=\"posterior-table\"><thead><tr><th class=\"l\">unknown</th><th class=\"l\">prior</th>\
+    s.push_str(&format!(
+        "<div class=\"wide\"><table id=\"posterior-table\"><thead><tr><th class=\"l\">unknown</th><th class=\"l\">prior</th>\
          <th>prior mean [5%, 95%]</th><th>posterior mean [5%, 95%]</th><th>narrowed by the evidence</th>\
-         <th>headline if below / above the prior's median</th></tr></thead><tbody>\n",
-    );
+         <th>{headline} if below / above the prior's median</th></tr></thead><tbody>\n",
+    ));
     let params: Vec<&Value> = inv["parameters"].as_array().into_iter().flatten().collect();
     let half =
         |e: &Value| num(&e["estimate"]).map_or_else(|| "-".to_string(), |x| format!("{x:.3}"));
@@ -302,14 +302,14 @@ fn inverse_table(inv: &Value, parties: &Value) -> String {
             half(&d["headline_above"]),
         ));
     }
-    s.push_str("</tbody></table>\n");
+    s.push_str("</tbody></table></div>\n");
     let resting: Vec<String> = params
         .iter()
         .filter(|p| p["dependence"]["rests_on_prior"].as_bool() == Some(true))
         .map(|p| {
             let d = &p["dependence"];
             format!(
-                "<strong>{}</strong> (narrowed by {:.0}%; the headline is {} below {:.4} and {} above; <code>recount sweep --param {}</code>)",
+                "<strong>{}</strong> (narrowed by {:.0}%; {headline} is {} where it is below {:.4} and {} where above; <code>recount sweep --param {}</code>)",
                 escape(p["name"].as_str().unwrap_or("")),
                 100.0 * num(&d["narrowed"]).unwrap_or(f64::NAN),
                 half(&d["headline_below"]),
@@ -321,7 +321,7 @@ fn inverse_table(inv: &Value, parties: &Value) -> String {
         .collect();
     if !resting.is_empty() {
         s.push_str(&format!(
-            "<p id=\"rests-on\"><strong>What the answer rests on.</strong> The evidence barely narrowed these unknowns, yet the headline differs between the two halves of their priors, so the answer depends on the priors chosen for them: {}.</p>\n",
+            "<p id=\"rests-on\"><strong>What the answer rests on.</strong> The evidence barely narrowed these unknowns, yet {headline} differs between the two halves of their priors, so the answer depends on the priors chosen for them: {}.</p>\n",
             resting.join("; ")
         ));
     }
@@ -425,10 +425,10 @@ mod tests {
                     "headline_below": {"estimate": 0.01}, "headline_above": null,
                     "sweep_path": "prevalence"}}]
         });
-        let html = inverse_table(&inv, &Value::Null);
+        let html = inverse_table(&inv, &Value::Null, "P(b truly &gt;= 7%)");
         assert!(html.contains("65 of 150"), "{html}");
         assert!(html.contains("<td class=\"l\">prevalence</td><td class=\"l\">Uniform(0, 1)</td><td>0.5000 [0.0500, 0.9500]</td><td>0.4800 [0.1500, 0.8600]</td><td>21%</td><td>0.010 / -</td>"), "{html}");
-        assert!(html.contains("<strong>prevalence</strong> (narrowed by 21%; the headline is 0.010 below 0.5000 and - above; <code>recount sweep --param prevalence</code>)"), "{html}");
+        assert!(html.contains("<strong>prevalence</strong> (narrowed by 21%; P(b truly &gt;= 7%) is 0.010 where it is below 0.5000 and - where above; <code>recount sweep --param prevalence</code>)"), "{html}");
         assert!(html.contains("Warning"));
     }
 
@@ -440,7 +440,7 @@ mod tests {
             "recounts": { "file": "r.csv", "source": "CEC <decisions>", "selection": "targeted",
                 "enrichment": 5.0, "stations": 120, "differing": 17 }
         });
-        let html = inverse_table(&inv, &Value::Null);
+        let html = inverse_table(&inv, &Value::Null, "P(b truly &gt;= 7%)");
         assert!(
             html.contains("the recounts of 120 stations (targeted, a wrong count 5 times likelier to be recounted; 17 differ from their protocols; source: CEC &lt;decisions&gt;)"),
             "{html}"
@@ -456,7 +456,7 @@ mod tests {
         let parties = serde_json::json!([
             { "id": "nsdp", "name": "NSDP (National Social-Democratic Party)" },
         ]);
-        let html = inverse_table(&inv, &parties);
+        let html = inverse_table(&inv, &parties, "P(b truly &gt;= 7%)");
         assert!(
             html.contains(
                 "and the preliminary count before the tabulation stage (NSDP 4.62%, x 1.00%)"
