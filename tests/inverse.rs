@@ -60,16 +60,43 @@ fn load(v: &Value) -> Loaded {
     common::load(v)
 }
 
-/// Runs the inverse question; returns the accumulator.
-fn infer(v: &Value, trials: u64, seed: u64) -> recount::engine::summary::Accumulator {
+/// Runs the inverse question on 2 threads; returns the summary of the unknown `name` and the
+/// whole summary.
+fn unknown(
+    v: &Value,
+    trials: u64,
+    seed: u64,
+    name: &str,
+) -> (
+    recount::question::inverse::ParamSummary,
+    recount::question::inverse::InverseSummary,
+) {
     let l = load(v);
-    let plan = Plan {
+    let (_, summary) =
+        recount::question::inverse::run(&l.model, &two_threads(trials, seed), |_| {});
+    let p = summary
+        .parameters
+        .iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("{name} is not unknown"))
+        .clone();
+    (p, summary)
+}
+
+/// A plan of `trials` exact trials on 2 threads.
+fn two_threads(trials: u64, seed: u64) -> Plan {
+    Plan {
         trials,
         seed,
         threads: 2,
         sampler: Default::default(),
-    };
-    recount::question::inverse::run(&l.model, &plan, |_| {}).0
+    }
+}
+
+/// Runs the inverse question; returns the accumulator.
+fn infer(v: &Value, trials: u64, seed: u64) -> recount::engine::summary::Accumulator {
+    let l = load(v);
+    recount::question::inverse::run(&l.model, &two_threads(trials, seed), |_| {}).0
 }
 
 #[test]
@@ -401,20 +428,7 @@ fn the_official_turnout_informs_the_stuffing_intensity() {
         if let Some(t) = turnout {
             v["observations"]["turnout"] = num(t);
         }
-        let l = load(&v);
-        let plan = Plan {
-            trials: 3_000,
-            seed: 11,
-            threads: 2,
-            sampler: Default::default(),
-        };
-        let (_, summary) = recount::question::inverse::run(&l.model, &plan, |_| {});
-        let p = summary
-            .parameters
-            .iter()
-            .find(|p| p.name == "stuffing.intensity")
-            .expect("stuffing intensity is unknown")
-            .clone();
+        let (p, summary) = unknown(&v, 3_000, 11, "stuffing.intensity");
         eprintln!(
             "turnout {turnout:?}: stuffing {:?}, ESS {:.0}",
             p.posterior, summary.ess
@@ -439,20 +453,7 @@ fn the_official_turnout_informs_the_stuffing_intensity() {
 #[test]
 fn the_summary_says_which_priors_the_answer_rests_on() {
     let dependence = |v: &Value| {
-        let l = load(v);
-        let plan = Plan {
-            trials: 4_000,
-            seed: 3,
-            threads: 2,
-            sampler: Default::default(),
-        };
-        let (_, summary) = recount::question::inverse::run(&l.model, &plan, |_| {});
-        let p = summary
-            .parameters
-            .iter()
-            .find(|p| p.name == "transfer.intensity")
-            .expect("transfer intensity is unknown")
-            .clone();
+        let (p, summary) = unknown(v, 4_000, 3, "transfer.intensity");
         eprintln!("{:?}, ESS {:.0}", p.dependence, summary.ess);
         p.dependence
     };
