@@ -50,6 +50,17 @@ fn list_shows_every_named_scenario_with_its_question() {
         assert!(line.ends_with(v["question"].as_str().unwrap()), "{line}");
         assert!(!line.contains("INVALID"), "{line}");
     }
+    // Every question starts in the same column, however long the name.
+    let column = |line: &str, q: &str| line.len() - q.len();
+    let columns: std::collections::BTreeSet<usize> = shipped
+        .iter()
+        .zip(&lines)
+        .map(|((_, path), line)| {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            column(line, v["question"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(columns.len(), 1, "{out}");
     assert!(shipped.iter().any(|(n, _)| n == "odihr-43"));
 }
 
@@ -88,38 +99,71 @@ fn show_lists_every_number_with_its_source() {
         "{out}"
     );
     assert!(out.contains("hash: "));
-    assert!(out.contains("Every number and its source:"));
-    // A prior, its form and its source.
-    assert!(out.contains("irregularities.prevalence: observed"), "{out}");
-    assert!(out.contains("source: seed 004 para 7-10"), "{out}");
-    // A plain region number inherits the region's source.
-    let at = out
-        .find("regions[0].precincts: 489")
-        .expect("region numbers are listed");
+    // Sections in words, in the order a reader needs them.
+    let at = |text: &str| {
+        out.find(text)
+            .unwrap_or_else(|| panic!("no {text:?} in {out}"))
+    };
+    assert!(at("\nCountry\n") < at("\nParties\n"));
+    assert!(at("\nParties\n") < at("\nRegions\n"));
+    assert!(at("\nRegions\n") < at("\nIrregularities\n"));
+    assert!(at("\nIrregularities\n") < at("\nSources\n"));
+    // Whole numbers without a decimal point, with thousands separators; priors in words; a
+    // party's and a region's numbers under its name.
+    assert!(out.contains("country.registered "), "{out}");
+    assert!(out.contains(" 8,891,561 "), "{out}");
+    assert!(!out.contains("9728.0"), "{out}");
+    assert!(out.contains("Uniform(0.04, 0.09)"), "{out}");
+    assert!(out.contains("observed: 65 of 150"), "{out}");
     assert!(
-        out[at..]
-            .lines()
-            .nth(1)
-            .unwrap()
-            .trim_start()
-            .starts_with("source: assumption")
+        out.contains("  NSDP (National Social-Democratic Party)\n    parties[1]."),
+        "{out}"
     );
-    // Every number but the run defaults (seed and trials, not claims about the election) is
-    // followed by its source.
-    let lines: Vec<&str> = out
+    assert!(out.contains("  Akmola oblast\n    regions[0]."), "{out}");
+    // Every number but the run defaults (seed and trials, not claims about the election) refers
+    // to a source, and every source is listed once, in the order first cited.
+    let (numbers, sources) = out.split_once("\nSources\n").unwrap();
+    let refs: Vec<usize> = numbers
         .lines()
-        .skip_while(|l| !l.starts_with("Every number"))
-        .skip(1)
-        .filter(|l| !l.starts_with("  run."))
+        .filter(|l| l.starts_with("    ") && !l.trim_start().starts_with("run."))
+        .map(|l| {
+            let r = l.rsplit_once(" [").map(|(_, r)| r.trim_end_matches(']'));
+            r.and_then(|r| r.parse().ok())
+                .unwrap_or_else(|| panic!("no source: {l}"))
+        })
         .collect();
-    assert!(lines.len() > 50);
-    for pair in lines.chunks(2) {
-        assert!(
-            pair[0].starts_with("  ") && !pair[0].starts_with("   "),
-            "{pair:?}"
-        );
-        assert!(pair[1].starts_with("      source: "), "{pair:?}");
+    assert!(refs.len() > 50, "{out}");
+    let listed: Vec<&str> = sources.lines().collect();
+    assert_eq!(refs.iter().max(), Some(&listed.len()));
+    for (k, line) in listed.iter().enumerate() {
+        assert!(line.starts_with(&format!("  [{}] ", k + 1)), "{line}");
     }
+    let sources_text: Vec<&str> = listed
+        .iter()
+        .map(|l| l.split_once("] ").unwrap().1)
+        .collect();
+    let distinct: std::collections::BTreeSet<&&str> = sources_text.iter().collect();
+    assert_eq!(distinct.len(), sources_text.len(), "a source listed twice");
+    // The prevalence's reference is ODIHR's report.
+    let prevalence = numbers
+        .lines()
+        .find(|l| l.trim_start().starts_with("irregularities.prevalence "))
+        .unwrap();
+    let k: usize = prevalence
+        .rsplit_once(" [")
+        .unwrap()
+        .1
+        .trim_end_matches(']')
+        .parse()
+        .unwrap();
+    assert!(
+        sources_text[k - 1].starts_with("seed 004 para 7-10"),
+        "{prevalence}"
+    );
+    // A plain region number inherits the region's source.
+    assert!(out.contains("    regions[0].precincts "), "{out}");
+    assert!(out.contains("run.seed"));
+    assert!(out.contains(" 20070818"), "a seed is a name: {out}");
 }
 
 #[test]
@@ -216,6 +260,17 @@ fn broken_cases() -> Vec<(&'static str, Edit, Vec<&'static str>)> {
             vec![
                 "field `regions`",
                 "101000000 precincts in all, allowed at most 100000000",
+            ],
+        ),
+        (
+            "official votes for some parties only",
+            Box::new(|v| {
+                set(v, "/parties/0/official_votes", num(7000.0));
+                set(v, "/parties/2/official_votes", num(1000.0));
+            }),
+            vec![
+                "field `parties[1].official_votes`",
+                "missing, while 2 of the 3 parties give theirs; give every party's official votes or none",
             ],
         ),
         (
@@ -760,7 +815,8 @@ fn run_prints_a_table_and_writes_json_and_csv() {
 
     let csv = std::fs::read_to_string(&csv_path).unwrap();
     let rows: Vec<&str> = csv.lines().collect();
-    assert_eq!(rows.len(), 4, "{csv}");
+    // A row per party, then the focus parties together: any of them (the headline), all of them.
+    assert_eq!(rows.len(), 6, "{csv}");
     let header: Vec<&str> = rows[0].split(',').collect();
     assert_eq!(&header[..3], &["party_id", "party_name", "official_share"]);
     let col = header.iter().position(|h| *h == "p_true_cross").unwrap();
@@ -781,6 +837,28 @@ fn run_prints_a_table_and_writes_json_and_csv() {
         assert_eq!(
             (at("seed"), at("trials"), at("sampler")),
             ("3", "150", "exact")
+        );
+    }
+    for (row, id, key) in [
+        (rows[4], "b_or_c", "p_any_true_cross"),
+        (rows[5], "b_and_c", "p_all_true_cross"),
+    ] {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "{row}");
+        assert_eq!(cells[0], id);
+        let v: f64 = cells[col].parse().unwrap();
+        assert!(
+            (v - report[key]["estimate"].as_f64().unwrap()).abs() < 1e-15,
+            "{row}"
+        );
+        assert_eq!(
+            cells[header.iter().position(|h| *h == "true_share_mean").unwrap()],
+            ""
+        );
+        assert_eq!(
+            cells[header.len() - 6],
+            "tiny",
+            "provenance on the headline rows too"
         );
     }
 }
@@ -1389,4 +1467,45 @@ fn names_cannot_drive_a_terminal_or_a_spreadsheet() {
     let csv = std::fs::read_to_string(tmp.path().join("out/formula/run-1-64.csv")).unwrap();
     let row = csv.lines().nth(2).unwrap();
     assert!(row.starts_with("b,\"'=HYPERLINK("), "{row}");
+}
+
+/// Shell completions and manual pages come from the clap definitions, so they know every
+/// command and flag (a flag added later is in them without more work).
+#[test]
+fn completions_and_man_pages_know_every_command() {
+    let tmp = TempDir::new().unwrap();
+    let stdout = |args: &[&str]| {
+        let out = recount(tmp.path()).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let bash = stdout(&["completions", "bash"]);
+    assert!(
+        bash.contains("_recount()") && bash.contains("--levels"),
+        "{bash}"
+    );
+    assert!(stdout(&["completions", "zsh"]).starts_with("#compdef recount"));
+    assert!(stdout(&["completions", "fish"]).contains("complete -c recount"));
+    let man = stdout(&["man"]);
+    assert!(man.contains(".TH recount 1"), "{man}");
+    for command in ["run", "sweep", "report", "import"] {
+        assert!(
+            man.contains(&format!("recount\\-{command}(1)")),
+            "{command} in {man}"
+        );
+    }
+    let sweep = stdout(&["man", "sweep"]);
+    assert!(sweep.contains(".TH recount-sweep 1"), "{sweep}");
+    assert!(sweep.contains("\\-\\-levels"), "{sweep}");
+    recount(tmp.path())
+        .args(["man", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "recount has no command \"nope\"; its commands: run, merge",
+        ));
 }

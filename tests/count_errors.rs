@@ -137,12 +137,27 @@ fn poisson_slips_lose_votes_as_the_closed_form_says() {
 fn the_published_deficit_probability_is_the_closed_form() {
     let (p, theta, deficit) = (0.1, 4.0, 80u64);
     let mut v = country(slips_to_invalid(num(p), poisson(theta)));
-    // 7% of 100,000 official valid votes is 7,000: a's 6,920 lack 80.
+    // All but about 10 of the 100,000 registered vote, so the simulated country counts what the
+    // official count does (100,000 valid votes, 7% of them 7,000, and a's 6,920 lack 80) within
+    // a vote: its deficit, scaled to its own count, is the same 80.
+    v["regions"][0]["turnout"] = num(0.9999);
+    v["behaviour"]["turnout_concentration"] = num(1e6);
     v["parties"][0]["official_votes"] = num(6_920.0);
     v["parties"][1]["official_votes"] = num(93_080.0);
     let loaded = common::load(&v);
     let trials = 4_000;
     let r = common::results(&loaded, trials, 11, 2);
+    // The deficit is a share of the official count: ten times the official votes (a lacks 800
+    // of 1,000,000) ask the same of the simulated country's 100,000.
+    v["parties"][0]["official_votes"] = num(69_200.0);
+    v["parties"][1]["official_votes"] = num(930_800.0);
+    let tenfold = common::results(&common::load(&v), trials, 11, 2);
+    assert_eq!(tenfold.parties[0].official_deficit, Some(800.0));
+    assert_eq!(
+        tenfold.parties[0].p_deficit_closed.map(|e| e.estimate),
+        r.parties[0].p_deficit_closed.map(|e| e.estimate),
+        "the deficit is compared as a share of the count"
+    );
     let a = &r.parties[0];
     assert_eq!(a.official_deficit, Some(deficit as f64));
     let got = a
@@ -423,7 +438,7 @@ fn the_tipping_point_of_the_error_rate_for_the_deficit() {
     let out = sweep(&path).success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(
-        text.contains("P(a lost its official shortfall) reaches 0.5 at"),
+        text.contains("P(a had at least its official shortfall taken) reaches 0.5 at"),
         "{text}"
     );
     let sweep_dir = dir

@@ -196,7 +196,7 @@ fn svg_is_well_formed_with_every_series() {
         "Ak Zhol",
         "NSDP or Ak Zhol",
         "P = 0.5",
-        "irregularities.transfer.intensity",
+        "transfer intensity (share of the votes it acts on) (irregularities.transfer.intensity)",
         "probability",
     ] {
         // Three panels, each with its legend and axis labels.
@@ -361,6 +361,84 @@ fn tipping_point_in_a_sentence() {
     ))
     .unwrap();
     assert_eq!(json["tipping"][0]["crossings"].as_array().unwrap().len(), 3);
+}
+
+/// `--levels` chooses the levels; a level not reached is explained: a flat curve (the true
+/// shares of a forward scenario do not depend on the irregularities) names the measures that
+/// move, a moving curve that misses gets its range. The figure marks the tipping points, the
+/// scenario's value and the swept number in words.
+#[test]
+fn levels_are_chosen_and_a_level_not_reached_says_why() {
+    let out = tempfile::tempdir().unwrap();
+    let args = |measure: &'static str, levels: &'static str| {
+        [
+            "--param",
+            "prevalence",
+            "--values",
+            "0,0.4,0.8",
+            "--trials",
+            "400",
+            "--measure",
+            measure,
+            "--levels",
+            levels,
+        ]
+    };
+    sweep(out.path(), &args("true", "0.3"))
+        .success()
+        .stdout(predicate::str::contains(
+            "does not reach 0.3 for irregularities.prevalence in [0, 0.8]: the curve is flat",
+        ))
+        .stdout(predicate::str::contains(
+            "--measure reported, flipped or deficit-closed",
+        ));
+    let svg_path = dir(out.path(), "sweep-irregularities.prevalence").join("curve.svg");
+    assert!(
+        !read(&svg_path).contains("tipping point"),
+        "nothing to mark"
+    );
+
+    sweep(out.path(), &args("reported", "0.3,0.999"))
+        .success()
+        .stdout(predicate::str::contains(
+            "P(nsdp or ak_zhol reported >= 7%) reaches 0.3 at",
+        ))
+        .stdout(predicate::str::contains("does not reach 0.999 for"))
+        .stdout(predicate::str::contains("widen the range (--from, --to)"));
+    let json: Value = serde_json::from_str(&read(
+        dir(out.path(), "sweep-irregularities.prevalence").join("curve.json"),
+    ))
+    .unwrap();
+    let crossings = &json["tipping"][0]["crossings"];
+    assert_eq!(crossings.as_array().unwrap().len(), 2);
+    let at = crossings[0]["value"].as_f64().expect("0.3 is reached");
+    let svg = read(&svg_path);
+    roxmltree::Document::parse(&svg).expect("well-formed XML");
+    assert!(svg.contains("tipping point (--tipping)"), "{svg}");
+    let pct = sweep_fmt(100.0 * at);
+    assert!(
+        svg.contains(&format!("0.3 at {pct}%")),
+        "0.3 at {pct}% not marked"
+    );
+    assert!(svg.contains("share of counts that were irregular (irregularities.prevalence)"));
+    assert!(svg.contains("in the scenario: "));
+
+    sweep(out.path(), &args("reported", "0.5,1"))
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--levels: 1 is not a probability strictly between 0 and 1",
+        ));
+}
+
+/// The figures' form of a number: at most 4 significant digits, no trailing zeros.
+fn sweep_fmt(x: f64) -> String {
+    let digits = (3 - libm::log10(x.abs()).floor() as i32).max(0) as usize;
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 #[test]

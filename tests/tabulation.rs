@@ -267,7 +267,8 @@ type Edit = dyn Fn(&mut Value);
 /// A bad block exits 2, names the field and writes nothing.
 #[test]
 fn bad_tabulation_blocks_exit_2_naming_the_field() {
-    let cases: [(&str, &Edit, &str); 7] = [
+    // (what, the edit, text stderr must contain)
+    let cases: [(&str, &Edit, &str); 8] = [
         (
             "neither part",
             &|v| v["tabulation"] = json!({ "beneficiary": "a" }),
@@ -286,7 +287,12 @@ fn bad_tabulation_blocks_exit_2_naming_the_field() {
         (
             "the beneficiary among the losers",
             &|v| v["tabulation"]["from"] = json!(["a", "b"]),
-            "tabulation.from",
+            "field `tabulation.from`: names the beneficiary \"a\"",
+        ),
+        (
+            "two unknown losers",
+            &|v| v["tabulation"]["from"] = json!(["y", "z"]),
+            "field `tabulation.from[1]`: no party \"z\"",
         ),
         (
             "a share over 1",
@@ -319,6 +325,10 @@ fn bad_tabulation_blocks_exit_2_naming_the_field() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{what}: {err}");
         assert!(err.contains(field), "{what}: no {field} in {err}");
+        // An unknown id is reported once, not also as a repeat of the party `find` stood in.
+        if what != "a party twice" {
+            assert!(!err.contains("listed twice"), "{what}: {err}");
+        }
         assert!(!out_dir.exists(), "{what}: something was written");
     }
 }

@@ -2,8 +2,43 @@
 //! turns them into runs.
 
 use crate::sample::kind::SamplerKind;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
+
+/// The shell completion script for `shell`, generated from these definitions.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "recount", &mut script);
+    script
+}
+
+/// The manual page (roff) of recount or of one of its commands, generated from these
+/// definitions; None for a command recount does not have.
+pub fn man_page(command: Option<&str>) -> Option<std::io::Result<Vec<u8>>> {
+    let cli = Cli::command();
+    let cmd = match command {
+        None => cli,
+        Some(name) => {
+            let sub = cli.find_subcommand(name)?.clone();
+            // Named as man(1) expects a subcommand's page: recount-sweep(1).
+            let full = format!("recount-{}", sub.get_name());
+            sub.name(full.clone())
+                .bin_name(full.replace('-', " "))
+                .version(crate::VERSION)
+        }
+    };
+    let mut page = Vec::new();
+    Some(clap_mangen::Man::new(cmd).render(&mut page).map(|()| page))
+}
+
+/// The commands recount has, for messages.
+pub fn command_names() -> Vec<String> {
+    Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|n| n != "help")
+        .collect()
+}
 
 /// The scenario `recount run` uses when none is named.
 pub const DEFAULT_SCENARIO: &str = "inverse-odihr";
@@ -71,6 +106,7 @@ scenario changed at that value. See docs/sweeps.md.",
 threshold, observers (the observers' sample size at the same observed rate).\n\n\
 Examples:\n  recount sweep odihr-43 --param prevalence --from 0 --to 0.6 --steps 6 --trials 2000\n  \
 recount sweep odihr-43 --param transfer.intensity --values 0.1,0.2,0.4 --trials 2000 --tipping\n  \
+recount sweep odihr-43 --param prevalence --from 0 --to 0.8 --steps 8 --trials 2000 --measure reported --levels 0.4,0.25\n  \
 recount sweep official --param prevalence --from 0 --to 0.8 --steps 8 --param2 transfer.intensity --from2 0 --to2 0.5 --steps2 5 --trials 500\n  \
 recount sweep odihr-43 --param observers --values 50,150,450 --trials 1000\n\n\
 Outputs: <out>/<scenario>/sweep-<param>[-<param2>]/curve.csv, curve.json, curve.svg."
@@ -119,6 +155,23 @@ probability proportional to its weight; --trial shows a given trial instead, the
 --sampler fast --trial k` shows."
     )]
     Fingerprint(FingerprintArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell) on stdout.
+    #[command(
+        after_help = "Examples:\n  recount completions bash > ~/.local/share/bash-completion/completions/recount\n  recount completions zsh > ~/.zfunc/_recount        # with fpath+=~/.zfunc before compinit\n  recount completions fish > ~/.config/fish/completions/recount.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of recount, or of one of its commands, on stdout.
+    #[command(
+        after_help = "Examples:\n  recount man | man -l -\n  recount man sweep | man -l -\n  recount man > ~/.local/share/man/man1/recount.1\n  for c in run sweep report; do recount man $c > ~/.local/share/man/man1/recount-$c.1; done"
+    )]
+    Man {
+        /// A command (run, sweep, ...): its page, recount-<command>(1).
+        command: Option<String>,
+    },
 }
 
 /// Flags of `recount import`.
@@ -219,6 +272,11 @@ pub struct RunArgs {
     /// (docs/scaling.md).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<crate::engine::Shard>,
+    /// Also write the posterior as weighted draws, one row per trial (its weight, unknowns and
+    /// every party's true share), to <out>/<scenario>/run-<seed>-<trials>.draws.csv, for your own
+    /// plots and summaries (inverse scenarios; the trials are simulated a second time).
+    #[arg(long, conflicts_with = "shard")]
+    pub draws: bool,
     /// Stop after this many trials as if interrupted (for testing interrupted runs).
     #[arg(long, hide = true)]
     pub stop_after: Option<u64>,
@@ -269,9 +327,14 @@ pub struct SweepArgs {
     /// depend on it.
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
-    /// Also report where P(focus parties truly >= threshold) reaches 0.05, 0.5 and 0.95.
+    /// Also report where the --measure probability of the focus parties together (by default
+    /// P(truly >= threshold)) reaches each of --levels, and mark it on curve.svg.
     #[arg(long)]
     pub tipping: bool,
+    /// The probabilities --tipping looks for, comma-separated, each in (0, 1) (implies
+    /// --tipping) [default: 0.05,0.5,0.95].
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub levels: Option<Vec<f64>>,
     /// The probability --tipping follows.
     #[arg(long, value_enum, default_value = "true")]
     pub measure: MeasureArg,

@@ -90,6 +90,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         args.force,
         args.json,
     )
+    .map(|_| ())
 }
 
 /// Says which trials no file covers, and which shards those were if the files agree on n.

@@ -17,6 +17,12 @@ use std::time::Instant;
 
 pub(crate) fn run(args: &RunArgs) -> Result<()> {
     let loaded = load::load(&args.scenario)?;
+    if args.draws && loaded.model.inverse.is_none() {
+        return Err(Error::Usage(format!(
+            "--draws writes the posterior of an inverse scenario, and {} is a forward one (it has no observations): its trials are draws of the prior, summed in the run's table",
+            loaded.name
+        )));
+    }
     let resume = args
         .resume
         .as_deref()
@@ -66,7 +72,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
         return save_partial(args, &loaded, &report, &state, (&dir, &base));
     }
     has_answer(&loaded, &report)?;
-    write_result(
+    let stem = write_result(
         &dir,
         &base,
         &report,
@@ -74,12 +80,53 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
         args.force,
         args.json,
     )?;
+    if args.draws {
+        write_draws(&loaded, &job, &dir.join(format!("{stem}.draws.csv")))?;
+    }
     // The complete result supersedes the partial one it was resumed from.
     if let Some(p) = &args.resume
         && p.starts_with(&dir)
     {
         let _ = std::fs::remove_file(p);
     }
+    Ok(())
+}
+
+/// `--draws`: the run's trials again, each a weighted posterior draw, as CSV at `path`.
+fn write_draws(loaded: &Loaded, job: &Job, path: &std::path::Path) -> Result<()> {
+    let bar =
+        crate::cli::terminal::progress_bar(job.trials, job.quiet, "posterior draws (second pass)");
+    let plan = Plan {
+        trials: job.trials,
+        seed: job.seed,
+        threads: job.threads,
+        sampler: job.sampler,
+    };
+    let (names, draws) =
+        crate::question::inverse::posterior_draws(&loaded.model, &plan, |d| bar.set_position(d));
+    bar.finish_and_clear();
+    if (draws.len() as u64) < job.trials {
+        return Err(Error::NoAnswer(format!(
+            "stopped after {} of {} trials: {} not written (the run's result is)",
+            draws.len(),
+            job.trials,
+            path.display()
+        )));
+    }
+    let ids: Vec<String> = loaded.model.parties.iter().map(|p| p.id.clone()).collect();
+    write_atomic(path, posterior::draws_csv(&names, &ids, &draws).as_bytes())?;
+    let weights = draws
+        .iter()
+        .fold(crate::numeric::stats::Weights::default(), |mut w, d| {
+            w.add(d.weight);
+            w
+        });
+    eprintln!(
+        "Posterior draws written to {}: {} trials with weights summing to 1 (ESS {:.0}; resample rows by weight for unweighted draws)",
+        path.display(),
+        draws.len(),
+        weights.ess()
+    );
     Ok(())
 }
 
@@ -298,7 +345,7 @@ pub(crate) fn write_result(
     (loaded, state): (&Loaded, &answer::State),
     force: bool,
     json: bool,
-) -> Result<()> {
+) -> Result<String> {
     let stem = output_stem(dir, base, report, force);
     // Everything is drawn before anything is written, and the run's JSON, which marks the result
     // as there, is written last.
@@ -334,14 +381,15 @@ pub(crate) fn write_result(
         if let Some(w) = report.inverse.as_ref().and_then(|i| i.warning.as_ref()) {
             eprintln!("warning: {w}");
         }
-        emit(&run::to_json(report, false))
+        emit(&run::to_json(report, false))?;
     } else {
         emit(&run::to_table(report))?;
         emit(&format!(
             "Results written to {}/{stem}.json and .csv\n{figure}",
             dir.display()
-        ))
+        ))?;
     }
+    Ok(stem)
 }
 
 /// A partial result (interrupted run, or shard): the report of the trials done, the state to

@@ -72,7 +72,12 @@ pub(crate) fn read_saved(path: &std::path::Path) -> Result<Saved> {
         )));
     }
     let saved: SavedRun = serde_json::from_str(&text)
-        .map_err(|e| bad(format!("not a resumable partial result or shard ({e})")))?;
+    .map_err(|e| {
+        bad(format!(
+            "not a resumable partial result or shard of this build ({e}); one saved by an earlier build of recount {} lacks sums this build publishes: run it again from the start",
+            crate::VERSION
+        ))
+    })?;
     let state = saved.state;
     if !state.done.is_multiple_of(engine::BATCH) && state.done != saved.trials {
         return Err(bad(format!(

@@ -88,7 +88,17 @@ pub fn sweep_dir(out: &Path, scenario: &str, spec: &Spec) -> std::path::PathBuf 
 pub fn sweep(args: &SweepArgs) -> Result<()> {
     let base = load::load(&args.scenario)?;
     let spec = sweep_spec(args, &base)?;
-    if args.tipping
+    let tipping = args.tipping || args.levels.is_some();
+    let levels = args
+        .levels
+        .clone()
+        .unwrap_or_else(|| sweep::TIPPING_LEVELS.to_vec());
+    if let Some(l) = levels.iter().find(|l| !(**l > 0.0 && **l < 1.0)) {
+        return Err(Error::Usage(format!(
+            "--levels: {l} is not a probability strictly between 0 and 1 (for example --levels 0.1,0.5,0.9)"
+        )));
+    }
+    if tipping
         && matches!(args.measure, crate::cli::args::MeasureArg::DeficitClosed)
         && !crate::engine::summary::any_focus_deficit(&base.model)
     {
@@ -107,8 +117,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let points = sweep::run(&spec, &base, |done| bar.set_position(done))?;
     bar.finish_and_clear();
     let mut report = SweepReport::new(&base, &spec, points);
-    let sentences = if args.tipping {
-        let tips = sweep::tipping(&spec, &report.points, args.measure.into());
+    let sentences = if tipping {
+        let tips = sweep::tipping(&spec, &report.points, args.measure.into(), &levels);
         let focus: Vec<String> = report.points[0].results.focus.clone();
         let text = sweep::tipping_sentences(&spec, &tips, &focus, base.model.threshold);
         report.tipping = Some(tips);

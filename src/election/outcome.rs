@@ -26,6 +26,8 @@ pub struct Record {
     pub reported_invalid: f64,
     /// Votes the irregularities added to each party (reported minus true; negative: taken).
     pub moved: [f64; MAX_PARTIES],
+    /// Valid votes of the reported count (the scale of `moved`).
+    pub reported_valid: f64,
     /// Fraction of precincts whose count was irregular.
     pub irregular_fraction: f64,
     /// The election-level unknowns this trial drew.
@@ -64,6 +66,7 @@ pub fn record(model: &Model, n_precincts: usize, draw: &Draw, preliminary: &Tota
         reported_invalid: t.reported_votes[np] as f64
             / t.reported_votes[..=np].iter().sum::<u64>().max(1) as f64,
         moved: [0.0; MAX_PARTIES],
+        reported_valid: t.reported_votes[..np].iter().sum::<u64>() as f64,
         irregular_fraction: t.irregular_precincts as f64 / n_precincts.max(1) as f64,
         draw: *draw,
     };

@@ -63,6 +63,8 @@ pub struct Accumulator {
     /// Per party: the votes its official count lacked to reach the threshold (0: it reached it;
     /// None: the scenario gives no official votes).
     deficits: Vec<Option<f64>>,
+    /// The official valid votes (the deficits' scale; 0 without official votes).
+    official_total: f64,
     any_deficit_closed: Proportion,
     true_turnout: Distribution,
     reported_turnout: Distribution,
@@ -112,7 +114,7 @@ fn focus_deficit(deficits: &[Option<f64>], focus: &[usize]) -> bool {
 /// Per party: the votes its official count lacked to reach the threshold of the official valid
 /// votes (0 where it reached it); None where the scenario gives no official votes.
 fn deficits(model: &Model) -> Vec<Option<f64>> {
-    let official_total: f64 = model.parties.iter().filter_map(|p| p.official_votes).sum();
+    let official_total = official_total(model);
     model
         .parties
         .iter()
@@ -122,6 +124,20 @@ fn deficits(model: &Model) -> Vec<Option<f64>> {
                 .map(|v| deficit(model.threshold * official_total, v))
         })
         .collect()
+}
+
+/// The official valid votes (every party's official votes; validation refuses a scenario that
+/// gives some parties' and not others').
+fn official_total(model: &Model) -> f64 {
+    model.parties.iter().filter_map(|p| p.official_votes).sum()
+}
+
+/// Whether the trial's irregularities and errors took at least party `j`'s official `deficit`
+/// from it. Both sides are shares of their own count (the votes taken of the trial's reported
+/// valid votes, the deficit of the official valid votes), so a simulated country of another size
+/// than the official count compares like for like.
+fn closes(deficit: Option<f64>, official_total: f64, j: usize, r: &Record) -> bool {
+    deficit.is_some_and(|d| d > 0.0 && -r.moved[j] * official_total >= d * r.reported_valid)
 }
 
 /// Whole votes `votes` lacks to reach `needed` (0 if it does), ignoring the rounding noise of
@@ -170,6 +186,7 @@ impl Accumulator {
             all_reported: Proportion::default(),
             any_flipped: Proportion::default(),
             deficits: deficits(model),
+            official_total: official_total(model),
             any_deficit_closed: Proportion::default(),
             true_turnout: Distribution::default(),
             reported_turnout: Distribution::default(),
@@ -194,6 +211,8 @@ impl Accumulator {
         let w = r.weight;
         self.weights.add(w);
         let th = self.threshold;
+        let (deficits, official_total) = (&self.deficits, self.official_total);
+        let closes = |j: usize| closes(deficits[j], official_total, j, r);
         for (j, p) in self.parties.iter_mut().enumerate() {
             let (t, rep) = (r.true_share[j], r.reported_share[j]);
             p.true_share.add(t, w);
@@ -204,8 +223,8 @@ impl Accumulator {
             p.true_seats.add(w * r.true_seats[j] as f64);
             p.reported_seats.add(w * r.reported_seats[j] as f64);
             p.moved.add(r.moved[j], w);
-            if let Some(d) = self.deficits[j].filter(|&d| d > 0.0) {
-                p.deficit_closed.add(-r.moved[j] >= d, w);
+            if deficits[j].is_some_and(|d| d > 0.0) {
+                p.deficit_closed.add(closes(j), w);
             }
         }
         let focus = &self.focus;
@@ -220,10 +239,7 @@ impl Accumulator {
             .iter()
             .any(|&j| r.true_share[j] >= th && r.reported_share[j] < th);
         self.any_flipped.add(flipped, w);
-        let deficits = &self.deficits;
-        let closed = focus
-            .iter()
-            .any(|&j| deficits[j].is_some_and(|d| d > 0.0 && -r.moved[j] >= d));
+        let closed = focus.iter().any(|&j| closes(j));
         self.any_deficit_closed.add(closed, w);
         self.true_turnout.add(r.true_turnout, w);
         self.reported_turnout.add(r.reported_turnout, w);
@@ -266,7 +282,7 @@ impl Accumulator {
     /// The published figures.
     pub fn results(&self, model: &Model) -> Results {
         let w = &self.weights;
-        let official_total: f64 = model.parties.iter().filter_map(|p| p.official_votes).sum();
+        let official_total = official_total(model);
         let parties = model
             .parties
             .iter()

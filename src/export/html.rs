@@ -421,14 +421,14 @@ mod tests {
             "parameters": [{"name": "prevalence", "prior": "Uniform(0, 1)", "prior_mean": 0.5,
                 "prior_q05": 0.05, "prior_q95": 0.95,
                 "posterior": {"mean": 0.48, "q05": 0.15, "q50": 0.47, "q95": 0.86},
-                "dependence": {"narrowed": 0.21, "split_at": 0.5, "rests_on_prior": true,
-                    "headline_below": {"estimate": 0.01}, "headline_above": null,
+                "dependence": {"narrowed": 0.12, "split_at": 0.5, "rests_on_prior": true,
+                    "headline_below": {"estimate": 0.01}, "headline_above": {"estimate": 0.3},
                     "sweep_path": "prevalence"}}]
         });
         let html = inverse_table(&inv, &Value::Null, "P(b truly &gt;= 7%)");
         assert!(html.contains("65 of 150"), "{html}");
-        assert!(html.contains("<td class=\"l\">prevalence</td><td class=\"l\">Uniform(0, 1)</td><td>0.5000 [0.0500, 0.9500]</td><td>0.4800 [0.1500, 0.8600]</td><td>21%</td><td>0.010 / -</td>"), "{html}");
-        assert!(html.contains("<strong>prevalence</strong> (narrowed by 21%; P(b truly &gt;= 7%) is 0.010 where it is below 0.5000 and - where above; <code>recount sweep --param prevalence</code>)"), "{html}");
+        assert!(html.contains("<td class=\"l\">prevalence</td><td class=\"l\">Uniform(0, 1)</td><td>0.5000 [0.0500, 0.9500]</td><td>0.4800 [0.1500, 0.8600]</td><td>12%</td><td>0.010 / 0.300</td>"), "{html}");
+        assert!(html.contains("<strong>prevalence</strong> (narrowed by 12%; P(b truly &gt;= 7%) is 0.010 where it is below 0.5000 and 0.300 where above; <code>recount sweep --param prevalence</code>)"), "{html}");
         assert!(html.contains("Warning"));
     }
 

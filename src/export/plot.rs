@@ -4,6 +4,7 @@
 //! Pure: data in, SVG text out. Drawing errors are propagated as `PlotError`, never unwrapped.
 
 use crate::export::curve::SweepReport;
+pub(crate) use crate::export::run::short;
 use crate::numeric::math;
 use crate::question::sweep::Measure;
 use plotters::coord::Shift;
@@ -34,11 +35,6 @@ pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 0, 0),
 ];
 
-/// The short form of a party name ("NSDP (National ...)" -> "NSDP").
-pub(crate) fn short(name: &str) -> &str {
-    name.split(" (").next().unwrap_or(name)
-}
-
 /// Padding around an axis range (a flat range still gets a visible width).
 fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     if hi > lo {
@@ -62,6 +58,75 @@ fn sweep_title(r: &SweepReport) -> String {
         r.provenance.trials,
         r.provenance.seed
     )
+}
+
+/// A swept number as an axis shows it: in words, with the scenario path it was given as (what
+/// `--param` takes), and whether it is a share (ticks in percent).
+pub(crate) struct Axis {
+    pub label: String,
+    pub percent: bool,
+}
+
+/// The axis of the swept number `path` (`parties` names the scenario's parties, for
+/// `parties[1].support`); `values` are the swept values (a share must lie in [0, 1]).
+pub(crate) fn axis(path: &str, parties: &[String], values: &[f64]) -> Axis {
+    let party = |text: &str| {
+        let i = text
+            .strip_prefix("parties[")?
+            .split(']')
+            .next()?
+            .parse::<usize>()
+            .ok()?;
+        parties.get(i).map(|n| short(n).to_string())
+    };
+    let segs: Vec<&str> = path.split('.').collect();
+    let (words, share) = match segs.as_slice() {
+        ["irregularities", "prevalence", ..] => {
+            ("share of counts that were irregular".into(), true)
+        }
+        ["irregularities", mechanism, "intensity", ..] => (
+            format!("{mechanism} intensity (share of the votes it acts on)"),
+            true,
+        ),
+        ["threshold", ..] => ("threshold".into(), true),
+        ["observers"] => (
+            "counts the observers saw (same negative share)".into(),
+            false,
+        ),
+        ["count_errors", kind, "prevalence", ..] => {
+            (format!("share of stations with {kind}"), true)
+        }
+        ["tabulation", "transfer", ..] => ("share moved in the tabulation".into(), true),
+        ["tabulation", "added", ..] => ("votes added in the tabulation (share)".into(), true),
+        [first, "support", ..] if party(first).is_some() => (
+            format!("support of {}", party(first).unwrap_or_default()),
+            true,
+        ),
+        [region, "turnout", ..] if region.starts_with("regions[") => ("turnout".into(), true),
+        _ => (String::new(), false),
+    };
+    let percent = share && values.iter().all(|v| (0.0..=1.0).contains(v));
+    let label = if words.is_empty() {
+        path.to_string()
+    } else {
+        format!("{words} ({path})")
+    };
+    Axis { label, percent }
+}
+
+/// A tick of an axis: a percentage for a share ("43%", "2.5%"), else the number.
+fn tick(x: f64, percent: bool) -> String {
+    if percent {
+        format!("{}%", crate::question::sweep::fmt_num(100.0 * x))
+    } else {
+        crate::question::sweep::fmt_num(x)
+    }
+}
+
+fn party_names(r: &SweepReport) -> Vec<String> {
+    r.points.first().map_or_else(Vec::new, |p| {
+        p.results.parties.iter().map(|q| q.name.clone()).collect()
+    })
 }
 
 /// The series a curve figure shows: the focus parties one by one, then together.
@@ -89,11 +154,23 @@ fn plotted_series(r: &SweepReport) -> Vec<(Option<usize>, String)> {
 pub fn sweep_curves(r: &SweepReport) -> PlotResult<String> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (960, 1080)).into_drawing_area();
+        // The three panels, and the measure --tipping followed where it is not one of them.
+        let mut measures = Measure::PANELS.to_vec();
+        if let Some(m) = r
+            .tipping
+            .as_ref()
+            .and_then(|t| t.first())
+            .map(|t| t.measure)
+            && !measures.contains(&m)
+        {
+            measures.push(m);
+        }
+        let height = 360 * measures.len() as u32;
+        let root = SVGBackend::with_string(&mut svg, (960, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let root = root.titled(&sweep_title(r), (FONT, 20)).map_err(err)?;
-        let panels = root.split_evenly((3, 1));
-        for (area, m) in panels.iter().zip(Measure::PANELS) {
+        let panels = root.split_evenly((measures.len(), 1));
+        for (area, &m) in panels.iter().zip(&measures) {
             curve_panel(area, r, m)?;
         }
         root.present().map_err(err)?;
@@ -118,9 +195,12 @@ fn curve_panel(
         .y_label_area_size(56)
         .build_cartesian_2d(padded(x0, x1), 0f64..1f64)
         .map_err(err)?;
+    let ax = axis(&r.param.path, &party_names(r), &xs);
+    let x_tick = |x: &f64| tick(*x, ax.percent);
     chart
         .configure_mesh()
-        .x_desc(r.param.path.as_str())
+        .x_desc(ax.label.as_str())
+        .x_label_formatter(&x_tick)
         .y_desc("probability")
         .axis_desc_style((FONT, 15))
         .label_style((FONT, 13))
@@ -166,6 +246,42 @@ fn curve_panel(
         .map_err(err)?
         .label("P = 0.5")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.6)));
+    // The scenario's own value of the swept number, where the sweep's range holds it.
+    if let Some(v) = r.param.scenario_value.filter(|v| (lo..=hi).contains(v)) {
+        let grey = RGBColor(110, 110, 110);
+        chart
+            .draw_series(dashed(v, 0.0, 1.0, grey))
+            .map_err(err)?
+            .label(format!("in the scenario: {}", tick(v, ax.percent)))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey));
+    }
+    // Where the focus parties together reach --tipping's levels on this panel's measure.
+    let tips = r.tipping.iter().flatten().filter(|t| t.measure == m);
+    let mut marked = false;
+    for t in tips {
+        for c in &t.crossings {
+            let Some(v) = c.value else { continue };
+            let red = RGBColor(170, 0, 0);
+            chart
+                .draw_series(dashed(v, 0.0, c.level, red))
+                .map_err(err)?;
+            let series = chart
+                .draw_series([EmptyElement::at((v, c.level))
+                    + TriangleMarker::new((0, 0), 6, red.filled())
+                    + Text::new(
+                        format!("{} at {}", c.level, tick(v, ax.percent)),
+                        (8, -16),
+                        (FONT, 13).into_font().color(&red),
+                    )])
+                .map_err(err)?;
+            if !marked {
+                series
+                    .label("tipping point (--tipping)")
+                    .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, red.filled()));
+                marked = true;
+            }
+        }
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -175,6 +291,21 @@ fn curve_panel(
         .draw()
         .map_err(err)?;
     Ok(())
+}
+
+/// A vertical dashed line at x from y0 to y1.
+fn dashed(x: f64, y0: f64, y1: f64, color: RGBColor) -> Vec<PathElement<(f64, f64)>> {
+    let n = 24;
+    (0..n)
+        .filter(|i| i % 2 == 0)
+        .map(|i| {
+            let (a, b) = (i as f64 / n as f64, (i + 1) as f64 / n as f64);
+            PathElement::new(
+                vec![(x, y0 + a * (y1 - y0)), (x, y0 + b * (y1 - y0))],
+                color.stroke_width(2),
+            )
+        })
+        .collect()
 }
 
 /// Blue (0) to white (0.5) to red (1).
@@ -269,6 +400,8 @@ pub fn sweep_heatmaps(r: &SweepReport) -> PlotResult<String> {
         let (maps, scale) = root.split_horizontally(1380);
         let panels = maps.split_evenly((1, 3));
         let (ex, ey) = (edges(xs), edges(ys));
+        let names = party_names(r);
+        let (ax, ay) = (axis(&r.param.path, &names, xs), axis(&p2.path, &names, ys));
         for (area, m) in panels.iter().zip(Measure::PANELS) {
             let z: Vec<Vec<f64>> = ys
                 .iter()
@@ -293,11 +426,15 @@ pub fn sweep_heatmaps(r: &SweepReport) -> PlotResult<String> {
                 .y_label_area_size(56)
                 .build_cartesian_2d(ex[0]..ex[ex.len() - 1], ey[0]..ey[ey.len() - 1])
                 .map_err(err)?;
+            let x_tick = |x: &f64| tick(*x, ax.percent);
+            let y_tick = |y: &f64| tick(*y, ay.percent);
             chart
                 .configure_mesh()
                 .disable_mesh()
-                .x_desc(r.param.path.as_str())
-                .y_desc(p2.path.as_str())
+                .x_desc(ax.label.as_str())
+                .y_desc(ay.label.as_str())
+                .x_label_formatter(&x_tick)
+                .y_label_formatter(&y_tick)
                 .axis_desc_style((FONT, 14))
                 .label_style((FONT, 12))
                 .draw()

@@ -122,6 +122,31 @@ pub fn to_csv(c: &Curves) -> String {
     String::from_utf8(w.into_inner().expect("flushing memory cannot fail")).expect("CSV is UTF-8")
 }
 
+/// The posterior as weighted draws, one row per trial: `trial`, `weight` (normalised to sum to
+/// 1, so a weighted mean is a sum of weight x value), each unknown by name, and each party's
+/// true share (`true_share_<id>`). Resampling rows by weight gives unweighted draws worth about
+/// the run's ESS.
+pub fn draws_csv(
+    unknowns: &[String],
+    party_ids: &[String],
+    draws: &[crate::question::inverse::PosteriorDraw],
+) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["trial".to_string(), "weight".to_string()];
+    header.extend(unknowns.iter().cloned());
+    header.extend(party_ids.iter().map(|id| format!("true_share_{id}")));
+    w.write_record(&header)
+        .expect("writing to memory cannot fail");
+    let total: f64 = draws.iter().map(|d| d.weight).sum();
+    for d in draws {
+        let mut row = vec![d.trial.to_string(), (d.weight / total).to_string()];
+        row.extend(d.unknowns.iter().map(f64::to_string));
+        row.extend(d.true_share.iter().map(f64::to_string));
+        w.write_record(&row).expect("writing to memory cannot fail");
+    }
+    String::from_utf8(w.into_inner().expect("flushing memory cannot fail")).expect("CSV is UTF-8")
+}
+
 fn pct(x: f64) -> String {
     let s = format!("{:.2}", 100.0 * x);
     let s = s.trim_end_matches('0').trim_end_matches('.');

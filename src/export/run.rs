@@ -186,6 +186,16 @@ pub fn to_csv(report: &RunReport) -> String {
         "recount_version",
     ])
     .expect("writing to memory cannot fail");
+    // Provenance on every row, so a table of many runs concatenated stays readable.
+    let v = &report.provenance;
+    let provenance = [
+        cell(&v.scenario.name),
+        v.scenario.hash.clone(),
+        v.seed.to_string(),
+        v.trials.to_string(),
+        v.sampler.clone(),
+        v.recount_version.clone(),
+    ];
     for p in &report.results.parties {
         let mut row = vec![cell(&p.id), cell(&p.name)];
         row.push(p.official_share.map(|x| x.to_string()).unwrap_or_default());
@@ -208,19 +218,60 @@ pub fn to_csv(report: &RunReport) -> String {
             Some(e) => row.extend(est(e).map(|x| x.to_string())),
             None => row.extend([String::new(), String::new(), String::new()]),
         }
-        // Provenance on every row, so a table of many runs concatenated stays readable.
-        let v = &report.provenance;
-        row.extend([
-            cell(&v.scenario.name),
-            v.scenario.hash.clone(),
-            v.seed.to_string(),
-            v.trials.to_string(),
-            v.sampler.clone(),
-            v.recount_version.clone(),
-        ]);
+        row.extend(provenance.iter().cloned());
         w.write_record(&row).expect("writing to memory cannot fail");
     }
+    // The headline rows: the focus parties together, "any of them" (the headline) and "all of
+    // them", in the same columns, where there are two or more focus parties. Figures that belong
+    // to one party (shares, seats, votes moved) are empty there.
+    let r = &report.results;
+    if r.focus.len() > 1 {
+        let names: Vec<&str> = r
+            .focus
+            .iter()
+            .filter_map(|id| r.parties.iter().find(|p| &p.id == id))
+            .map(|p| short(&p.name))
+            .collect();
+        let empty = |n: usize| vec![String::new(); n];
+        let opt = |e: &Option<Estimate>| {
+            e.as_ref()
+                .map_or_else(|| empty(3), |e| est(e).map(|x| x.to_string()).to_vec())
+        };
+        for (id, name, crosses, reported, flipped, closed) in [
+            (
+                r.focus.join("_or_"),
+                names.join(" or "),
+                &r.p_any_true_cross,
+                &r.p_any_reported_cross,
+                Some(r.p_any_flipped),
+                r.p_any_deficit_closed,
+            ),
+            (
+                r.focus.join("_and_"),
+                names.join(" and "),
+                &r.p_all_true_cross,
+                &r.p_all_reported_cross,
+                None,
+                None,
+            ),
+        ] {
+            let mut row = vec![cell(&id), cell(&name)];
+            row.extend(empty(9));
+            row.extend(est(crosses).map(|x| x.to_string()));
+            row.extend(est(reported).map(|x| x.to_string()));
+            row.extend(opt(&flipped));
+            row.extend(empty(7));
+            row.extend(opt(&closed));
+            row.extend(provenance.iter().cloned());
+            w.write_record(&row).expect("writing to memory cannot fail");
+        }
+    }
     String::from_utf8(w.into_inner().expect("flushing memory cannot fail")).expect("CSV is UTF-8")
+}
+
+/// The short form of a party name ("NSDP (National ...)" -> "NSDP").
+pub(crate) fn short(name: &str) -> &str {
+    name.split(" (").next().unwrap_or(name)
 }
 
 /// Text for a spreadsheet cell: one starting with `=`, `+`, `-` or `@` would be run as a formula
@@ -526,7 +577,7 @@ fn inverse_table(inv: &InverseSummary, headline: &str) -> String {
     for p in &inv.parameters {
         let d = &p.dependence;
         out.push_str(&format!(
-            "{:<36} {:>26} {:>30} {:>8.0}% {:>22}\n",
+            "{:<36} {:>26} {:>30} {:>9} {:>22}\n",
             p.name,
             format!(
                 "{:.4} [{:.4}, {:.4}]",
@@ -536,7 +587,8 @@ fn inverse_table(inv: &InverseSummary, headline: &str) -> String {
                 "{:.4} [{:.4}, {:.4}]",
                 p.posterior.mean, p.posterior.q05, p.posterior.q95
             ),
-            100.0 * d.narrowed,
+            d.narrowed
+                .map_or_else(|| "-".to_string(), |n| format!("{:.0}%", 100.0 * n)),
             format!("{} / {}", half(&d.headline_below), half(&d.headline_above)),
         ));
     }
@@ -552,7 +604,7 @@ fn inverse_table(inv: &InverseSummary, headline: &str) -> String {
         out.push_str(&format!(
             "The answer rests on the prior of {}: the evidence narrowed it by {:.0}%, and {headline} is {} below {:.4} and {} above. Question that prior, or sweep it (recount sweep --param {}).\n",
             p.name,
-            100.0 * d.narrowed,
+            100.0 * d.narrowed.unwrap_or(0.0),
             half(&d.headline_below),
             d.split_at,
             half(&d.headline_above),

@@ -414,6 +414,27 @@ fn build_parties(
             chk.number_in(&format!("parties[{i}].official_votes"), v, (0.0, 1e10));
         }
     }
+    // Official shares and deficits are shares of the official votes' sum, which a missing party
+    // would make wrong without a word.
+    let given = s
+        .parties
+        .iter()
+        .filter(|p| p.official_votes.is_some())
+        .count();
+    if given > 0 && given < s.parties.len() {
+        let i = s
+            .parties
+            .iter()
+            .position(|p| p.official_votes.is_none())
+            .unwrap_or(0);
+        chk.push(FieldError::new(
+            format!("parties[{i}].official_votes"),
+            format!(
+                "missing, while {given} of the {} parties give theirs; give every party's official votes or none (official shares are shares of their sum)",
+                s.parties.len()
+            ),
+        ));
+    }
     let remainder = remainder.ok_or(
         "field `parties`: exactly one party needs `remainder: true` (its share is 1 minus the others')",
     )?;
@@ -840,7 +861,11 @@ fn build_preliminary(
     }
     let mut votes = vec![None; s.parties.len()];
     for (id, n) in &p.votes {
+        let before = chk.count();
         let j = find(&format!("observations.preliminary.votes.{id}"), id);
+        if chk.count() > before {
+            continue; // an unknown id (recorded), not the first party's votes
+        }
         votes[j] = Some(chk.number_in(
             &format!("observations.preliminary.votes.{id}"),
             n,

@@ -574,13 +574,7 @@ pub fn sourced_numbers(value: &serde_json::Value) -> Vec<[String; 3]> {
                     let what: Vec<String> = map
                         .iter()
                         .filter(|(k, _)| *k != "source")
-                        .map(|(k, v)| {
-                            if k == "value" {
-                                v.to_string()
-                            } else {
-                                format!("{k} {v}")
-                            }
-                        })
+                        .map(|(k, v)| quantity_text(k, v))
                         .collect();
                     out.push([path, what.join(", "), source.unwrap_or("").to_string()]);
                     return;
@@ -603,7 +597,13 @@ pub fn sourced_numbers(value: &serde_json::Value) -> Vec<[String; 3]> {
                 }
             }
             serde_json::Value::Number(n) => {
-                out.push([path, n.to_string(), inherited.unwrap_or("").to_string()])
+                // A seed is a name, not a quantity: no thousands separators.
+                let text = if path.ends_with("seed") {
+                    n.to_string()
+                } else {
+                    number_text(v)
+                };
+                out.push([path, text, inherited.unwrap_or("").to_string()])
             }
             _ => {}
         }
@@ -611,6 +611,48 @@ pub fn sourced_numbers(value: &serde_json::Value) -> Vec<[String; 3]> {
     let mut out = Vec::new();
     walk(value, String::new(), None, &mut out);
     out
+}
+
+/// A number as people write it: whole numbers without a decimal point and with thousands
+/// separators (9,728; 8,891,561), others as JSON writes them (0.07).
+pub fn number_text(v: &serde_json::Value) -> String {
+    match v.as_f64() {
+        Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
+            let digits = format!("{}", x.abs() as u64);
+            let mut grouped = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                    grouped.push(',');
+                }
+                grouped.push(c);
+            }
+            if x < 0.0 {
+                format!("-{grouped}")
+            } else {
+                grouped
+            }
+        }
+        _ => v.to_string(),
+    }
+}
+
+/// One part of a sourced quantity in words: `value` as its number, priors as their law
+/// ("Uniform(0.04, 0.09)", "Beta(1, 9)", "observed: 65 of 150"), anything else as "key value".
+fn quantity_text(key: &str, v: &serde_json::Value) -> String {
+    let pair = |name: &str| match v.as_array().map(Vec::as_slice) {
+        Some([a, b]) => format!("{name}({}, {})", number_text(a), number_text(b)),
+        _ => format!("{key} {v}"),
+    };
+    match key {
+        "value" => number_text(v),
+        "uniform" => pair("Uniform"),
+        "beta" => pair("Beta"),
+        "observed" => match (v.get("negative"), v.get("of")) {
+            (Some(n), Some(of)) => format!("observed: {} of {}", number_text(n), number_text(of)),
+            _ => format!("observed {v}"),
+        },
+        _ => format!("{key} {v}"),
+    }
 }
 
 /// The JSON Schema of scenario files, pretty-printed.

@@ -32,7 +32,11 @@ pub(crate) fn build(
                 .into(),
         );
     }
+    // `find` records an unknown id and answers 0; the checks that compare parties skip it, so a
+    // typo is reported once, not also as a repeat or as the beneficiary.
+    let before = chk.count();
     let beneficiary = find("tabulation.beneficiary", &t.beneficiary);
+    let known_beneficiary = chk.count() == before;
     let mut from = vec![false; n_parties];
     match &t.from {
         None => from.iter_mut().for_each(|f| *f = true),
@@ -42,7 +46,11 @@ pub(crate) fn build(
             }
             for (k, id) in list.iter().enumerate() {
                 let field = format!("tabulation.from[{k}]");
+                let before = chk.count();
                 let j = find(&field, id);
+                if chk.count() > before {
+                    continue;
+                }
                 if from[j] {
                     chk.push(FieldError::new(field, format!("\"{id}\" is listed twice")));
                 }
@@ -53,7 +61,7 @@ pub(crate) fn build(
             }
         }
     }
-    if t.from.is_some() && from[beneficiary] {
+    if t.from.is_some() && known_beneficiary && from[beneficiary] {
         chk.push(FieldError::new(
             "tabulation.from",
             format!(

@@ -225,6 +225,48 @@ pub fn weighted_batch(model: &Model, plan: &Plan, b: u64, count: u64) -> Vec<Rec
     })
 }
 
+/// One trial of the inverse run as a weighted draw of the posterior: its unknowns (in `Space`
+/// order) and every party's true share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PosteriorDraw {
+    pub trial: u64,
+    /// The trial's importance weight, unnormalised (as the run adds it up).
+    pub weight: f64,
+    pub unknowns: Vec<f64>,
+    pub true_share: Vec<f64>,
+}
+
+/// Every trial [0, `plan.trials`) of the inverse run, in trial order, with its weight: the
+/// posterior as weighted draws, the same trials and weights the run's figures are sums of (any
+/// thread count gives the same list). With the unknowns' names. O(trials x precincts).
+pub fn posterior_draws(
+    model: &Model,
+    plan: &Plan,
+    progress: impl FnMut(u64),
+) -> (Vec<String>, Vec<PosteriorDraw>) {
+    let n = model.n_parties();
+    let mut draws = Vec::with_capacity(plan.trials as usize);
+    let names = with_context(model, plan, |ctx| {
+        engine::run_batches(
+            plan.threads,
+            0,
+            plan.trials,
+            |b, count| ctx.batch(plan.seed, b, count),
+            |w| {
+                draws.push(PosteriorDraw {
+                    trial: draws.len() as u64,
+                    weight: w.record.weight,
+                    unknowns: w.theta,
+                    true_share: w.record.true_share[..n].to_vec(),
+                })
+            },
+            progress,
+        );
+        ctx.space.params.iter().map(|p| p.name.clone()).collect()
+    });
+    (names, draws)
+}
+
 /// One trial drawn from the posterior by importance resampling: among trials [0, `plan.trials`)
 /// of the inverse run, trial t with probability weight_t / total weight, chosen by a stream of
 /// its own (the same seed gives the same trial on any thread count). With the trials' ESS;

@@ -62,8 +62,8 @@ impl Split {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Dependence {
     /// 1 - (posterior 90% range / prior 90% range): how far the evidence narrowed the unknown
-    /// (0: not at all; 1: to a point).
-    pub narrowed: f64,
+    /// (0: not at all; 1: to a point). None where the posterior has no range (no weight).
+    pub narrowed: Option<f64>,
     /// The prior's median, where the two halves meet.
     pub split_at: f64,
     /// The headline probability among trials with the unknown below `split_at`.
@@ -86,13 +86,16 @@ pub fn dependence(
     sweep_path: String,
 ) -> Dependence {
     let width = prior[1] - prior[0];
-    let narrowed = if width > 0.0 {
-        (1.0 - (posterior[1] - posterior[0]) / width).clamp(0.0, 1.0)
+    let range = posterior[1] - posterior[0];
+    let narrowed = if !range.is_finite() {
+        None
+    } else if width > 0.0 {
+        Some((1.0 - range / width).clamp(0.0, 1.0))
     } else {
-        1.0
+        Some(1.0)
     };
     let [below, above] = s.estimates();
-    let rests_on_prior = narrowed < LITTLE
+    let rests_on_prior = narrowed.is_some_and(|n| n < LITTLE)
         && match (below, above) {
             (Some(b), Some(a)) => {
                 let gap = (a.estimate - b.estimate).abs();
@@ -142,8 +145,12 @@ mod tests {
         let s = split((1000, 50), (1000, 300));
         // Barely narrowed, headlines 5% and 30%: the answer rests on the prior.
         let d = dependence([0.0, 1.0], [0.05, 0.95], 0.5, &s, "x".into());
-        assert!((d.narrowed - 0.1).abs() < 1e-12);
+        assert!((d.narrowed.unwrap() - 0.1).abs() < 1e-12);
         assert!(d.rests_on_prior);
+        // A posterior without weight has no range: nothing is said of it.
+        let none = dependence([0.0, 1.0], [f64::NAN, f64::NAN], 0.5, &s, "x".into());
+        assert_eq!(none.narrowed, None);
+        assert!(!none.rests_on_prior);
         // Narrowed by half: the evidence speaks.
         assert!(!dependence([0.0, 1.0], [0.2, 0.7], 0.5, &s, "x".into()).rests_on_prior);
         // Unnarrowed but without influence (the same headline in both halves).

@@ -650,7 +650,7 @@ impl Measure {
             Measure::True => format!("truly >= {th}"),
             Measure::Reported => format!("reported >= {th}"),
             Measure::Flipped => format!("truly >= {th} and reported under"),
-            Measure::DeficitClosed => "lost its official shortfall".to_string(),
+            Measure::DeficitClosed => "had at least its official shortfall taken".to_string(),
         }
     }
 
@@ -754,7 +754,7 @@ pub fn crossing(xs: &[f64], est: &[Estimate], level: f64) -> Crossing {
     }
 }
 
-/// The levels `--tipping` reports.
+/// The levels `--tipping` reports unless `--levels` names others.
 pub const TIPPING_LEVELS: [f64; 3] = [0.05, 0.5, 0.95];
 
 /// Tipping points of one curve.
@@ -769,10 +769,13 @@ pub struct Tipping {
     pub crossings: Vec<Crossing>,
     /// Smallest and largest estimate along the curve.
     pub span: [f64; 2],
+    /// The curve does not move beyond its Monte Carlo noise: its span is under 4 of its largest
+    /// standard errors, so the parameter does not change this probability.
+    pub flat: bool,
 }
 
 /// Tipping points of the focus parties together, one per value of the second parameter.
-pub fn tipping(spec: &Spec, points: &[Point], measure: Measure) -> Vec<Tipping> {
+pub fn tipping(spec: &Spec, points: &[Point], measure: Measure, levels: &[f64]) -> Vec<Tipping> {
     let nx = spec.xs.len();
     points
         .chunks(nx)
@@ -793,15 +796,17 @@ pub fn tipping(spec: &Spec, points: &[Point], measure: Measure) -> Vec<Tipping> 
                 .fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], e| {
                     [lo.min(e.estimate), hi.max(e.estimate)]
                 });
+            let noise = est.iter().map(|e| e.mcse).fold(0.0, f64::max);
             Tipping {
                 series: any_focus_id(&row[0].results),
                 measure,
                 value2: row[0].value2,
-                crossings: TIPPING_LEVELS
+                crossings: levels
                     .iter()
                     .map(|&l| crossing(&spec.xs, &est, l))
                     .collect(),
                 span,
+                flat: span[1] - span[0] <= 4.0 * noise,
             }
         })
         .collect()
@@ -823,6 +828,7 @@ pub fn tipping_sentences(
             (Some(y), Some(p2)) => format!(" with {} = {}", p2.path, fmt_num(y)),
             _ => String::new(),
         };
+        let mut missed = Vec::new();
         for c in &t.crossings {
             match (c.value, c.range) {
                 (Some(v), Some([a, b])) => s.push_str(&format!(
@@ -831,20 +837,54 @@ pub fn tipping_sentences(
                     fmt_num(v),
                     fmt_num(a),
                     fmt_num(b),
-                    if c.multiple { "; the curve crosses this level more than once, this is the first" } else { "" }
+                    if c.multiple {
+                        "; the curve crosses this level more than once, this is the first"
+                    } else {
+                        ""
+                    }
                 )),
-                _ => s.push_str(&format!(
-                    "{what}{at} does not reach {} for {p} in [{}, {}] (it ranges from {:.3} to {:.3}).\n",
-                    c.level,
-                    fmt_num(lo),
-                    fmt_num(hi),
-                    t.span[0],
-                    t.span[1]
-                )),
+                _ => missed.push(c.level.to_string()),
             }
+        }
+        if missed.is_empty() {
+            continue;
+        }
+        let levels = match missed.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => unreachable!("missed is not empty"),
+        };
+        let range = format!("{p} in [{}, {}]", fmt_num(lo), fmt_num(hi));
+        let (a, b) = (t.span[0], t.span[1]);
+        if !a.is_finite() || !b.is_finite() {
+            s.push_str(&format!(
+                "{what}{at} is not defined for {range}: no point has a focus party under the threshold in its official count.\n"
+            ));
+        } else if t.flat {
+            s.push_str(&format!(
+                "{what}{at} does not reach {levels} for {range}: the curve is flat ({a:.3} to {b:.3}, within its Monte Carlo noise), so {p} does not move this probability. {}\n",
+                why_flat(t.measure, p)
+            ));
+        } else {
+            s.push_str(&format!(
+                "{what}{at} does not reach {levels} for {range} (it ranges from {a:.3} to {b:.3}): widen the range (--from, --to) or choose --levels inside it.\n"
+            ));
         }
     }
     s
+}
+
+/// Why a curve may not move, and which measure would.
+fn why_flat(measure: Measure, path: &str) -> &'static str {
+    let acts_on_the_count = ["irregularities.", "count_errors.", "tabulation."]
+        .iter()
+        .any(|p| path.starts_with(p));
+    match measure {
+        Measure::True if acts_on_the_count => {
+            "The true shares are drawn before any irregularity or error acts, so in a forward scenario they do not depend on it: --measure reported, flipped or deficit-closed follow what it changes."
+        }
+        _ => "Another --measure may move with it (true, reported, flipped, deficit-closed).",
+    }
 }
 
 /// A number in at most 4 significant digits, without trailing zeros.
