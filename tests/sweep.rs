@@ -653,6 +653,21 @@ fn fast_sampler_is_plumbed_recorded_and_kept_apart() {
     ))
     .unwrap();
     assert_eq!(inverse_fast["sampler"], "fast");
+    // Its figure has one panel, P(truly): the reported count is the official one, so P(reported)
+    // would be a constant and P(flipped) a copy of P(truly).
+    let svg = read(
+        out.path()
+            .join("inverse-honest/sweep-threshold.value-fast/curve.svg"),
+    );
+    assert_eq!(
+        svg.matches("P(truly &gt;= 7%)").count() + svg.matches("P(truly >= 7%)").count(),
+        1,
+        "{svg}"
+    );
+    assert!(
+        !svg.contains("reported &gt;=") && !svg.contains("reported >="),
+        "{svg}"
+    );
 }
 
 /// `recount report` on an empty folder makes its run with the samplers asked for, names the file

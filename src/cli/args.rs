@@ -107,7 +107,7 @@ threshold, observers (the observers' sample size at the same observed rate).\n\n
 Examples:\n  recount sweep odihr-43 --param prevalence --from 0 --to 0.6 --steps 6 --trials 2000\n  \
 recount sweep odihr-43 --param transfer.intensity --values 0.1,0.2,0.4 --trials 2000 --tipping\n  \
 recount sweep odihr-43 --param prevalence --from 0 --to 0.8 --steps 8 --trials 2000 --measure reported --levels 0.4,0.25\n  \
-recount sweep official --param prevalence --from 0 --to 0.8 --steps 8 --param2 transfer.intensity --from2 0 --to2 0.5 --steps2 5 --trials 500\n  \
+recount sweep odihr-43 --param prevalence --from 0 --to 0.8 --steps 8 --param2 transfer.intensity --from2 0 --to2 0.5 --steps2 5 --trials 500\n  \
 recount sweep odihr-43 --param observers --values 50,150,450 --trials 1000\n\n\
 Outputs: <out>/<scenario>/sweep-<param>[-<param2>]/curve.csv, curve.json, curve.svg."
     )]

@@ -60,6 +60,13 @@ fn sweep_title(r: &SweepReport) -> String {
     )
 }
 
+/// The font size (at most 20) at which `title` fits in `width` pixels: a sans-serif character
+/// is about 0.55 of the font size wide on average, and a 5% margin is kept.
+pub(crate) fn title_size(title: &str, width: u32) -> u32 {
+    let chars = title.chars().count().max(1) as f64;
+    ((0.95 * width as f64 / (0.55 * chars)).floor() as u32).clamp(10, 20)
+}
+
 /// A swept number as an axis shows it: in words, with the scenario path it was given as (what
 /// `--param` takes), and whether it is a share (ticks in percent).
 pub(crate) struct Axis {
@@ -154,21 +161,14 @@ fn plotted_series(r: &SweepReport) -> Vec<(Option<usize>, String)> {
 pub fn sweep_curves(r: &SweepReport) -> PlotResult<String> {
     let mut svg = String::new();
     {
-        // The three panels, and the measure --tipping followed where it is not one of them.
-        let mut measures = Measure::PANELS.to_vec();
-        if let Some(m) = r
-            .tipping
-            .as_ref()
-            .and_then(|t| t.first())
-            .map(|t| t.measure)
-            && !measures.contains(&m)
-        {
-            measures.push(m);
-        }
+        let measures = panel_measures(r);
         let height = 360 * measures.len() as u32;
         let root = SVGBackend::with_string(&mut svg, (960, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let root = root.titled(&sweep_title(r), (FONT, 20)).map_err(err)?;
+        let title = sweep_title(r);
+        let root = root
+            .titled(&title, (FONT, title_size(&title, 960)))
+            .map_err(err)?;
         let panels = root.split_evenly((measures.len(), 1));
         for (area, &m) in panels.iter().zip(&measures) {
             curve_panel(area, r, m)?;
@@ -176,6 +176,28 @@ pub fn sweep_curves(r: &SweepReport) -> PlotResult<String> {
         root.present().map_err(err)?;
     }
     Ok(svg)
+}
+
+/// The measures a sweep figure shows, one panel each: P(truly), P(reported) and P(flipped), or
+/// in an inverse sweep P(truly) alone (its reported count is the official one, so P(reported)
+/// is constant and P(flipped) repeats P(truly)); then the measure --tipping followed where it
+/// is not among them.
+fn panel_measures(r: &SweepReport) -> Vec<Measure> {
+    let mut measures = if r.provenance.mode == "inverse" {
+        vec![Measure::True]
+    } else {
+        Measure::PANELS.to_vec()
+    };
+    if let Some(m) = r
+        .tipping
+        .as_ref()
+        .and_then(|t| t.first())
+        .map(|t| t.measure)
+        && !measures.contains(&m)
+    {
+        measures.push(m);
+    }
+    measures
 }
 
 fn curve_panel(
@@ -209,14 +231,16 @@ fn curve_panel(
         .map_err(err)?;
     for (k, (party, label)) in plotted_series(r).into_iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
-        let est: Vec<_> = r
+        // A party without the measure (deficit closed, for one that officially reached the
+        // threshold) has no curve on this panel.
+        let Some(est) = r
             .points
             .iter()
-            .map(|p| {
-                m.of(&p.results, party)
-                    .expect("every point has the panels' measures")
-            })
-            .collect();
+            .map(|p| m.of(&p.results, party))
+            .collect::<Option<Vec<_>>>()
+        else {
+            continue;
+        };
         let mut band: Vec<(f64, f64)> = xs.iter().zip(&est).map(|(&x, e)| (x, e.ci95[1])).collect();
         band.extend(xs.iter().zip(&est).rev().map(|(&x, e)| (x, e.ci95[0])));
         chart
@@ -341,24 +365,38 @@ fn edges(c: &[f64]) -> Vec<f64> {
     e
 }
 
-/// Line segments of the `level` contour of z (z[iy][ix] at (xs[ix], ys[iy])), by marching
-/// squares with linear interpolation on each cell's edges.
-pub fn contour(xs: &[f64], ys: &[f64], z: &[Vec<f64>], level: f64) -> Vec<[(f64, f64); 2]> {
+/// Line segments of the `level` contour of z (z[iy][ix] at (xs[ix], ys[iy]), with Monte Carlo
+/// standard error se[iy][ix]), by marching squares with linear interpolation on each cell's
+/// edges. An edge is cut only where its two ends differ by more than 2 standard errors of their
+/// difference: where the surface is flat within its noise, a contour would trace the noise.
+pub fn contour(
+    xs: &[f64],
+    ys: &[f64],
+    z: &[Vec<f64>],
+    se: &[Vec<f64>],
+    level: f64,
+) -> Vec<[(f64, f64); 2]> {
     let mut segs = Vec::new();
     for iy in 0..ys.len().saturating_sub(1) {
         for ix in 0..xs.len().saturating_sub(1) {
-            // Corners counter-clockwise from bottom-left.
+            // Corners counter-clockwise from bottom-left: (x, y, z, se).
             let c = [
-                (xs[ix], ys[iy], z[iy][ix]),
-                (xs[ix + 1], ys[iy], z[iy][ix + 1]),
-                (xs[ix + 1], ys[iy + 1], z[iy + 1][ix + 1]),
-                (xs[ix], ys[iy + 1], z[iy + 1][ix]),
+                (xs[ix], ys[iy], z[iy][ix], se[iy][ix]),
+                (xs[ix + 1], ys[iy], z[iy][ix + 1], se[iy][ix + 1]),
+                (
+                    xs[ix + 1],
+                    ys[iy + 1],
+                    z[iy + 1][ix + 1],
+                    se[iy + 1][ix + 1],
+                ),
+                (xs[ix], ys[iy + 1], z[iy + 1][ix], se[iy + 1][ix]),
             ];
             let mut cuts = Vec::new();
             for k in 0..4 {
                 let (a, b) = (c[k], c[(k + 1) % 4]);
                 let (da, db) = (a.2 - level, b.2 - level);
-                if (da < 0.0) != (db < 0.0) {
+                let beyond_noise = (a.2 - b.2).abs() > 2.0 * (a.3 * a.3 + b.3 * b.3).sqrt();
+                if (da < 0.0) != (db < 0.0) && beyond_noise {
                     let t = da / (da - db);
                     cuts.push((a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1)));
                 }
@@ -396,26 +434,32 @@ pub fn sweep_heatmaps(r: &SweepReport) -> PlotResult<String> {
     {
         let root = SVGBackend::with_string(&mut svg, (1500, 560)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let root = root.titled(&sweep_title(r), (FONT, 20)).map_err(err)?;
+        let title = sweep_title(r);
+        let root = root
+            .titled(&title, (FONT, title_size(&title, 1500)))
+            .map_err(err)?;
+        let measures = panel_measures(r);
         let (maps, scale) = root.split_horizontally(1380);
-        let panels = maps.split_evenly((1, 3));
+        let panels = maps.split_evenly((1, measures.len()));
         let (ex, ey) = (edges(xs), edges(ys));
         let names = party_names(r);
         let (ax, ay) = (axis(&r.param.path, &names, xs), axis(&p2.path, &names, ys));
-        for (area, m) in panels.iter().zip(Measure::PANELS) {
-            let z: Vec<Vec<f64>> = ys
-                .iter()
-                .enumerate()
-                .map(|(iy, _)| {
-                    (0..xs.len())
-                        .map(|ix| {
-                            m.of(&r.points[iy * xs.len() + ix].results, None)
-                                .expect("every point has the panels' measures")
-                                .estimate
-                        })
-                        .collect()
-                })
-                .collect();
+        for (area, &m) in panels.iter().zip(&measures) {
+            // Estimate and standard error on the grid; a point without the measure is drawn
+            // white (0.5's colour) and cuts no contour.
+            let grid = |f: fn(&crate::numeric::stats::Estimate) -> f64| -> Vec<Vec<f64>> {
+                (0..ys.len())
+                    .map(|iy| {
+                        (0..xs.len())
+                            .map(|ix| {
+                                m.of(&r.points[iy * xs.len() + ix].results, None)
+                                    .map_or(f64::NAN, |e| f(&e))
+                            })
+                            .collect()
+                    })
+                    .collect()
+            };
+            let (z, se) = (grid(|e| e.estimate), grid(|e| e.mcse));
             let mut chart = ChartBuilder::on(area)
                 .caption(
                     format!("P({series} {})", m.phrase(r.provenance.threshold)),
@@ -426,8 +470,26 @@ pub fn sweep_heatmaps(r: &SweepReport) -> PlotResult<String> {
                 .y_label_area_size(56)
                 .build_cartesian_2d(ex[0]..ex[ex.len() - 1], ey[0]..ey[ey.len() - 1])
                 .map_err(err)?;
-            let x_tick = |x: &f64| tick(*x, ax.percent);
-            let y_tick = |y: &f64| tick(*y, ay.percent);
+            // Cells reach half a step beyond the swept values: no tick out there (a share
+            // of -10%).
+            let within = |v: f64, vs: &[f64]| {
+                let pad = 1e-9 * (vs[vs.len() - 1] - vs[0]).abs().max(1.0);
+                v >= vs[0] - pad && v <= vs[vs.len() - 1] + pad
+            };
+            let x_tick = |x: &f64| {
+                if within(*x, xs) {
+                    tick(*x, ax.percent)
+                } else {
+                    String::new()
+                }
+            };
+            let y_tick = |y: &f64| {
+                if within(*y, ys) {
+                    tick(*y, ay.percent)
+                } else {
+                    String::new()
+                }
+            };
             chart
                 .configure_mesh()
                 .disable_mesh()
@@ -450,7 +512,7 @@ pub fn sweep_heatmaps(r: &SweepReport) -> PlotResult<String> {
                     })
                 }))
                 .map_err(err)?;
-            let segs = contour(xs, ys, &z, 0.5);
+            let segs = contour(xs, ys, &z, &se, 0.5);
             for s in &segs {
                 chart
                     .draw_series(LineSeries::new(s.to_vec(), BLACK.stroke_width(2)))
@@ -593,4 +655,53 @@ pub fn fingerprint(
         root.present().map_err(err)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// z = x on [0, 1]^2: the 0.5 contour is the line x = 0.5, one segment per row of cells,
+    /// when the surface's change across a cell (0.5) is beyond its noise; with standard errors
+    /// of 0.2 (2 s.e. of a difference: 0.57) it is noise, and nothing is drawn.
+    #[test]
+    fn the_contour_is_drawn_only_beyond_the_noise() {
+        let (xs, ys) = ([0.0, 0.5, 1.0], [0.0, 0.5, 1.0]);
+        let z: Vec<Vec<f64>> = ys.iter().map(|_| xs.to_vec()).collect();
+        let z: Vec<Vec<f64>> = z
+            .iter()
+            .map(|row| row.iter().map(|x| x * 0.9 + 0.05).collect())
+            .collect();
+        let quiet = vec![vec![0.01; 3]; 3];
+        let segs = contour(&xs, &ys, &z, &quiet, 0.5);
+        assert_eq!(segs.len(), 2, "{segs:?}");
+        for s in &segs {
+            assert!(s.iter().all(|p| (p.0 - 0.5).abs() < 1e-12), "{s:?}");
+        }
+        let noisy = vec![vec![0.2; 3]; 3];
+        assert!(contour(&xs, &ys, &z, &noisy, 0.5).is_empty());
+    }
+
+    #[test]
+    fn axes_are_named_in_words_with_their_path() {
+        let parties = ["Nur Otan".to_string(), "NSDP (National ...)".to_string()];
+        let a = axis("irregularities.prevalence", &parties, &[0.0, 0.5]);
+        assert_eq!(
+            a.label,
+            "share of counts that were irregular (irregularities.prevalence)"
+        );
+        assert!(a.percent);
+        let s = axis("parties[1].support", &parties, &[0.04, 0.09]);
+        assert_eq!(s.label, "support of NSDP (parties[1].support)");
+        // Not a share: observers' counts keep their numbers.
+        assert!(!axis("observers", &parties, &[50.0, 450.0]).percent);
+        // An unknown path is shown as it is.
+        assert_eq!(axis("run.trials", &parties, &[1.0]).label, "run.trials");
+        assert_eq!(tick(0.4351, true), "43.51%");
+        // A long title gets a smaller font, a short one 20.
+        assert_eq!(title_size("short", 960), 20);
+        let long = "x".repeat(120);
+        assert!(title_size(&long, 960) as f64 * 0.55 * 120.0 <= 960.0);
+        assert_eq!(tick(150.0, false), "150");
+    }
 }
