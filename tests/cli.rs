@@ -1365,7 +1365,7 @@ fn inverse_runs_write_a_posterior_figure_the_report_shows() {
     roxmltree::Document::parse(&svg).expect("well-formed SVG");
     assert!(svg.contains("NSDP: P(truly ≥ 7%)") && svg.contains("Ak Zhol: P(truly ≥ 7%)"));
     let csv = std::fs::read_to_string(dir.join(format!("{stem}.posterior.csv"))).unwrap();
-    assert!(csv.starts_with("party_id,share_low,share_high,posterior_density,prior_density\n"));
+    assert!(csv.starts_with("party_id,share_low,share_high,posterior_density,prior_density,scenario,scenario_hash,seed,trials,sampler,recount_version\n"), "{csv}");
     assert!(
         csv.lines()
             .skip(1)
@@ -1384,6 +1384,44 @@ fn inverse_runs_write_a_posterior_figure_the_report_shows() {
     );
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("The answer: each party&#39;s true share"));
+    // The page opens with the answer in words: what it was given, the headline as a percentage
+    // with its interval (the run's own figures), and the run that made it.
+    let run: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("run-20070818-128-pooled.json")).unwrap(),
+    )
+    .unwrap();
+    let pct = |x: &Value| {
+        let x = (1000.0 * x.as_f64().unwrap()).round() / 10.0;
+        format!("{x}").trim_end_matches(".0").to_string()
+    };
+    let e = &run["p_any_true_cross"];
+    let headline = format!(
+        "the chance that NSDP or Ak Zhol truly reached 7% is <strong>{}% ({}-{}%)</strong>, from 128 simulated elections (pooled sampler, seed 20070818",
+        pct(&e["estimate"]),
+        pct(&e["ci95"][0]),
+        pct(&e["ci95"][1])
+    );
+    let at = html.find("<p id=\"answer\"").expect("an answer paragraph");
+    assert!(
+        html[at..].contains(&headline),
+        "{headline} not in {}",
+        &html[at..at + 600]
+    );
+    assert!(html[at..].starts_with(
+        "<p id=\"answer\" class=\"answer\"><strong>The answer.</strong> Given the official result"
+    ));
+    assert!(
+        at < html.find("<h2 id=\"run\">").unwrap(),
+        "the answer comes first"
+    );
+    // A forward scenario's answer says it rests on the scenario's assumptions.
+    stdout_of(
+        recount(tmp.path())
+            .args(["report", "odihr-43", "--out"])
+            .arg(&out),
+    );
+    let forward = std::fs::read_to_string(out.join("odihr-43/report.html")).unwrap();
+    assert!(forward.contains("<strong>The answer.</strong> If this scenario's assumptions hold, NSDP or Ak Zhol truly reached 7% in <strong>"), "{forward}");
 }
 
 /// The command a stopped run prints to continue it works as printed: it repeats the sampler and

@@ -521,8 +521,31 @@ fn posterior_draws_are_the_runs_trials_and_weights() {
     assert_eq!(&header[..2], ["trial", "weight"]);
     assert!(header.contains(&"prevalence") && header.contains(&"transfer.intensity"));
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    // The figures, then the provenance columns every CSV ends with.
+    let figures = col("scenario");
+    assert_eq!(
+        &header[figures..],
+        [
+            "scenario",
+            "scenario_hash",
+            "seed",
+            "trials",
+            "sampler",
+            "recount_version"
+        ]
+    );
     let rows: Vec<Vec<f64>> = lines
-        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            assert_eq!(
+                &cells[figures..figures + 4],
+                ["draws", cells[figures + 1], "1", "512"]
+            );
+            cells[..figures]
+                .iter()
+                .map(|x| x.parse().unwrap())
+                .collect()
+        })
         .collect();
     assert_eq!(rows.len(), 512);
     assert!(

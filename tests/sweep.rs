@@ -113,14 +113,21 @@ fn csv_reads_back_and_matches_json() {
     assert_eq!(
         header,
         [
-            "threshold.value",
+            "value",
             "party",
             "measure",
             "estimate",
             "ci_low",
             "ci_high",
             "mcse",
-            "ess"
+            "ess",
+            "param",
+            "scenario",
+            "scenario_hash",
+            "seed",
+            "trials",
+            "sampler",
+            "recount_version"
         ]
     );
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
@@ -306,21 +313,16 @@ fn second_parameter_gives_a_heat_map() {
         "sweep-irregularities.prevalence-irregularities.transfer.intensity",
     );
     let mut r = csv::Reader::from_path(d.join("curve.csv")).unwrap();
-    let header: Vec<String> = r
-        .headers()
-        .unwrap()
-        .iter()
-        .take(2)
-        .map(String::from)
-        .collect();
-    assert_eq!(
-        header,
-        [
-            "irregularities.prevalence",
-            "irregularities.transfer.intensity"
-        ]
-    );
-    assert_eq!(r.records().count(), 3 * 2 * (8 * 3 + 7));
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&header[..3], ["value", "value2", "party"]);
+    assert_eq!(&header[9..11], ["param", "param2"]);
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3 * 2 * (8 * 3 + 7));
+    for row in &rows {
+        assert_eq!(&row[9], "irregularities.prevalence");
+        assert_eq!(&row[10], "irregularities.transfer.intensity");
+        assert_eq!(row.len(), header.len());
+    }
     let svg = read(d.join("curve.svg"));
     let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
     assert!(doc.descendants().filter(|n| n.has_tag_name("rect")).count() >= 3 * 6);

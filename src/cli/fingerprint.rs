@@ -92,7 +92,15 @@ pub fn fingerprint(args: &FingerprintArgs) -> Result<()> {
     let stem = format!("fingerprint-{}-{seed}-{trial}", party.id);
     let svg_path = dir.join(format!("{stem}.svg"));
     let csv_path = dir.join(format!("{stem}.csv"));
-    write_atomic(&csv_path, fingerprint::to_csv(&real, &sim).as_bytes())?;
+    let stamp = crate::export::run::Stamp::new(
+        &loaded.name,
+        &loaded.hash,
+        seed,
+        ("trial", trial),
+        SamplerKind::Fast.name(),
+    );
+    let csv = stamp.onto(&fingerprint::to_csv(&real, &sim));
+    write_atomic(&csv_path, csv.as_bytes())?;
     write_atomic(&svg_path, svg.as_bytes())?;
     let features = fingerprint::table(
         &crate::model::protocols::Features::of(stations.points(j)),

@@ -42,10 +42,15 @@ pub fn precincts(args: &PrecinctsArgs) -> Result<()> {
     }
     let csv_path = dir.join(format!("{stem}.csv"));
     let svg_path = dir.join(format!("{stem}.svg"));
-    write_atomic(
-        &csv_path,
-        crate::export::precincts::to_csv(&loaded.model, &election).as_bytes(),
-    )?;
+    let stamp = crate::export::run::Stamp::new(
+        &loaded.name,
+        &loaded.hash,
+        seed,
+        ("trial", args.trial),
+        crate::sample::kind::SamplerKind::from(args.sampler).name(),
+    );
+    let csv = stamp.onto(&crate::export::precincts::to_csv(&loaded.model, &election));
+    write_atomic(&csv_path, csv.as_bytes())?;
     let svg =
         crate::export::precincts::fingerprint(&loaded.model, &loaded.name, &election, args.bins)
             .map_err(|e| Error::io(&svg_path, std::io::Error::other(e)))?;

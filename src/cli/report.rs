@@ -62,7 +62,10 @@ pub(crate) fn sweep_figure(dir: &Path) -> Result<Option<crate::export::html::Fig
         None => String::new(),
     };
     if let (Some(t), Some(seed)) = (json["trials"].as_u64(), json["seed"].as_u64()) {
-        caption.push_str(&format!("; {t} trials per point, seed {seed}"));
+        let sampler = json["sampler"].as_str().unwrap_or("exact");
+        caption.push_str(&format!(
+            "; {t} trials per point, seed {seed}, {sampler} sampler"
+        ));
     }
     for tip in json["tipping"].as_array().into_iter().flatten() {
         for c in tip["crossings"].as_array().into_iter().flatten() {

@@ -114,7 +114,15 @@ fn write_draws(loaded: &Loaded, job: &Job, path: &std::path::Path) -> Result<()>
         )));
     }
     let ids: Vec<String> = loaded.model.parties.iter().map(|p| p.id.clone()).collect();
-    write_atomic(path, posterior::draws_csv(&names, &ids, &draws).as_bytes())?;
+    let stamp = run::Stamp::new(
+        &loaded.name,
+        &loaded.hash,
+        job.seed,
+        ("trials", job.trials),
+        job.sampler.name(),
+    );
+    let csv = stamp.onto(&posterior::draws_csv(&names, &ids, &draws));
+    write_atomic(path, csv.as_bytes())?;
     let weights = draws
         .iter()
         .fold(crate::numeric::stats::Weights::default(), |mut w, d| {
@@ -355,7 +363,11 @@ pub(crate) fn write_result(
             "{}: each party's true share, before and after the evidence ({} trials, seed {})",
             loaded.name, report.provenance.trials, report.provenance.seed
         );
-        (posterior::svg(&c, &title), posterior::to_csv(&c))
+        let stamp = run::Stamp::of(&report.provenance);
+        (
+            posterior::svg(&c, &title),
+            stamp.onto(&posterior::to_csv(&c)),
+        )
     });
     let mut figure = String::new();
     if let Some((svg, csv)) = posterior {

@@ -81,22 +81,32 @@ pub fn to_json(report: &SweepReport) -> String {
     s
 }
 
-/// Tidy CSV: one row per point, series (party, or the focus parties together) and measure.
-/// The first column(s) are named by the parameter path(s).
+/// Tidy CSV: one row per point, series (party, or the focus parties together) and measure:
+/// `value` (and `value2`) of the swept number(s), the figures, then which number was swept
+/// (`param`, `param2`: its path) and the run's provenance on every row, so that many sweeps'
+/// files concatenated stay readable.
 pub fn to_csv(report: &SweepReport) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec![report.param.path.clone()];
-    if let Some(p2) = &report.param2 {
-        header.push(p2.path.clone());
+    let two = report.param2.is_some();
+    let mut header = vec!["value"];
+    if two {
+        header.push("value2");
     }
-    header.extend(
-        [
-            "party", "measure", "estimate", "ci_low", "ci_high", "mcse", "ess",
-        ]
-        .map(String::from),
-    );
+    header.extend([
+        "party", "measure", "estimate", "ci_low", "ci_high", "mcse", "ess", "param",
+    ]);
+    if two {
+        header.push("param2");
+    }
+    let stamp = crate::export::run::Stamp::of(&report.provenance);
+    header.extend(stamp.names());
     w.write_record(&header)
         .expect("writing to memory cannot fail");
+    let mut tail = vec![report.param.path.clone()];
+    if let Some(p2) = &report.param2 {
+        tail.push(p2.path.clone());
+    }
+    tail.extend(stamp.values());
     let series = report.series();
     for p in &report.points {
         for (j, id) in &series {
@@ -113,6 +123,7 @@ pub fn to_csv(report: &SweepReport) -> String {
                 row.extend(
                     [e.estimate, e.ci95[0], e.ci95[1], e.mcse, p.ess].map(|x| x.to_string()),
                 );
+                row.extend(tail.iter().cloned());
                 w.write_record(&row).expect("writing to memory cannot fail");
             }
         }

@@ -62,7 +62,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid 
 table{border-collapse:collapse;font-size:.9em;margin:1em 0}th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:right;vertical-align:top}\
 th{background:#f5f5f5}td.l,th.l{text-align:left}td.src{text-align:left;color:#555;font-size:.92em}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}figcaption{color:#444;font-size:.92em}\
-.headline{font-size:1.05em}.headline td{font-weight:600}.wide{overflow-x:auto}.wide td{white-space:nowrap}.meta{color:#666;font-size:.88em}code{background:#f3f3f3;padding:0 .2em}";
+.answer{font-size:1.1em;background:#f4f8fc;border-left:4px solid #0072b2;padding:.5em .8em}.headline{font-size:1.05em}.headline td{font-weight:600}.wide{overflow-x:auto}.wide td{white-space:nowrap}.meta{color:#666;font-size:.88em}code{background:#f3f3f3;padding:0 .2em}";
 
 fn num(v: &Value) -> Option<f64> {
     v.as_f64()
@@ -187,6 +187,57 @@ fn run_table(run: &Value, run_file: &str) -> String {
     s
 }
 
+/// The answer in one plain sentence, first on the page: the chance that some focus party truly
+/// reached the threshold, as a percentage with its 95% interval, what it was given (inverse) or
+/// assumed (forward), and which run made it.
+fn answer(run: &Value) -> String {
+    let th = num(&run["threshold"]).map_or("the threshold".into(), |t| {
+        format!("{}%", crate::question::sweep::fmt_num(100.0 * t))
+    });
+    let names: Vec<String> = run["focus"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|id| escape(&short_name(&run["parties"], id)))
+        .collect();
+    let any = names.join(" or ");
+    let p = |e: &Value| -> String {
+        let f = |x: Option<f64>| {
+            x.map_or("?".into(), |x| {
+                crate::question::sweep::fmt_num((1000.0 * x).round() / 10.0)
+            })
+        };
+        format!(
+            "{}% ({}-{}%)",
+            f(num(&e["estimate"])),
+            f(num(&e["ci95"][0])),
+            f(num(&e["ci95"][1]))
+        )
+    };
+    let sampler = run["sampler"].as_str().unwrap_or("exact");
+    let (n, how) = (
+        crate::export::run::group(num(&run["trials"]).unwrap_or(0.0) as u64),
+        format!("{} sampler, seed {}", escape(sampler), run["seed"]),
+    );
+    let text = if run["inverse"].is_object() {
+        format!(
+            "Given {}, the chance that {any} truly reached {th} is <strong>{}</strong>, from {n} simulated elections ({how}; effective sample size {:.0}).",
+            evidence(&run["inverse"], &run["parties"]),
+            p(&run["p_any_true_cross"]),
+            num(&run["inverse"]["ess"]).unwrap_or(f64::NAN),
+        )
+    } else {
+        format!(
+            "If this scenario's assumptions hold, {any} truly reached {th} in <strong>{}</strong> of {n} simulated elections ({how}); the count reported it in {}, and in {} the party was truly over but reported under.",
+            p(&run["p_any_true_cross"]),
+            p(&run["p_any_reported_cross"]),
+            p(&run["p_any_flipped"]),
+        )
+    };
+    format!("<p id=\"answer\" class=\"answer\"><strong>The answer.</strong> {text}</p>\n")
+}
+
 /// A party as readers know it ("NSDP", not "nsdp"): its name up to any bracket, or its id.
 fn short_name(parties: &Value, id: &str) -> String {
     parties
@@ -199,9 +250,10 @@ fn short_name(parties: &Value, id: &str) -> String {
         .to_string()
 }
 
-/// The inverse question's evidence sentence and each unknown's posterior beside its prior;
-/// `parties` (the run's) name the parties, `headline` the headline probability (HTML).
-fn inverse_table(inv: &Value, parties: &Value, headline: &str) -> String {
+/// What the inverse question was given (HTML): the official result and every piece of evidence
+/// the run weighed, as one phrase ("the official result and the observers' verdicts (65 of 150
+/// observed counts negative)").
+fn evidence(inv: &Value, parties: &Value) -> String {
     let given = if inv["observed_counts"].as_u64().unwrap_or(0) > 0 {
         format!(
             "the official result and the observers' verdicts ({} of {} observed counts negative)",
@@ -248,7 +300,7 @@ fn inverse_table(inv: &Value, parties: &Value, headline: &str) -> String {
             preliminary.join(", ")
         )
     };
-    let given = match inv["recounts"]["stations"].as_u64() {
+    match inv["recounts"]["stations"].as_u64() {
         Some(n) => {
             let how = match inv["recounts"]["selection"].as_str() {
                 Some("targeted") => format!(
@@ -265,7 +317,13 @@ fn inverse_table(inv: &Value, parties: &Value, headline: &str) -> String {
             )
         }
         None => given,
-    };
+    }
+}
+
+/// The inverse question's evidence sentence and each unknown's posterior beside its prior;
+/// `parties` (the run's) name the parties, `headline` the headline probability (HTML).
+fn inverse_table(inv: &Value, parties: &Value, headline: &str) -> String {
+    let given = evidence(inv, parties);
     let mut s = format!(
         "<p class=\"meta\" id=\"inverse\">Posterior given {given}; tolerance {} points; effective sample size {:.0}; \
          {:.1}% of trials within the tolerance.</p>\n",
@@ -353,7 +411,7 @@ pub fn render(page: &Page) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>recount report: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
          <h1>{title}</h1>\n<p class=\"meta\">Scenario <code>{name}</code> ({file}, hash {hash}); recount {version}.</p>\n\
-         <p><strong>{question}</strong></p>\n<p>{description}</p>\n\
+         <p><strong>{question}</strong></p>\n{answer}<p>{description}</p>\n\
          <nav><a href=\"#run\">Run</a> · <a href=\"#sweeps\">Sensitivity</a> · <a href=\"#precincts\">Precincts</a> · <a href=\"#assumptions\">Assumptions and sources</a></nav>\n",
         name = escape(&l.name),
         title = escape(&sc.title),
@@ -361,6 +419,7 @@ pub fn render(page: &Page) -> String {
         hash = escape(&l.hash),
         version = crate::VERSION,
         question = escape(&sc.question),
+        answer = answer(page.run),
         description = escape(&sc.description),
     );
     s.push_str("<h2 id=\"run\">Run</h2>\n");

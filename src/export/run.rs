@@ -147,55 +147,46 @@ pub fn to_json(report: &RunReport, with_timing: bool) -> String {
 pub fn to_csv(report: &RunReport) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let est = |e: &Estimate| [e.estimate, e.ci95[0], e.ci95[1]];
-    w.write_record([
-        "party_id",
-        "party_name",
-        "official_share",
-        "true_share_mean",
-        "true_share_q05",
-        "true_share_q50",
-        "true_share_q95",
-        "reported_share_mean",
-        "reported_share_q05",
-        "reported_share_q50",
-        "reported_share_q95",
-        "p_true_cross",
-        "p_true_cross_ci_low",
-        "p_true_cross_ci_high",
-        "p_reported_cross",
-        "p_reported_cross_ci_low",
-        "p_reported_cross_ci_high",
-        "p_flipped",
-        "p_flipped_ci_low",
-        "p_flipped_ci_high",
-        "expected_seats_true",
-        "expected_seats_reported",
-        "votes_moved_mean",
-        "votes_moved_q05",
-        "votes_moved_q50",
-        "votes_moved_q95",
-        "official_deficit_votes",
-        "p_deficit_closed",
-        "p_deficit_closed_ci_low",
-        "p_deficit_closed_ci_high",
-        "scenario",
-        "scenario_hash",
-        "seed",
-        "trials",
-        "sampler",
-        "recount_version",
-    ])
-    .expect("writing to memory cannot fail");
     // Provenance on every row, so a table of many runs concatenated stays readable.
-    let v = &report.provenance;
-    let provenance = [
-        cell(&v.scenario.name),
-        v.scenario.hash.clone(),
-        v.seed.to_string(),
-        v.trials.to_string(),
-        v.sampler.clone(),
-        v.recount_version.clone(),
-    ];
+    let stamp = Stamp::of(&report.provenance);
+    w.write_record(
+        [
+            "party_id",
+            "party_name",
+            "official_share",
+            "true_share_mean",
+            "true_share_q05",
+            "true_share_q50",
+            "true_share_q95",
+            "reported_share_mean",
+            "reported_share_q05",
+            "reported_share_q50",
+            "reported_share_q95",
+            "p_true_cross",
+            "p_true_cross_ci_low",
+            "p_true_cross_ci_high",
+            "p_reported_cross",
+            "p_reported_cross_ci_low",
+            "p_reported_cross_ci_high",
+            "p_flipped",
+            "p_flipped_ci_low",
+            "p_flipped_ci_high",
+            "expected_seats_true",
+            "expected_seats_reported",
+            "votes_moved_mean",
+            "votes_moved_q05",
+            "votes_moved_q50",
+            "votes_moved_q95",
+            "official_deficit_votes",
+            "p_deficit_closed",
+            "p_deficit_closed_ci_low",
+            "p_deficit_closed_ci_high",
+        ]
+        .into_iter()
+        .chain(stamp.names()),
+    )
+    .expect("writing to memory cannot fail");
+    let provenance: Vec<String> = stamp.values().collect();
     for p in &report.results.parties {
         let mut row = vec![cell(&p.id), cell(&p.name)];
         row.push(p.official_share.map(|x| x.to_string()).unwrap_or_default());
@@ -267,6 +258,80 @@ pub fn to_csv(report: &RunReport) -> String {
         }
     }
     String::from_utf8(w.into_inner().expect("flushing memory cannot fail")).expect("CSV is UTF-8")
+}
+
+/// Where a CSV's rows come from, as columns on every row (a table of many files concatenated
+/// stays readable): the scenario, its hash, the seed, the trials (or the one trial replayed),
+/// the sampler and recount's version. Every CSV recount writes ends with these.
+#[derive(Debug, Clone)]
+pub struct Stamp(pub Vec<(&'static str, String)>);
+
+impl Stamp {
+    /// The stamp of a run or sweep.
+    pub fn of(v: &Provenance) -> Stamp {
+        let mut s = Stamp::new(
+            &v.scenario.name,
+            &v.scenario.hash,
+            v.seed,
+            ("trials", v.trials),
+            &v.sampler,
+        );
+        // The version that made the result (a merged shard's may be read back later).
+        s.0[5].1 = v.recount_version.clone();
+        s
+    }
+
+    /// `count` is ("trials", n) for a run, ("trial", t) for one replayed election.
+    pub fn new(
+        scenario: &str,
+        hash: &str,
+        seed: u64,
+        count: (&'static str, u64),
+        sampler: &str,
+    ) -> Stamp {
+        Stamp(vec![
+            ("scenario", cell(scenario)),
+            ("scenario_hash", hash.to_string()),
+            ("seed", seed.to_string()),
+            (count.0, count.1.to_string()),
+            ("sampler", sampler.to_string()),
+            ("recount_version", crate::VERSION.to_string()),
+        ])
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().map(|(k, _)| *k)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = String> + '_ {
+        self.0.iter().map(|(_, v)| v.clone())
+    }
+
+    /// `csv` (a header and rows, as recount's writers make them) with these columns appended.
+    pub fn onto(&self, csv: &str) -> String {
+        let mut r = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header: Vec<String> = r
+            .headers()
+            .expect("recount's own CSV")
+            .iter()
+            .map(String::from)
+            .collect();
+        header.extend(self.names().map(String::from));
+        w.write_record(&header)
+            .expect("writing to memory cannot fail");
+        for row in r.records() {
+            let mut row: Vec<String> = row
+                .expect("recount's own CSV")
+                .iter()
+                .map(String::from)
+                .collect();
+            row.extend(self.values());
+            w.write_record(&row).expect("writing to memory cannot fail");
+        }
+        String::from_utf8(w.into_inner().expect("flushing memory cannot fail"))
+            .expect("CSV is UTF-8")
+    }
 }
 
 /// The short form of a party name ("NSDP (National ...)" -> "NSDP").
