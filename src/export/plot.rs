@@ -595,6 +595,61 @@ impl Histogram2d {
     }
 }
 
+/// The shade of a fingerprint cell holding `c` precincts, the fullest holding `max`: a log
+/// scale, one precinct light grey, the fullest cell black.
+fn grey(c: f64, max: u64) -> RGBColor {
+    let t = (math::ln_1p(c) / math::ln_1p(max as f64)).clamp(0.0, 1.0);
+    let g = (225.0 * (1.0 - t)).round() as u8;
+    RGBColor(g, g, g)
+}
+
+/// The fingerprint's shading scale: precincts per cell, 1 to `max`, on the log scale `grey`
+/// draws, labelled at 1, 10, 100, ... and `max`.
+fn count_scale(area: &DrawingArea<SVGBackend, Shift>, max: u64) -> PlotResult<()> {
+    let top = math::ln_1p(max as f64);
+    let mut chart = ChartBuilder::on(area)
+        .caption("precincts", (FONT, 13))
+        .margin_top(48)
+        .margin_bottom(60)
+        .margin_right(8)
+        .y_label_area_size(4)
+        .build_cartesian_2d(0f64..1f64, math::ln_1p(1.0)..top.max(1.0))
+        .map_err(err)?;
+    // Powers of ten, but none so near the top that its label would overlap max's.
+    let mut marks: Vec<u64> = std::iter::successors(Some(1u64), |x| x.checked_mul(10))
+        .take_while(|&x| x < max && math::ln_1p(x as f64) < 0.92 * top)
+        .collect();
+    marks.push(max);
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(0)
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(err)?;
+    let steps = 100;
+    chart
+        .draw_series((0..steps).map(|i| {
+            let lo = math::ln_1p(1.0) + (top - math::ln_1p(1.0)) * i as f64 / steps as f64;
+            let hi = math::ln_1p(1.0) + (top - math::ln_1p(1.0)) * (i + 1) as f64 / steps as f64;
+            // The count whose shade this band shows.
+            let c = math::exp((lo + hi) / 2.0) - 1.0;
+            Rectangle::new([(0.0, lo), (0.4, hi)], grey(c, max).filled())
+        }))
+        .map_err(err)?;
+    chart
+        .draw_series(marks.iter().map(|&m| {
+            Text::new(
+                crate::export::run::group(m),
+                (0.5, math::ln_1p(m as f64)),
+                (FONT, 12).into_font().color(&BLACK),
+            )
+        }))
+        .map_err(err)?;
+    Ok(())
+}
+
 /// Turnout x share fingerprint (Klimek et al., PNAS 2012): side-by-side 2-D histograms, the
 /// true count on the left, the reported one on the right, darker = more precincts (log scale).
 pub fn fingerprint(
@@ -604,16 +659,20 @@ pub fn fingerprint(
 ) -> PlotResult<String> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (1200, 620)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (1290, 620)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let root = root.titled(title, (FONT, 19)).map_err(err)?;
+        let root = root
+            .titled(title, (FONT, title_size(title, 1290).min(19)))
+            .map_err(err)?;
         let max = panels
             .iter()
             .map(|(_, h)| h.max())
             .max()
             .unwrap_or(0)
             .max(1);
-        for (area, (caption, h)) in root.split_evenly((1, 2)).iter().zip(panels) {
+        let (maps, scale) = root.split_horizontally(1200);
+        count_scale(&scale, max)?;
+        for (area, (caption, h)) in maps.split_evenly((1, 2)).iter().zip(panels) {
             let mut chart = ChartBuilder::on(area)
                 .caption(caption, (FONT, 16))
                 .margin(12)
@@ -626,6 +685,8 @@ pub fn fingerprint(
                 .disable_mesh()
                 .x_desc("turnout")
                 .y_desc(share_label)
+                .x_label_formatter(&|x| tick(*x, true))
+                .y_label_formatter(&|y| tick(*y, true))
                 .axis_desc_style((FONT, 14))
                 .label_style((FONT, 12))
                 .draw()
@@ -637,16 +698,12 @@ pub fn fingerprint(
                         .enumerate()
                         .filter(|(_, c)| **c > 0)
                         .map(move |(ix, &c)| {
-                            // Log scale: one precinct is light grey, the fullest cell black.
-                            let t =
-                                (math::ln_1p(c as f64) / math::ln_1p(max as f64)).clamp(0.0, 1.0);
-                            let g = (225.0 * (1.0 - t)).round() as u8;
                             Rectangle::new(
                                 [
                                     (ix as f64 * w, iy as f64 * w),
                                     ((ix + 1) as f64 * w, (iy + 1) as f64 * w),
                                 ],
-                                RGBColor(g, g, g).filled(),
+                                grey(c as f64, max).filled(),
                             )
                         })
                 }))
@@ -680,6 +737,26 @@ mod tests {
         }
         let noisy = vec![vec![0.2; 3]; 3];
         assert!(contour(&xs, &ys, &z, &noisy, 0.5).is_empty());
+    }
+
+    /// The fingerprint carries its shading scale: precincts per cell from 1 to the fullest
+    /// cell's count, labelled at the powers of ten below it.
+    #[test]
+    fn the_fingerprint_has_a_scale_of_precincts_per_cell() {
+        let points = (0..250).map(|i| (0.7, if i < 240 { 0.8 } else { 0.2 }));
+        let h = Histogram2d::new(10, points);
+        assert_eq!(h.max(), 240);
+        let svg = fingerprint("t", "share", [("a", &h), ("b", &h)]).unwrap();
+        let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+        let texts: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .map(str::trim)
+            .collect();
+        for label in ["precincts", "1", "10", "100", "240"] {
+            assert!(texts.contains(&label), "{label} in {texts:?}");
+        }
     }
 
     #[test]
