@@ -569,6 +569,27 @@ fn posterior_draws_are_the_runs_trials_and_weights() {
         "draws give {hit}, the run {published}"
     );
 
+    // The table of unknowns as CSV: one row per unknown, as the JSON has them.
+    let unknowns =
+        std::fs::read_to_string(tmp.path().join("one/draws/run-1-512.unknowns.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(unknowns.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&head[..2], ["unknown", "prior"]);
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let params = json["inverse"]["parameters"].as_array().unwrap();
+    assert_eq!(rows.len(), params.len());
+    let at = |h: &str| head.iter().position(|x| x == h).unwrap();
+    for (row, p) in rows.iter().zip(params) {
+        assert_eq!(&row[0], p["name"].as_str().unwrap());
+        let mean: f64 = row[at("posterior_mean")].parse().unwrap();
+        assert!((mean - p["posterior"]["mean"].as_f64().unwrap()).abs() < 1e-12);
+        assert_eq!(
+            &row[at("sweep_path")],
+            p["dependence"]["sweep_path"].as_str().unwrap()
+        );
+        assert_eq!(&row[at("scenario")], "draws");
+    }
+
     assert!(run("2", "two", &[]).status.success());
     assert_eq!(
         csv,

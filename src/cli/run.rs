@@ -384,6 +384,9 @@ pub(crate) fn write_result(
         &dir.join(format!("{stem}.csv")),
         run::to_csv(report).as_bytes(),
     )?;
+    if let Some(csv) = run::unknowns_csv(report) {
+        write_atomic(&dir.join(format!("{stem}.unknowns.csv")), csv.as_bytes())?;
+    }
     write_atomic(
         &dir.join(format!("{stem}.json")),
         run::to_json(report, true).as_bytes(),
@@ -397,8 +400,13 @@ pub(crate) fn write_result(
     } else {
         emit(&run::to_table(report))?;
         emit(&format!(
-            "Results written to {}/{stem}.json and .csv\n{figure}",
-            dir.display()
+            "Results written to {}/{stem}.json and .csv{}\n{figure}",
+            dir.display(),
+            if report.inverse.is_some() {
+                " (the unknowns' table in .unknowns.csv)"
+            } else {
+                ""
+            }
         ))?;
     }
     Ok(stem)

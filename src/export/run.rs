@@ -260,6 +260,65 @@ pub fn to_csv(report: &RunReport) -> String {
     String::from_utf8(w.into_inner().expect("flushing memory cannot fail")).expect("CSV is UTF-8")
 }
 
+/// The inverse question's table of unknowns as CSV, one row per unknown: its prior and
+/// posterior (mean and quantiles), how far the evidence narrowed it, the headline in the two
+/// halves of its prior and whether the answer rests on it, and the path `recount sweep` takes;
+/// None for a forward run.
+pub fn unknowns_csv(report: &RunReport) -> Option<String> {
+    let inv = report.inverse.as_ref()?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let stamp = Stamp::of(&report.provenance);
+    w.write_record(
+        [
+            "unknown",
+            "prior",
+            "prior_mean",
+            "prior_q05",
+            "prior_q95",
+            "posterior_mean",
+            "posterior_q05",
+            "posterior_q50",
+            "posterior_q95",
+            "narrowed",
+            "split_at",
+            "headline_below",
+            "headline_above",
+            "rests_on_prior",
+            "sweep_path",
+        ]
+        .into_iter()
+        .chain(stamp.names()),
+    )
+    .expect("writing to memory cannot fail");
+    let opt = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+    for p in &inv.parameters {
+        let d = &p.dependence;
+        let mut row = vec![
+            cell(&p.name),
+            cell(&p.prior),
+            p.prior_mean.to_string(),
+            p.prior_q05.to_string(),
+            p.prior_q95.to_string(),
+            p.posterior.mean.to_string(),
+            p.posterior.q05.to_string(),
+            p.posterior.q50.to_string(),
+            p.posterior.q95.to_string(),
+            opt(d.narrowed),
+            d.split_at.to_string(),
+            opt(d.headline_below.map(|e| e.estimate)),
+            opt(d.headline_above.map(|e| e.estimate)),
+            d.rests_on_prior.to_string(),
+            d.sweep_path.clone(),
+        ];
+        row.extend(stamp.values());
+        w.write_record(&row).expect("writing to memory cannot fail");
+    }
+    Some(
+        String::from_utf8(w.into_inner().expect("flushing memory cannot fail"))
+            .expect("CSV is UTF-8"),
+    )
+}
+
 /// Where a CSV's rows come from, as columns on every row (a table of many files concatenated
 /// stays readable): the scenario, its hash, the seed, the trials (or the one trial replayed),
 /// the sampler and recount's version. Every CSV recount writes ends with these.
@@ -624,9 +683,10 @@ fn inverse_table(inv: &InverseSummary, headline: &str) -> String {
         ));
     }
     out.push_str(&format!(
-        "Effective sample size {:.0}; {:.2}% of trials within the tolerance of every official share.\n",
+        "Effective sample size {:.0}; {:.2}% of trials within the tolerance of every official{} share.\n",
         inv.ess,
-        100.0 * inv.acceptance_rate
+        100.0 * inv.acceptance_rate,
+        if inv.preliminary.is_empty() { "" } else { " and preliminary" }
     ));
     out.push_str(&format!(
         "\n{:<36} {:>26} {:>30} {:>9} {:>22}\n",

@@ -414,9 +414,9 @@ fn guided_parties(model: &Model, inv: &InverseModel) -> Vec<(usize, f64)> {
     targets
         .iter()
         .copied()
-        .filter(|&(j, official)| {
+        .filter(|&(j, target)| {
             j != model.remainder
-                && official > 0.0
+                && target > 0.0
                 && !matches!(
                     model.support[j],
                     Some(crate::model::prior::Dist::Fixed(_)) | None
