@@ -1365,7 +1365,11 @@ fn inverse_runs_write_a_posterior_figure_the_report_shows() {
     roxmltree::Document::parse(&svg).expect("well-formed SVG");
     assert!(svg.contains("NSDP: P(truly ≥ 7%)") && svg.contains("Ak Zhol: P(truly ≥ 7%)"));
     let csv = std::fs::read_to_string(dir.join(format!("{stem}.posterior.csv"))).unwrap();
-    assert!(csv.starts_with("party_id,share_low,share_high,posterior_density,prior_density,scenario,scenario_hash,seed,trials,sampler,recount_version\n"), "{csv}");
+    let header = format!(
+        "party_id,share_low,share_high,posterior_density,prior_density,{}\n",
+        common::STAMP.join(",")
+    );
+    assert!(csv.starts_with(&header), "{csv}");
     assert!(
         csv.lines()
             .skip(1)

@@ -523,17 +523,7 @@ fn posterior_draws_are_the_runs_trials_and_weights() {
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
     // The figures, then the provenance columns every CSV ends with.
     let figures = col("scenario");
-    assert_eq!(
-        &header[figures..],
-        [
-            "scenario",
-            "scenario_hash",
-            "seed",
-            "trials",
-            "sampler",
-            "recount_version"
-        ]
-    );
+    assert_eq!(&header[figures..], common::STAMP);
     let rows: Vec<Vec<f64>> = lines
         .map(|l| {
             let cells: Vec<&str> = l.split(',').collect();

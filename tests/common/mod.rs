@@ -55,6 +55,16 @@ pub fn region(
     })
 }
 
+/// The provenance columns every CSV recount writes ends with (`export::run::Stamp`).
+pub const STAMP: [&str; 6] = [
+    "scenario",
+    "scenario_hash",
+    "seed",
+    "trials",
+    "sampler",
+    "recount_version",
+];
+
 /// A small valid scenario: three parties ("a", the remainder and beneficiary, about 70%; "b" 20%;
 /// "c" 10%), two regions of 6 and 4 precincts, a 7% threshold, 10 seats, no irregularities.
 pub fn base() -> Value {
