@@ -47,6 +47,11 @@ impl State {
         if !self.acc.compatible(&next.acc) {
             return Err("the accumulated quantities differ (parties, focus or threshold)".into());
         }
+        if let (Some(a), Some(b)) = (&self.inverse, &next.inverse)
+            && !a.compatible(b)
+        {
+            return Err("the inverse question's sums cover different unknowns".into());
+        }
         self.acc.merge(&next.acc);
         match (&mut self.inverse, &next.inverse) {
             (Some(a), Some(b)) => a.merge(b),

@@ -142,7 +142,14 @@ impl InverseState {
         }
     }
 
-    /// Adds the sums of other trials of the same scenario (exact, like `Accumulator::merge`).
+    /// Whether `o` holds the sums of the same unknowns (as many posteriors and halves), which
+    /// `merge` zips.
+    pub fn compatible(&self, o: &InverseState) -> bool {
+        self.posteriors.len() == o.posteriors.len() && self.splits.len() == o.splits.len()
+    }
+
+    /// Adds the sums of other trials of the same scenario (exact, like `Accumulator::merge`);
+    /// `compatible` must hold.
     pub fn merge(&mut self, o: &InverseState) {
         for (d, e) in self.posteriors.iter_mut().zip(&o.posteriors) {
             d.merge(e);
@@ -697,6 +704,22 @@ fn empty_totals() -> crate::election::draw::Totals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sums of another number of unknowns (a hand-edited or foreign file with the right hash)
+    /// are not merged: zipping would silently drop the extra ones.
+    #[test]
+    fn states_of_other_unknowns_are_not_compatible() {
+        let state = |n: usize| InverseState {
+            posteriors: vec![Default::default(); n],
+            within: 0,
+            splits: vec![Default::default(); n],
+        };
+        assert!(state(3).compatible(&state(3)));
+        assert!(!state(3).compatible(&state(2)));
+        let mut short_splits = state(3);
+        short_splits.splits.pop();
+        assert!(!state(3).compatible(&short_splits));
+    }
 
     #[test]
     fn precinct_replay_of_an_inverse_trial_is_the_runs_trial() {
