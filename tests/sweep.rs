@@ -408,10 +408,16 @@ fn levels_are_chosen_and_a_level_not_reached_says_why() {
     let svg = read(&svg_path);
     roxmltree::Document::parse(&svg).expect("well-formed XML");
     assert!(svg.contains("tipping point (--tipping)"), "{svg}");
-    let pct = sweep_fmt(100.0 * at);
+    // The marker's label: the level and where it is reached, in percent to 4 digits.
+    let label = svg
+        .split("0.3 at ")
+        .nth(1)
+        .and_then(|rest| rest.split('%').next())
+        .expect("the 0.3 tipping point is marked");
+    let marked: f64 = label.trim().parse().unwrap();
     assert!(
-        svg.contains(&format!("0.3 at {pct}%")),
-        "0.3 at {pct}% not marked"
+        (marked - 100.0 * at).abs() < 0.01,
+        "marked at {marked}%, reached at {at}"
     );
     assert!(svg.contains("share of counts that were irregular (irregularities.prevalence)"));
     assert!(svg.contains("in the scenario: "));
@@ -421,17 +427,6 @@ fn levels_are_chosen_and_a_level_not_reached_says_why() {
         .stderr(predicate::str::contains(
             "--levels: 1 is not a probability strictly between 0 and 1",
         ));
-}
-
-/// The figures' form of a number: at most 4 significant digits, no trailing zeros.
-fn sweep_fmt(x: f64) -> String {
-    let digits = (3 - libm::log10(x.abs()).floor() as i32).max(0) as usize;
-    let s = format!("{x:.digits$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
 }
 
 #[test]

@@ -97,9 +97,7 @@ fn votes(v: &Value) -> String {
 }
 
 fn run_table(run: &Value, run_file: &str) -> String {
-    let th = num(&run["threshold"]).map_or("the threshold".into(), |t| {
-        format!("{}%", crate::question::sweep::fmt_num(100.0 * t))
-    });
+    let th = threshold_text(run);
     let mut s = format!(
         "<p class=\"meta\">From <code>{}</code>: {} trials x {} precincts, seed {}, mode {}, {} samplers, recount {}, scenario hash {}. \
          Probabilities: estimate [95% Wilson interval]; shares and votes moved (reported minus true): mean [5%, 95%].</p>\n",
@@ -115,14 +113,7 @@ fn run_table(run: &Value, run_file: &str) -> String {
         escape(run["recount_version"].as_str().unwrap_or("")),
         escape(run["scenario"]["hash"].as_str().unwrap_or("")),
     );
-    let name_of = |id: &str| short_name(&run["parties"], id);
-    let focus: Vec<String> = run["focus"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(|id| escape(&name_of(id)))
-        .collect();
+    let focus = focus_names(run);
     let (any, all) = (focus.join(" or "), focus.join(" and "));
     s.push_str("<table id=\"focus-table\" class=\"headline\"><tbody>\n");
     for (label, key) in [
@@ -191,17 +182,8 @@ fn run_table(run: &Value, run_file: &str) -> String {
 /// reached the threshold, as a percentage with its 95% interval, what it was given (inverse) or
 /// assumed (forward), and which run made it.
 fn answer(run: &Value) -> String {
-    let th = num(&run["threshold"]).map_or("the threshold".into(), |t| {
-        format!("{}%", crate::question::sweep::fmt_num(100.0 * t))
-    });
-    let names: Vec<String> = run["focus"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(|id| escape(&short_name(&run["parties"], id)))
-        .collect();
-    let any = names.join(" or ");
+    let th = threshold_text(run);
+    let any = focus_names(run).join(" or ");
     let p = |e: &Value| -> String {
         let f = |x: Option<f64>| {
             x.map_or("?".into(), |x| {
@@ -236,6 +218,24 @@ fn answer(run: &Value) -> String {
         )
     };
     format!("<p id=\"answer\" class=\"answer\"><strong>The answer.</strong> {text}</p>\n")
+}
+
+/// The run's threshold as a percentage ("7%").
+fn threshold_text(run: &Value) -> String {
+    num(&run["threshold"]).map_or("the threshold".into(), |t| {
+        format!("{}%", crate::question::sweep::fmt_num(100.0 * t))
+    })
+}
+
+/// The run's focus parties as readers know them (HTML-escaped).
+fn focus_names(run: &Value) -> Vec<String> {
+    run["focus"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|id| escape(&short_name(&run["parties"], id)))
+        .collect()
 }
 
 /// A party as readers know it ("NSDP", not "nsdp"): its name up to any bracket, or its id.

@@ -326,18 +326,17 @@ pub fn unknowns_csv(report: &RunReport) -> Option<String> {
 pub struct Stamp(pub Vec<(&'static str, String)>);
 
 impl Stamp {
-    /// The stamp of a run or sweep.
+    /// The stamp of a run or sweep, with the version that made it (a merged shard's result may
+    /// be read back by a later build).
     pub fn of(v: &Provenance) -> Stamp {
-        let mut s = Stamp::new(
+        Stamp::with_version(
             &v.scenario.name,
             &v.scenario.hash,
             v.seed,
             ("trials", v.trials),
             &v.sampler,
-        );
-        // The version that made the result (a merged shard's may be read back later).
-        s.0[5].1 = v.recount_version.clone();
-        s
+            &v.recount_version,
+        )
     }
 
     /// `count` is ("trials", n) for a run, ("trial", t) for one replayed election.
@@ -348,13 +347,24 @@ impl Stamp {
         count: (&'static str, u64),
         sampler: &str,
     ) -> Stamp {
+        Stamp::with_version(scenario, hash, seed, count, sampler, crate::VERSION)
+    }
+
+    fn with_version(
+        scenario: &str,
+        hash: &str,
+        seed: u64,
+        count: (&'static str, u64),
+        sampler: &str,
+        version: &str,
+    ) -> Stamp {
         Stamp(vec![
             ("scenario", cell(scenario)),
             ("scenario_hash", hash.to_string()),
             ("seed", seed.to_string()),
             (count.0, count.1.to_string()),
             ("sampler", sampler.to_string()),
-            ("recount_version", crate::VERSION.to_string()),
+            ("recount_version", version.to_string()),
         ])
     }
 
