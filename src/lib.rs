@@ -26,4 +26,4 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Version of the sampling algorithms: bumped whenever a change makes a seed produce different
 /// numbers (recorded in outputs; see CHANGELOG.md).
-pub const SAMPLER_VERSION: u32 = 10;
+pub const SAMPLER_VERSION: u32 = 11;

@@ -1343,8 +1343,9 @@ fn an_inverse_run_without_an_effective_trial_is_an_error_not_nan() {
 fn inverse_runs_write_a_posterior_figure_the_report_shows() {
     let tmp = TempDir::new().unwrap();
     let out = tmp.path().join("out");
+    let mut printed = Vec::new();
     for name in ["inverse-honest", "odihr-43"] {
-        stdout_of(
+        printed.push(stdout_of(
             recount(tmp.path())
                 .args([
                     "run",
@@ -1357,7 +1358,7 @@ fn inverse_runs_write_a_posterior_figure_the_report_shows() {
                     "--out",
                 ])
                 .arg(&out),
-        );
+        ));
     }
     let dir = out.join("inverse-honest");
     let stem = "run-20070818-128-pooled";
@@ -1418,6 +1419,16 @@ fn inverse_runs_write_a_posterior_figure_the_report_shows() {
         at < html.find("<h2 id=\"run\">").unwrap(),
         "the answer comes first"
     );
+    // The sentence is written once: the JSON carries it and the terminal printed it.
+    let sentence = run["answer"]["sentence"]
+        .as_str()
+        .expect("the answer in the JSON");
+    assert!(sentence.contains(&headline.replace("<strong>", "").replace("</strong>", "")));
+    assert!(
+        printed[0].contains(&format!("The answer: {sentence}\n")),
+        "{}",
+        printed[0]
+    );
     // A forward scenario's answer says it rests on the scenario's assumptions.
     stdout_of(
         recount(tmp.path())
@@ -1425,7 +1436,7 @@ fn inverse_runs_write_a_posterior_figure_the_report_shows() {
             .arg(&out),
     );
     let forward = std::fs::read_to_string(out.join("odihr-43/report.html")).unwrap();
-    assert!(forward.contains("<strong>The answer.</strong> If this scenario's assumptions hold, NSDP or Ak Zhol truly reached 7% in <strong>"), "{forward}");
+    assert!(forward.contains("<strong>The answer.</strong> If this scenario&#39;s assumptions hold, NSDP or Ak Zhol truly reached 7% in <strong>"), "{forward}");
 }
 
 /// The command a stopped run prints to continue it works as printed: it repeats the sampler and

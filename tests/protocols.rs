@@ -342,6 +342,12 @@ fn fingerprint_counts_every_station_that_voted() {
     assert!(said.contains("1 fingerprint)"), "{said}");
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("The protocols beside a simulated election: united_russia-1-3"));
+    // Its caption says which simulated election it is, from the table's provenance columns
+    // (fingerprints replay with the fast sampler).
+    assert!(
+        html.contains("a model that fits draws the same shape, trial 3 of seed 1, fast sampler ("),
+        "{html}"
+    );
     assert!(
         html.contains("fingerprint-united_russia-1-3.csv") && html.contains("Official protocols")
     );

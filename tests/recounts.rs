@@ -214,7 +214,10 @@ fn the_prevalence_posterior_is_the_exact_one_the_recounts_give() {
         "{text}"
     );
     assert!(
-        text.contains("Posterior: given the official result and the recounts."),
+        text.contains(&format!(
+            "The answer: Given the official result (no observers' sample), and the recounts of {STATIONS} stations (chosen at random; {} differ from their protocols",
+            slipped.len()
+        )),
         "{text}"
     );
 }

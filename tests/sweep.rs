@@ -343,7 +343,7 @@ fn tipping_point_in_a_sentence() {
     )
     .success()
     .stdout(predicate::str::contains(
-        "P(nsdp or ak_zhol reported >= 7%)",
+        "P(NSDP or Ak Zhol reported >= 7%)",
     ))
     .stdout(
         predicate::str::contains("reaches 0.05")
@@ -394,7 +394,7 @@ fn levels_are_chosen_and_a_level_not_reached_says_why() {
     sweep(out.path(), &args("reported", "0.3,0.999"))
         .success()
         .stdout(predicate::str::contains(
-            "P(nsdp or ak_zhol reported >= 7%) reaches 0.3 at",
+            "P(NSDP or Ak Zhol reported >= 7%) reaches 0.3 at",
         ))
         .stdout(predicate::str::contains("does not reach 0.999 for"))
         .stdout(predicate::str::contains("widen the range (--from, --to)"));

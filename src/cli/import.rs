@@ -3,7 +3,7 @@
 use crate::cli::args::ImportArgs;
 use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
-use crate::export::run::group;
+use crate::export::words::group;
 use crate::export::write::write_atomic;
 use crate::model::import::{self, Names};
 use crate::model::load::{self, Loaded};

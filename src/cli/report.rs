@@ -183,7 +183,8 @@ pub fn report(args: &ReportArgs) -> Result<()> {
                 id: stem.clone(),
                 title: format!("{title}{}", stem.trim_start_matches(prefix)),
                 caption: format!(
-                    "{shows} ({}; table in {}).",
+                    "{shows}{} ({}; table in {}).",
+                    made_by(&p.with_extension("csv")),
                     p.display(),
                     p.with_extension("csv").display()
                 ),
@@ -226,4 +227,31 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         count(page.fingerprints.len(), "fingerprint", "fingerprints"),
         out.display()
     ))
+}
+
+/// Which simulated election a precinct table or fingerprint shows, from the provenance columns
+/// of the CSV beside its figure (", trial 3 of seed 20070818, fast sampler"); empty where the
+/// table cannot be read or lacks them.
+fn made_by(csv: &Path) -> String {
+    let Ok(mut reader) = csv::Reader::from_path(csv) else {
+        return String::new();
+    };
+    let Ok(header) = reader.headers().cloned() else {
+        return String::new();
+    };
+    let Some(Ok(row)) = reader.records().next() else {
+        return String::new();
+    };
+    let get = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .and_then(|i| row.get(i))
+    };
+    match (get("trial"), get("seed"), get("sampler")) {
+        (Some(t), Some(seed), Some(sampler)) => {
+            format!(", trial {t} of seed {seed}, {sampler} sampler")
+        }
+        _ => String::new(),
+    }
 }

@@ -119,7 +119,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let mut report = SweepReport::new(&base, &spec, points);
     let sentences = if tipping {
         let tips = sweep::tipping(&spec, &report.points, args.measure.into(), &levels);
-        let focus: Vec<String> = report.points[0].results.focus.clone();
+        let first = &report.points[0].results;
+        let focus = crate::export::words::party_names(first, &first.focus);
         let text = sweep::tipping_sentences(&spec, &tips, &focus, base.model.threshold);
         report.tipping = Some(tips);
         text

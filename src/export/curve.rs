@@ -136,7 +136,8 @@ pub fn to_table(report: &SweepReport) -> String {
     let Some(first) = report.points.first() else {
         return String::new();
     };
-    let focus = first.results.focus.join(" or ");
+    let focus =
+        crate::export::words::party_names(&first.results, &first.results.focus).join(" or ");
     let th = report.provenance.threshold;
     let mut s = format!(
         "{} ({}): sweep of {}{}, {} trials per point, seed {} (common random numbers)\n\

@@ -100,7 +100,7 @@ fn run_table(run: &Value, run_file: &str) -> String {
     let th = threshold_text(run);
     let mut s = format!(
         "<p class=\"meta\">From <code>{}</code>: {} trials x {} precincts, seed {}, mode {}, {} samplers, recount {}, scenario hash {}. \
-         Probabilities: estimate [95% Wilson interval]; shares and votes moved (reported minus true): mean [5%, 95%].</p>\n",
+         Probabilities: estimate [95% interval of the simulation error, as wide as its Monte Carlo s.e. says]; shares and votes moved (reported minus true): mean [5%, 95%].</p>\n",
         escape(run_file),
         run["trials"],
         run["precincts"],
@@ -159,7 +159,7 @@ fn run_table(run: &Value, run_file: &str) -> String {
             num(&p["expected_seats_reported"]).unwrap_or(f64::NAN),
             votes(&p["votes_moved"]),
             match num(&p["official_deficit"]) {
-                Some(d) if d > 0.0 => crate::export::run::group(d as u64),
+                Some(d) if d > 0.0 => crate::export::words::group(d as u64),
                 Some(_) => "reached".to_string(),
                 None => String::new(),
             },
@@ -173,58 +173,42 @@ fn run_table(run: &Value, run_file: &str) -> String {
     s.push_str("</tbody></table></div>\n");
     if run["inverse"].is_object() {
         let headline = format!("P({any} truly &gt;= {th})");
-        s.push_str(&inverse_table(&run["inverse"], &run["parties"], &headline));
+        let given = run["answer"]["evidence"].as_str().map_or(
+            "the official result and the evidence in the run's file".into(),
+            escape,
+        );
+        s.push_str(&inverse_table(&run["inverse"], &given, &headline));
     }
     s
 }
 
-/// The answer in one plain sentence, first on the page: the chance that some focus party truly
-/// reached the threshold, as a percentage with its 95% interval, what it was given (inverse) or
-/// assumed (forward), and which run made it.
+/// The answer in one plain sentence, first on the page (`words::answer`, carried in the run's
+/// JSON), its figure in bold.
 fn answer(run: &Value) -> String {
-    let th = threshold_text(run);
-    let any = focus_names(run).join(" or ");
-    let p = |e: &Value| -> String {
-        let f = |x: Option<f64>| {
-            x.map_or("?".into(), |x| {
-                crate::question::sweep::fmt_num((1000.0 * x).round() / 10.0)
-            })
-        };
-        format!(
-            "{}% ({}-{}%)",
-            f(num(&e["estimate"])),
-            f(num(&e["ci95"][0])),
-            f(num(&e["ci95"][1]))
-        )
-    };
-    let sampler = run["sampler"].as_str().unwrap_or("exact");
-    let (n, how) = (
-        crate::export::run::group(num(&run["trials"]).unwrap_or(0.0) as u64),
-        format!("{} sampler, seed {}", escape(sampler), run["seed"]),
-    );
-    let text = if run["inverse"].is_object() {
-        format!(
-            "Given {}, the chance that {any} truly reached {th} is <strong>{}</strong>, from {n} simulated elections ({how}; effective sample size {:.0}).",
-            evidence(&run["inverse"], &run["parties"]),
-            p(&run["p_any_true_cross"]),
-            num(&run["inverse"]["ess"]).unwrap_or(f64::NAN),
-        )
-    } else {
-        format!(
-            "If this scenario's assumptions hold, {any} truly reached {th} in <strong>{}</strong> of {n} simulated elections ({how}); the count reported it in {}, and in {} the party was truly over but reported under.",
-            p(&run["p_any_true_cross"]),
-            p(&run["p_any_reported_cross"]),
-            p(&run["p_any_flipped"]),
-        )
+    let text = match (
+        run["answer"]["sentence"].as_str(),
+        run["answer"]["figure"].as_str(),
+    ) {
+        (Some(sentence), Some(figure)) => escape(sentence).replacen(
+            &escape(figure),
+            &format!("<strong>{}</strong>", escape(figure)),
+            1,
+        ),
+        _ => format!(
+            "This run was made by recount {}, which did not write the answer in words; the run's table below has its figures.",
+            escape(
+                run["recount_version"]
+                    .as_str()
+                    .unwrap_or("(unknown version)")
+            )
+        ),
     };
     format!("<p id=\"answer\" class=\"answer\"><strong>The answer.</strong> {text}</p>\n")
 }
 
 /// The run's threshold as a percentage ("7%").
 fn threshold_text(run: &Value) -> String {
-    num(&run["threshold"]).map_or("the threshold".into(), |t| {
-        format!("{}%", crate::question::sweep::fmt_num(100.0 * t))
-    })
+    num(&run["threshold"]).map_or("the threshold".into(), crate::export::words::percent)
 }
 
 /// The run's focus parties as readers know them (HTML-escaped).
@@ -238,7 +222,7 @@ fn focus_names(run: &Value) -> Vec<String> {
         .collect()
 }
 
-/// A party as readers know it ("NSDP", not "nsdp"): its name up to any bracket, or its id.
+/// A party as readers know it (`words::short_name`), or its id.
 fn short_name(parties: &Value, id: &str) -> String {
     parties
         .as_array()
@@ -246,84 +230,13 @@ fn short_name(parties: &Value, id: &str) -> String {
         .flatten()
         .find(|p| p["id"].as_str() == Some(id))
         .and_then(|p| p["name"].as_str())
-        .map_or(id, |n| n.split(" (").next().unwrap_or(n))
+        .map_or(id, crate::export::words::short_name)
         .to_string()
 }
 
-/// What the inverse question was given (HTML): the official result and every piece of evidence
-/// the run weighed, as one phrase ("the official result and the observers' verdicts (65 of 150
-/// observed counts negative)").
-fn evidence(inv: &Value, parties: &Value) -> String {
-    let given = if inv["observed_counts"].as_u64().unwrap_or(0) > 0 {
-        format!(
-            "the official result and the observers' verdicts ({} of {} observed counts negative)",
-            inv["observed_negative"], inv["observed_counts"]
-        )
-    } else {
-        "the official result (no observers' sample)".to_string()
-    };
-    let given = match inv["fingerprint"]["bandwidths_pp"].as_array() {
-        Some(b) => {
-            let b: Vec<String> = b
-                .iter()
-                .filter_map(Value::as_f64)
-                .map(|x| format!("{x:.2}"))
-                .collect();
-            format!(
-                "{given} and the protocols' fingerprint (mean turnout, turnout &gt;= 80%, the 80%/80% corner and the turnout-share correlation, within {} points)",
-                b.join(", ")
-            )
-        }
-        // Result files from before the bandwidths were recorded.
-        None => match inv["fingerprint"]["tolerance_pp"].as_f64() {
-            Some(t) => format!("{given} and the protocols' fingerprint (within {t} points)"),
-            None => given,
-        },
-    };
-    let preliminary: Vec<String> = inv["preliminary"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| {
-            format!(
-                "{} {}",
-                escape(&short_name(parties, p["party"].as_str().unwrap_or(""))),
-                pct(&p["share"])
-            )
-        })
-        .collect();
-    let given = if preliminary.is_empty() {
-        given
-    } else {
-        format!(
-            "{given}, and the preliminary count before the tabulation stage ({})",
-            preliminary.join(", ")
-        )
-    };
-    match inv["recounts"]["stations"].as_u64() {
-        Some(n) => {
-            let how = match inv["recounts"]["selection"].as_str() {
-                Some("targeted") => format!(
-                    "targeted, a wrong count {} times likelier to be recounted",
-                    num(&inv["recounts"]["enrichment"]).unwrap_or(f64::NAN)
-                ),
-                Some("stratified") => "chosen at random within strata".to_string(),
-                _ => "chosen at random".to_string(),
-            };
-            format!(
-                "{given}, and the recounts of {n} stations ({how}; {} differ from their protocols; source: {})",
-                inv["recounts"]["differing"],
-                escape(inv["recounts"]["source"].as_str().unwrap_or(""))
-            )
-        }
-        None => given,
-    }
-}
-
 /// The inverse question's evidence sentence and each unknown's posterior beside its prior;
-/// `parties` (the run's) name the parties, `headline` the headline probability (HTML).
-fn inverse_table(inv: &Value, parties: &Value, headline: &str) -> String {
-    let given = evidence(inv, parties);
+/// `given` is what the trials were weighed against, `headline` the headline probability (HTML).
+fn inverse_table(inv: &Value, given: &str, headline: &str) -> String {
     let mut s = format!(
         "<p class=\"meta\" id=\"inverse\">Posterior given {given}; tolerance {} points; effective sample size {:.0}; \
          {:.1}% of trials within the tolerance.</p>\n",

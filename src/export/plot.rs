@@ -641,7 +641,7 @@ fn count_scale(area: &DrawingArea<SVGBackend, Shift>, max: u64) -> PlotResult<()
     chart
         .draw_series(marks.iter().map(|&m| {
             Text::new(
-                crate::export::run::group(m),
+                crate::export::words::group(m),
                 (0.5, math::ln_1p(m as f64)),
                 (FONT, 12).into_font().color(&BLACK),
             )

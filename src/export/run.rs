@@ -5,8 +5,8 @@
 //! stdout so that output can be compared byte for byte.
 
 use crate::engine::summary::Results;
+use crate::export::words::{self, Answer, Made, group};
 use crate::model::load::Loaded;
-use crate::model::scenario::RecountSelection;
 use crate::numeric::stats::Estimate;
 use crate::question::inverse::InverseSummary;
 use serde::{Deserialize, Serialize};
@@ -109,6 +109,10 @@ pub struct RunReport {
     pub partial: Option<PartialInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timing: Option<Timing>,
+    /// The answer in words (`words::answer`); filled when the report is written, once the
+    /// sampler is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<Answer>,
 }
 
 impl RunReport {
@@ -128,7 +132,20 @@ impl RunReport {
             inverse,
             partial: None,
             timing: None,
+            answer: None,
         }
+    }
+
+    /// The answer in words.
+    pub fn answer(&self) -> Answer {
+        let p = &self.provenance;
+        let made = Made {
+            threshold: p.threshold,
+            sampler: &p.sampler,
+            seed: p.seed,
+            trials: p.trials,
+        };
+        words::answer(&made, &self.results, self.inverse.as_ref())
     }
 }
 
@@ -138,6 +155,7 @@ pub fn to_json(report: &RunReport, with_timing: bool) -> String {
     if !with_timing {
         r.timing = None;
     }
+    r.answer = Some(report.answer());
     let mut s = serde_json::to_string_pretty(&r).expect("a report always serialises");
     s.push('\n');
     s
@@ -431,6 +449,12 @@ fn headline(e: &Estimate) -> String {
     format!("{}  (Monte Carlo s.e. {:.4})", prob(e), e.mcse)
 }
 
+/// What the brackets after a probability are (forward runs).
+const PROBABILITIES: &str = "Probabilities: estimate [95% interval]; the interval and the Monte Carlo s.e. measure simulation error alone (more trials narrow them).\n";
+
+/// The same for the inverse question, whose uncertainty about the world is inside the estimate.
+const PROBABILITIES_INVERSE: &str = "Probabilities: posterior estimate [95% interval]; the interval and the Monte Carlo s.e. measure simulation error alone (more trials narrow them), the uncertainty about what happened is in the estimate itself.\n";
+
 /// A readable summary for the terminal.
 pub fn to_table(report: &RunReport) -> String {
     let r = &report.results;
@@ -470,29 +494,10 @@ pub fn to_table(report: &RunReport) -> String {
         report.provenance.scenario.hash
     ));
     out.push_str(&party_table(r, &th));
-    let focus = r.focus.join(" or ");
-    if let Some(inv) = &report.inverse {
-        let mut given = vec!["the official result"];
-        if inv.observed_counts > 0 {
-            given.push("what observers saw");
-        }
-        if inv.fingerprint.is_some() {
-            given.push("the protocols' fingerprint");
-        }
-        if !inv.preliminary.is_empty() {
-            given.push("the preliminary count");
-        }
-        if inv.recounts.is_some() {
-            given.push("the recounts");
-        }
-        let last = given.pop().expect("the official result is always given");
-        let given = if given.is_empty() {
-            last.to_string()
-        } else {
-            format!("{} and {last}", given.join(", "))
-        };
-        out.push_str(&format!("\nPosterior: given {given}."));
-    }
+    // Prose names parties as readers know them; the tables keep the ids `--param` takes.
+    let names = words::party_names(r, &r.focus);
+    let focus = names.join(" or ");
+    out.push_str(&format!("\nThe answer: {}\n", report.answer().sentence));
     out.push_str(&format!(
         "\nP({focus} truly >= {th}): {}\n",
         headline(&r.p_any_true_cross)
@@ -500,7 +505,7 @@ pub fn to_table(report: &RunReport) -> String {
     if r.focus.len() > 1 {
         out.push_str(&format!(
             "P({} truly >= {th}): {}\n",
-            r.focus.join(" and "),
+            names.join(" and "),
             headline(&r.p_all_true_cross)
         ));
     }
@@ -524,11 +529,9 @@ pub fn to_table(report: &RunReport) -> String {
     ));
     if let Some(inv) = &report.inverse {
         out.push_str(&inverse_table(inv, &format!("P({focus} truly >= {th})")));
-        out.push_str(
-            "Probabilities: posterior estimate [95% Wilson interval with the effective sample size].\n",
-        );
+        out.push_str(PROBABILITIES_INVERSE);
     } else {
-        out.push_str("Probabilities: estimate [95% Wilson interval].\n");
+        out.push_str(PROBABILITIES);
     }
     if let Some(t) = &report.timing {
         out.push_str(&format!(
@@ -635,19 +638,6 @@ pub(crate) fn signed_votes(x: f64) -> String {
     format!("{sign}{}", group(v.abs() as u64))
 }
 
-/// 1234567 as "1,234,567".
-pub(crate) fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The inverse question's diagnostics and posteriors, for the terminal; `headline` names the
 /// headline probability ("P(nsdp or ak_zhol truly >= 7.00%)").
 fn inverse_table(inv: &InverseSummary, headline: &str) -> String {
@@ -679,14 +669,7 @@ fn inverse_table(inv: &InverseSummary, headline: &str) -> String {
         ));
     }
     if let Some(r) = &inv.recounts {
-        let how = match r.selection {
-            RecountSelection::Random => "chosen at random".to_string(),
-            RecountSelection::Stratified => "chosen at random within strata".to_string(),
-            RecountSelection::Targeted => format!(
-                "targeted: a wrong count {} times likelier to be recounted",
-                r.enrichment
-            ),
-        };
+        let how = words::selection(r);
         out.push_str(&format!(
             "Recounts: {} stations ({how}), {} with figures that differ from the reported ones; they weigh the counting errors' unknowns ({}).\n",
             r.stations, r.differing, r.file

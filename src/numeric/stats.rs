@@ -38,7 +38,8 @@ impl Proportion {
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Estimate {
     pub estimate: f64,
-    /// 95% Wilson score interval (with the effective sample size as n).
+    /// 95% Wilson score interval, with the sample size its standard error implies as n
+    /// (`Weights::estimate`), so the interval and `mcse` state the same uncertainty.
     pub ci95: [f64; 2],
     /// Monte Carlo standard error.
     pub mcse: f64,
@@ -92,9 +93,19 @@ impl Weights {
         let est = (pw / sum).clamp(0.0, 1.0);
         let var_num = pw2 * (1.0 - est).powi(2) + (sum2 - pw2).max(0.0) * est * est;
         let mcse = var_num.sqrt() / sum;
+        // The interval's n is the sample size the standard error implies, p(1-p)/s.e.^2, so the
+        // interval is as wide as the s.e. says (the Kish ESS describes all the weights, not this
+        // event's: it gave intervals narrower than 1.96 s.e.). Equal weights imply n itself;
+        // the trial count is used there so rounding cannot move a forward interval. Where the
+        // s.e. is 0 (no hit, or every trial a hit) the Kish ESS is the only size there is.
+        let n = if sum2 == sum && sum == self.n as f64 || mcse <= 0.0 {
+            self.ess()
+        } else {
+            est * (1.0 - est) / (mcse * mcse)
+        };
         Estimate {
             estimate: est,
-            ci95: wilson(est, self.ess(), 1.959_963_984_540_054),
+            ci95: wilson(est, n, 1.959_963_984_540_054),
             mcse,
         }
     }
@@ -434,5 +445,33 @@ mod tests {
         assert!((e.estimate - 0.3).abs() < 1e-12);
         assert!((e.mcse - (0.3f64 * 0.7 / 100.0).sqrt()).abs() < 1e-12);
         assert_eq!(w.ess(), 100.0);
+        assert_eq!(e.ci95, wilson(0.3, 100.0, 1.959_963_984_540_054));
+    }
+
+    #[test]
+    fn a_weighted_interval_is_as_wide_as_its_standard_error_says() {
+        // A rare event whose trials carry larger weights than the rest (as P(truly over) in an
+        // inverse run): the Kish ESS (of all the weights) overstates this event's precision, and
+        // an interval built on it was narrower than 1.96 s.e. (0.0135 against 0.0176 here). The
+        // interval now agrees with the s.e. to the Wilson correction (under 1% here).
+        let (mut w, mut p) = (Weights::default(), Proportion::default());
+        for i in 0..2000 {
+            let hit = i % 10 == 0;
+            let weight = if hit { 1.0 + (i % 7) as f64 } else { 1.0 };
+            w.add(weight);
+            p.add(hit, weight);
+        }
+        let e = w.estimate(&p);
+        let half = (e.ci95[1] - e.ci95[0]) / 2.0;
+        let z_se = 1.959_963_984_540_054 * e.mcse;
+        assert!(
+            (half / z_se - 1.0).abs() < 0.01,
+            "half-width {half}, 1.96 s.e. {z_se}"
+        );
+        let kish = wilson(e.estimate, w.ess(), 1.959_963_984_540_054);
+        assert!(
+            (kish[1] - kish[0]) / 2.0 < 0.8 * z_se,
+            "a case the Kish size misstates"
+        );
     }
 }

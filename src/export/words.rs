@@ -1,0 +1,176 @@
+//! Figures and names as readers read them, and the answer in one sentence.
+//!
+//! Whole numbers with thousands separated ("9,728"), parties by the short name a newspaper
+//! would use ("NSDP", not "nsdp" or "NSDP (National Social-Democratic Party)"), and the run's
+//! answer: the chance that a focus party truly reached the threshold, with its interval, what
+//! the inverse question was given, and which run made it. The sentence is written here once:
+//! the terminal prints it, the JSON carries it (`answer`), the HTML report opens with it.
+
+use crate::engine::summary::Results;
+use crate::model::recounts::RecountsInfo;
+use crate::model::scenario::RecountSelection;
+use crate::numeric::stats::Estimate;
+use crate::question::inverse::InverseSummary;
+use crate::question::sweep::fmt_num;
+use serde::Serialize;
+
+/// 1234567 as "1,234,567".
+pub(crate) fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A party as readers know it: its name up to any bracket ("NSDP (National Social-Democratic
+/// Party)" is "NSDP").
+pub(crate) fn short_name(name: &str) -> &str {
+    name.split(" (").next().unwrap_or(name)
+}
+
+/// The short names of `ids` among `results`' parties (an id with no party stays as it is).
+pub(crate) fn party_names(results: &Results, ids: &[String]) -> Vec<String> {
+    ids.iter()
+        .map(|id| {
+            results
+                .parties
+                .iter()
+                .find(|p| &p.id == id)
+                .map_or(id.as_str(), |p| short_name(&p.name))
+                .to_string()
+        })
+        .collect()
+}
+
+/// A threshold or share as a percentage in as few digits as it needs ("7%", "4.54%").
+pub(crate) fn percent(x: f64) -> String {
+    format!("{}%", fmt_num(100.0 * x))
+}
+
+/// The run's answer in words (plain text; the report escapes it).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Answer {
+    /// The whole sentence.
+    pub sentence: String,
+    /// The headline figure as the sentence writes it ("17.9% (16.2-19.6%)"), for emphasis.
+    pub figure: String,
+    /// Inverse runs: what the trials were weighed against, as a phrase ("the official result and
+    /// the observers' verdicts (65 of 150 observed counts negative)").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+}
+
+/// Which run made the answer.
+pub struct Made<'a> {
+    pub threshold: f64,
+    pub sampler: &'a str,
+    pub seed: u64,
+    pub trials: u64,
+}
+
+/// A probability as a percentage to a tenth of a point, with its 95% interval.
+fn figure(e: &Estimate) -> String {
+    let p = |x: f64| fmt_num((1000.0 * x).round() / 10.0);
+    format!("{}% ({}-{}%)", p(e.estimate), p(e.ci95[0]), p(e.ci95[1]))
+}
+
+/// The answer of a run: `results` and, for the inverse question, what it was given.
+pub fn answer(made: &Made, results: &Results, inverse: Option<&InverseSummary>) -> Answer {
+    let th = percent(made.threshold);
+    let focus = party_names(results, &results.focus);
+    let any = focus.join(" or ");
+    let fig = figure(&results.p_any_true_cross);
+    let (n, how) = (
+        group(made.trials),
+        format!("{} sampler, seed {}", made.sampler, made.seed),
+    );
+    match inverse {
+        Some(inv) => {
+            let given = evidence(inv, results);
+            Answer {
+                sentence: format!(
+                    "Given {given}, the chance that {any} truly reached {th} is {fig}, from {n} simulated elections ({how}; effective sample size {:.0}).",
+                    inv.ess
+                ),
+                figure: fig,
+                evidence: Some(given),
+            }
+        }
+        None => {
+            let who = if focus.len() > 1 {
+                "one of them was"
+            } else {
+                "the party was"
+            };
+            Answer {
+                sentence: format!(
+                    "If this scenario's assumptions hold, {any} truly reached {th} in {fig} of {n} simulated elections ({how}); the count reported it in {}, and in {} {who} truly over but reported under.",
+                    figure(&results.p_any_reported_cross),
+                    figure(&results.p_any_flipped),
+                ),
+                figure: fig,
+                evidence: None,
+            }
+        }
+    }
+}
+
+/// What the inverse question was given: the official result and every piece of evidence the run
+/// weighed, as one phrase.
+fn evidence(inv: &InverseSummary, results: &Results) -> String {
+    let mut given = if inv.observed_counts > 0 {
+        format!(
+            "the official result and the observers' verdicts ({} of {} observed counts negative)",
+            inv.observed_negative, inv.observed_counts
+        )
+    } else {
+        "the official result (no observers' sample)".to_string()
+    };
+    if let Some(f) = &inv.fingerprint {
+        let b: Vec<String> = f.bandwidths_pp.iter().map(|x| format!("{x:.2}")).collect();
+        given.push_str(&format!(
+            " and the protocols' fingerprint (mean turnout, turnout >= 80%, the 80%/80% corner and the turnout-share correlation, within {} points)",
+            b.join(", ")
+        ));
+    }
+    if !inv.preliminary.is_empty() {
+        let shares: Vec<String> = inv
+            .preliminary
+            .iter()
+            .map(|p| {
+                let name = party_names(results, std::slice::from_ref(&p.party));
+                format!("{} {:.2}%", name[0], 100.0 * p.share)
+            })
+            .collect();
+        given.push_str(&format!(
+            ", and the preliminary count before the tabulation stage ({})",
+            shares.join(", ")
+        ));
+    }
+    if let Some(r) = &inv.recounts {
+        let how = selection(r);
+        given.push_str(&format!(
+            ", and the recounts of {} stations ({how}; {} differ from their protocols; source: {})",
+            r.stations, r.differing, r.source
+        ));
+    }
+    given
+}
+
+/// How the recounted stations were chosen ("chosen at random", "targeted: a wrong count 3 times
+/// likelier to be recounted").
+pub(crate) fn selection(r: &RecountsInfo) -> String {
+    match r.selection {
+        RecountSelection::Random => "chosen at random".to_string(),
+        RecountSelection::Stratified => "chosen at random within strata".to_string(),
+        RecountSelection::Targeted => format!(
+            "targeted: a wrong count {} times likelier to be recounted",
+            fmt_num(r.enrichment)
+        ),
+    }
+}
