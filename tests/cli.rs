@@ -474,6 +474,31 @@ fn broken_cases() -> Vec<(&'static str, Edit, Vec<&'static str>)> {
             vec!["field `focus[1]`", "no party \"nobody\""],
         ),
         (
+            "an observers' share no whole number of counts gives",
+            Box::new(|v| {
+                for (j, votes) in [600.0, 300.0, 100.0].iter().enumerate() {
+                    set(v, &format!("/parties/{j}/official_votes"), num(*votes));
+                }
+                set(
+                    v,
+                    "/observations",
+                    json!({
+                        "observers": {
+                            "counts_observed": num(10.0), "negative_share": num(0.43),
+                            "p_negative_if_irregular": num(0.8), "p_negative_if_regular": num(0.2),
+                        },
+                    }),
+                );
+                set(v, "/inference", json!({ "tolerance": num(0.1) }));
+            }),
+            vec![
+                "field `observations.observers.negative_share.value`",
+                "0.43 of 10 observed counts is 4.30 counts",
+                "4 of 10 is 40.0%, 5 of 10 is 50.0%",
+                "(for 4 of 10: 0.4000)",
+            ],
+        ),
+        (
             "fractional seat count",
             Box::new(|v| set(v, "/seats", num(10.5))),
             vec!["field `seats.value`", "not a whole number"],
@@ -781,7 +806,10 @@ fn run_prints_a_table_and_writes_json_and_csv() {
             "no row for {id}: {table}"
         );
     }
-    assert!(table.contains("P(b or c truly >= 7.00%)"), "{table}");
+    assert!(
+        table.contains("P(Party B or Party C truly >= 7.00%)"),
+        "{table}"
+    );
     let json_path = out_dir.join("tiny/run-3-150.json");
     let csv_path = out_dir.join("tiny/run-3-150.csv");
     assert!(table.contains(&format!(
@@ -1365,6 +1393,20 @@ fn inverse_runs_write_a_posterior_figure_the_report_shows() {
     let svg = std::fs::read_to_string(dir.join(format!("{stem}.posterior.svg"))).unwrap();
     roxmltree::Document::parse(&svg).expect("well-formed SVG");
     assert!(svg.contains("NSDP: P(truly ≥ 7%)") && svg.contains("Ak Zhol: P(truly ≥ 7%)"));
+    // The same figure as a PNG beside it, twice the SVG's size.
+    let png = std::fs::read(dir.join(format!("{stem}.posterior.png"))).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let width: u32 = doc
+        .root_element()
+        .attribute("width")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        u32::from_be_bytes(png[16..20].try_into().unwrap()),
+        2 * width
+    );
     let csv = std::fs::read_to_string(dir.join(format!("{stem}.posterior.csv"))).unwrap();
     let header = format!(
         "party_id,share_low,share_high,posterior_density,prior_density,{}\n",

@@ -438,7 +438,7 @@ fn the_tipping_point_of_the_error_rate_for_the_deficit() {
     let out = sweep(&path).success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(
-        text.contains("P(a had at least its official shortfall taken) reaches 0.5 at"),
+        text.contains("P(Party A had at least its official shortfall taken) reaches 0.5 at"),
         "{text}"
     );
     let sweep_dir = dir

@@ -454,7 +454,9 @@ fn a_simulated_precinct_table_imports_back_to_the_same_stations() {
         "--quiet",
     ]));
     assert!(
-        out.contains("given the official result and the protocols' fingerprint"),
+        out.contains(
+            "Given the official result (no observers' sample) and the protocols' fingerprint"
+        ),
         "{out}"
     );
     // Weighing fingerprints needs every station's counts, which pooled does not draw.

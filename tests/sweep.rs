@@ -318,6 +318,8 @@ fn second_parameter_gives_a_heat_map() {
     let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
     assert!(doc.descendants().filter(|n| n.has_tag_name("rect")).count() >= 3 * 6);
     assert!(svg.contains("irregularities.transfer.intensity"));
+    let png = std::fs::read(d.join("curve.png")).expect("a PNG beside the SVG");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 }
 
 #[test]

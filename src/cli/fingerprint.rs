@@ -4,7 +4,7 @@ use crate::cli::args::FingerprintArgs;
 use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
 use crate::export::fingerprint;
-use crate::export::write::write_atomic;
+use crate::export::write::{write_atomic, write_figure};
 use crate::model::load;
 use crate::sample::kind::SamplerKind;
 
@@ -101,14 +101,14 @@ pub fn fingerprint(args: &FingerprintArgs) -> Result<()> {
     );
     let csv = stamp.onto(&fingerprint::to_csv(&real, &sim));
     write_atomic(&csv_path, csv.as_bytes())?;
-    write_atomic(&svg_path, svg.as_bytes())?;
+    write_figure(&svg_path, &svg)?;
     let features = fingerprint::table(
         &crate::model::protocols::Features::of(stations.points(j)),
         &crate::model::protocols::Features::of(fingerprint::simulated_points(&election, j)),
         &party.id,
     );
     emit(&format!(
-        "{}: fingerprint of {} stations (turnout x {} share), beside trial {trial} of seed {seed} simulated on the same stations.\n\n{features}\nFigure written to {}\nTable written to {}\n",
+        "{}: fingerprint of {} stations (turnout x {} share), beside trial {trial} of seed {seed} simulated on the same stations.\n\n{features}\nFigure written to {} (and .png)\nTable written to {}\n",
         loaded.name,
         stations.len(),
         party.id,

@@ -3,7 +3,7 @@
 use crate::cli::args::PrecinctsArgs;
 use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
-use crate::export::write::write_atomic;
+use crate::export::write::{write_atomic, write_figure};
 use crate::model::load::{self};
 
 /// `recount precincts`.
@@ -54,11 +54,11 @@ pub fn precincts(args: &PrecinctsArgs) -> Result<()> {
     let svg =
         crate::export::precincts::fingerprint(&loaded.model, &loaded.name, &election, args.bins)
             .map_err(|e| Error::io(&svg_path, std::io::Error::other(e)))?;
-    write_atomic(&svg_path, svg.as_bytes())?;
+    write_figure(&svg_path, &svg)?;
     let irregular = election.precincts.iter().filter(|p| p.irregular).count();
     emit(&format!(
         "{}: trial {} of seed {}: {} precincts, {irregular} with irregular counts (prevalence drawn {:.3}).\n\
-         Precinct table written to {}\nFingerprint (turnout x {} share, true and reported) written to {}\n",
+         Precinct table written to {}\nFingerprint (turnout x {} share, true and reported) written to {} (and .png)\n",
         loaded.name,
         args.trial,
         seed,

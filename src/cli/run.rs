@@ -9,7 +9,7 @@ use crate::engine::{self, Plan};
 use crate::error::{Error, Result};
 use crate::export::posterior;
 use crate::export::run::{self, RunReport, Timing};
-use crate::export::write::write_atomic;
+use crate::export::write::{write_atomic, write_figure};
 use crate::model::load::{self, Loaded};
 use crate::question::answer;
 use crate::sample::kind::SamplerKind;
@@ -374,9 +374,9 @@ pub(crate) fn write_result(
         let svg = svg.map_err(|e| Error::NoAnswer(format!("drawing the posterior figure: {e}")))?;
         let path = dir.join(format!("{stem}.posterior.svg"));
         write_atomic(&path.with_extension("csv"), csv.as_bytes())?;
-        write_atomic(&path, svg.as_bytes())?;
+        write_figure(&path, &svg)?;
         figure = format!(
-            "Posterior figure written to {} (curves in .csv)\n",
+            "Posterior figure written to {} (and .png; curves in .csv)\n",
             path.display()
         );
     }

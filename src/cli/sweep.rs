@@ -6,7 +6,7 @@ use crate::cli::terminal::{emit, progress_bar};
 use crate::error::{Error, Result};
 use crate::export::curve::{self, SweepReport};
 use crate::export::plot;
-use crate::export::write::write_atomic;
+use crate::export::write::{write_atomic, write_figure};
 use crate::model::load::{self};
 use crate::question::sweep::{self, AxisFlags, AxisSpec, Param, Spec};
 use std::path::Path;
@@ -133,7 +133,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let svg_path = dir.join("curve.svg");
     let svg =
         plot::sweep_figure(&report).map_err(|e| Error::io(&svg_path, std::io::Error::other(e)))?;
-    write_atomic(&svg_path, svg.as_bytes())?;
+    write_figure(&svg_path, &svg)?;
     if args.json {
         return emit(&curve::to_json(&report));
     }
@@ -143,7 +143,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         text.push_str(&sentences);
     }
     text.push_str(&format!(
-        "Curves written to {}/curve.{{csv,json,svg}}\n",
+        "Curves written to {}/curve.{{csv,json,svg,png}}\n",
         dir.display()
     ));
     emit(&text)

@@ -397,43 +397,13 @@ mod tests {
                     "headline_below": {"estimate": 0.01}, "headline_above": {"estimate": 0.3},
                     "sweep_path": "prevalence"}}]
         });
-        let html = inverse_table(&inv, &Value::Null, "P(b truly &gt;= 7%)");
-        assert!(html.contains("65 of 150"), "{html}");
+        let html = inverse_table(&inv, "the official result", "P(b truly &gt;= 7%)");
+        assert!(
+            html.contains("Posterior given the official result;"),
+            "{html}"
+        );
         assert!(html.contains("<td class=\"l\">prevalence</td><td class=\"l\">Uniform(0, 1)</td><td>0.5000 [0.0500, 0.9500]</td><td>0.4800 [0.1500, 0.8600]</td><td>12%</td><td>0.010 / 0.300</td>"), "{html}");
         assert!(html.contains("<strong>prevalence</strong> (narrowed by 12%; P(b truly &gt;= 7%) is 0.010 where it is below 0.5000 and 0.300 where above; <code>recount sweep --param prevalence</code>)"), "{html}");
         assert!(html.contains("Warning"));
-    }
-
-    #[test]
-    fn inverse_runs_say_what_the_recounts_were() {
-        let inv = serde_json::json!({
-            "observed_negative": 0, "observed_counts": 0, "tolerance_pp": 0.1, "ess": 5000.0,
-            "acceptance_rate": 0.4, "parameters": [],
-            "recounts": { "file": "r.csv", "source": "CEC <decisions>", "selection": "targeted",
-                "enrichment": 5.0, "stations": 120, "differing": 17 }
-        });
-        let html = inverse_table(&inv, &Value::Null, "P(b truly &gt;= 7%)");
-        assert!(
-            html.contains("the recounts of 120 stations (targeted, a wrong count 5 times likelier to be recounted; 17 differ from their protocols; source: CEC &lt;decisions&gt;)"),
-            "{html}"
-        );
-    }
-    #[test]
-    fn inverse_runs_name_the_preliminary_count_by_party_name() {
-        let inv = serde_json::json!({
-            "observed_negative": 0, "observed_counts": 0, "tolerance_pp": 0.1, "ess": 5000.0,
-            "acceptance_rate": 0.4, "parameters": [],
-            "preliminary": [{ "party": "nsdp", "share": 0.0462 }, { "party": "x", "share": 0.01 }]
-        });
-        let parties = serde_json::json!([
-            { "id": "nsdp", "name": "NSDP (National Social-Democratic Party)" },
-        ]);
-        let html = inverse_table(&inv, &parties, "P(b truly &gt;= 7%)");
-        assert!(
-            html.contains(
-                "and the preliminary count before the tabulation stage (NSDP 4.62%, x 1.00%)"
-            ),
-            "{html}"
-        );
     }
 }

@@ -91,7 +91,7 @@ pub fn answer(made: &Made, results: &Results, inverse: Option<&InverseSummary>) 
     );
     match inverse {
         Some(inv) => {
-            let given = evidence(inv, results);
+            let given = evidence(inv, |id| party_names(results, &[id.to_string()]).remove(0));
             Answer {
                 sentence: format!(
                     "Given {given}, the chance that {any} truly reached {th} is {fig}, from {n} simulated elections ({how}; effective sample size {:.0}).",
@@ -121,8 +121,8 @@ pub fn answer(made: &Made, results: &Results, inverse: Option<&InverseSummary>) 
 }
 
 /// What the inverse question was given: the official result and every piece of evidence the run
-/// weighed, as one phrase.
-fn evidence(inv: &InverseSummary, results: &Results) -> String {
+/// weighed, as one phrase; `name` names a party by its id.
+fn evidence(inv: &InverseSummary, name: impl Fn(&str) -> String) -> String {
     let mut given = if inv.observed_counts > 0 {
         format!(
             "the official result and the observers' verdicts ({} of {} observed counts negative)",
@@ -142,10 +142,7 @@ fn evidence(inv: &InverseSummary, results: &Results) -> String {
         let shares: Vec<String> = inv
             .preliminary
             .iter()
-            .map(|p| {
-                let name = party_names(results, std::slice::from_ref(&p.party));
-                format!("{} {:.2}%", name[0], 100.0 * p.share)
-            })
+            .map(|p| format!("{} {:.2}%", name(&p.party), 100.0 * p.share))
             .collect();
         given.push_str(&format!(
             ", and the preliminary count before the tabulation stage ({})",
@@ -172,5 +169,84 @@ pub(crate) fn selection(r: &RecountsInfo) -> String {
             "targeted: a wrong count {} times likelier to be recounted",
             fmt_num(r.enrichment)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::question::inverse::PublishedShare;
+
+    fn summary() -> InverseSummary {
+        InverseSummary {
+            ess: 5000.0,
+            acceptance_rate: 0.4,
+            tolerance_pp: 0.1,
+            proposal: Default::default(),
+            observed_counts: 0,
+            observed_negative: 0,
+            parameters: vec![],
+            fingerprint: None,
+            recounts: None,
+            preliminary: vec![],
+            warning: None,
+        }
+    }
+
+    #[test]
+    fn the_evidence_names_observers_recounts_and_the_preliminary_count() {
+        let name = |id: &str| {
+            if id == "nsdp" {
+                "NSDP".to_string()
+            } else {
+                id.to_string()
+            }
+        };
+        let mut inv = summary();
+        assert_eq!(
+            evidence(&inv, name),
+            "the official result (no observers' sample)"
+        );
+        inv.observed_counts = 150;
+        inv.observed_negative = 65;
+        inv.preliminary = vec![
+            PublishedShare {
+                party: "nsdp".into(),
+                share: 0.0462,
+            },
+            PublishedShare {
+                party: "x".into(),
+                share: 0.01,
+            },
+        ];
+        inv.recounts = Some(RecountsInfo {
+            file: "r.csv".into(),
+            source: "CEC decisions".into(),
+            selection: RecountSelection::Targeted,
+            enrichment: 5.0,
+            stations: 120,
+            differing: 17,
+        });
+        assert_eq!(
+            evidence(&inv, name),
+            "the official result and the observers' verdicts (65 of 150 observed counts negative), \
+             and the preliminary count before the tabulation stage (NSDP 4.62%, x 1.00%), \
+             and the recounts of 120 stations (targeted: a wrong count 5 times likelier to be \
+             recounted; 17 differ from their protocols; source: CEC decisions)"
+        );
+    }
+
+    #[test]
+    fn names_and_numbers_as_readers_read_them() {
+        assert_eq!(group(9728), "9,728");
+        assert_eq!(group(1_234_567), "1,234,567");
+        assert_eq!(group(999), "999");
+        assert_eq!(
+            short_name("NSDP (National Social-Democratic Party)"),
+            "NSDP"
+        );
+        assert_eq!(short_name("Ak Zhol"), "Ak Zhol");
+        assert_eq!(percent(0.07), "7%");
+        assert_eq!(percent(0.0454), "4.54%");
     }
 }

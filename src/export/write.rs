@@ -1,4 +1,4 @@
-//! Writing result files safely.
+//! Writing result files safely, and figures as SVG and PNG.
 //!
 //! Every file is written to a temporary file in the target directory and renamed into place,
 //! so a crash or Ctrl-C never leaves a half-written result behind.
@@ -28,4 +28,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// Writes a figure: the SVG at `path` and, beside it, the same figure as a PNG (`raster`).
+pub fn write_figure(path: &Path, svg: &str) -> Result<()> {
+    let png =
+        crate::export::raster::png(svg).map_err(|e| Error::io(path, std::io::Error::other(e)))?;
+    write_atomic(path, svg.as_bytes())?;
+    write_atomic(&path.with_extension("png"), &png)
 }

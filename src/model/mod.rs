@@ -730,21 +730,36 @@ fn build_inverse(
             Dist::Fixed(0.0),
         ),
         Some(o) => {
+            let before = chk.count();
             let n = chk.number_in(
                 "observations.observers.counts_observed",
                 &o.counts_observed,
                 (1.0, 1e5),
             );
+            // After a problem, one count: a stand-in the later checks (a whole number, no more
+            // than the precincts) pass, so the one problem is reported once.
+            let counts_ok = chk.count() == before && n.fract() == 0.0;
+            let n = if chk.count() > before { 1.0 } else { n };
             if n.fract() != 0.0 {
                 chk.push(FieldError::from_message(format!(
                     "field `observations.observers.counts_observed.value`: {n} is not a whole number"
                 )));
             }
+            let before = chk.count();
             let share = chk.number_in(
                 "observations.observers.negative_share",
                 &o.negative_share,
                 (0.0, 1.0),
             );
+            if chk.count() == before
+                && counts_ok
+                && let Some(problem) = impossible_share(o.negative_share.value, n)
+            {
+                chk.push(FieldError::new(
+                    "observations.observers.negative_share.value",
+                    problem,
+                ));
+            }
             let urban_weight = match (o.selection, &o.urban_weight) {
                 (Selection::Urban, Some(w)) => {
                     chk.number_in("observations.observers.urban_weight", w, (0.0, 1e3))
@@ -888,6 +903,31 @@ fn build_preliminary(
         .collect())
 }
 
+/// Why `share` of `n` observed counts cannot be what observers reported, if it cannot: no whole
+/// number of negative counts out of `n` rounds to the share as written (to its last digit, as
+/// published figures are rounded). 43% of 150 is 64.5, and 65 of 150 (43.3%) rounds to 43%;
+/// 43% of 3 is 1.29, and neither 1 of 3 (33.3%) nor 2 of 3 (66.7%) does.
+fn impossible_share(share: f64, n: f64) -> Option<String> {
+    // Half a unit in the share's last written digit ("0.43": 0.005), at most 6 digits.
+    let written = format!("{share}");
+    let digits = written.split('.').nth(1).map_or(0, str::len).min(6) as i32;
+    let half_unit = 0.5 * 10f64.powi(-digits) + 1e-12;
+    let k = (share * n).round();
+    if (k / n - share).abs() <= half_unit {
+        return None;
+    }
+    let (lo, hi) = ((share * n).floor(), (share * n).ceil());
+    Some(format!(
+        "{share} of {n} observed counts is {:.2} counts, and no whole number of counts gives it: \
+         {lo} of {n} is {:.1}%, {hi} of {n} is {:.1}%. Give the share as observers counted it \
+         (for {lo} of {n}: {:.4}), or the number of counts that share was of",
+        share * n,
+        100.0 * lo / n,
+        100.0 * hi / n,
+        lo / n
+    ))
+}
+
 /// An exit poll: its shares by party (summing to at most 1), standard error and bias prior.
 fn build_exit_poll(
     e: &crate::model::scenario::ExitPoll,
@@ -944,5 +984,25 @@ fn check_country_totals(
                 sum_r as i128 - registered as i128
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::impossible_share;
+
+    #[test]
+    fn an_observers_share_must_be_some_whole_number_of_counts() {
+        // ODIHR's 43% of 150 counts: 65 of 150 is 43.3%, which rounds to 43%.
+        assert_eq!(impossible_share(0.43, 150.0), None);
+        assert_eq!(impossible_share(0.3333, 3.0), None);
+        assert_eq!(impossible_share(0.0, 5.0), None);
+        assert_eq!(impossible_share(1.0, 7.0), None);
+        // 43% of 3 counts: 1 of 3 is 33.3%, 2 of 3 is 66.7%.
+        let why = impossible_share(0.43, 3.0).unwrap();
+        assert!(why.contains("1 of 3 is 33.3%, 2 of 3 is 66.7%"), "{why}");
+        // More digits are a finer claim: 0.433 of 150 needs 64.95 counts; 65 is 0.43333.
+        assert_eq!(impossible_share(0.433, 150.0), None);
+        assert!(impossible_share(0.4301, 150.0).is_some());
     }
 }
