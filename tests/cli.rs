@@ -1481,6 +1481,46 @@ fn inverse_runs_write_a_posterior_figure_the_report_shows() {
     assert!(forward.contains("<strong>The answer.</strong> If this scenario&#39;s assumptions hold, NSDP or Ak Zhol truly reached 7% in <strong>"), "{forward}");
 }
 
+/// `recount report` with no run yet makes one as `recount run` does: for an inverse scenario
+/// that includes the posterior figure (SVG and PNG), its curves and the unknowns' table, and the
+/// page shows the figure (a fresh run used to write only the JSON and CSV).
+#[test]
+fn a_report_that_runs_the_scenario_draws_its_posterior() {
+    let tmp = TempDir::new().unwrap();
+    let out = tmp.path().join("out");
+    let said = stdout_of(
+        recount(tmp.path())
+            .args([
+                "report",
+                "inverse-honest",
+                "--trials",
+                "64",
+                "--sampler",
+                "pooled",
+            ])
+            .args(["--quiet", "--out"])
+            .arg(&out),
+    );
+    assert!(said.contains("No run in"), "{said}");
+    let dir = out.join("inverse-honest");
+    for ext in [
+        "json",
+        "csv",
+        "unknowns.csv",
+        "posterior.svg",
+        "posterior.png",
+        "posterior.csv",
+    ] {
+        let f = dir.join(format!("run-20070818-64-pooled.{ext}"));
+        assert!(f.is_file(), "{} missing", f.display());
+    }
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("The answer: each party&#39;s true share"),
+        "no posterior figure"
+    );
+}
+
 /// The command a stopped run prints to continue it works as printed: it repeats the sampler and
 /// the output folder (it used to drop both, and then refused to resume).
 #[test]

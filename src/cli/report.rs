@@ -6,6 +6,7 @@ use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
 use crate::export::write::write_atomic;
 use crate::model::load::{self};
+use crate::question::answer;
 use crate::question::sweep::{self};
 use std::path::Path;
 
@@ -121,24 +122,21 @@ pub fn report(args: &ReportArgs) -> Result<()> {
             let trials = options::trials(args.trials, &loaded)?;
             let seed = loaded.model.seed;
             let sampler = crate::cli::options::sampler(args.sampler, &loaded)?;
-            let report = crate::cli::run::simulate(
-                &loaded,
+            let job = crate::cli::run::Job {
                 trials,
                 seed,
-                options::threads(args.threads)?,
-                args.quiet,
+                threads: options::threads(args.threads)?,
+                quiet: args.quiet,
                 sampler,
-            )?;
+            };
+            let start = answer::State::new(&loaded.model, 0);
+            let (report, state) = crate::cli::run::simulate_range(&loaded, &job, start, trials)?;
             crate::cli::run::has_answer(&loaded, &report)?;
-            // Named and guarded as `recount run` names and guards its results.
+            // Named, guarded and drawn as `recount run` names, guards and draws its results.
             let base = crate::cli::run::result_base(seed, trials, sampler);
-            let stem = crate::cli::run::output_stem(&dir, &base, &report, false);
+            let (stem, _) =
+                crate::cli::run::save_result(&dir, &base, &report, (&loaded, &state), false)?;
             let p = dir.join(format!("{stem}.json"));
-            write_atomic(&p, crate::export::run::to_json(&report, true).as_bytes())?;
-            write_atomic(
-                &p.with_extension("csv"),
-                crate::export::run::to_csv(&report).as_bytes(),
-            )?;
             notes.push_str(&format!(
                 "No run in {} yet: ran {trials} trials ({}).\n",
                 dir.display(),

@@ -344,8 +344,6 @@ pub(crate) fn result_base(seed: u64, trials: u64, sampler: SamplerKind) -> Strin
 
 /// Writes a complete result (JSON with timing, and CSV) under `dir`, never silently replacing a
 /// different result, and prints it (table, or JSON without timing).
-/// An inverse result also gets its posterior figure and curves, `<stem>.posterior.svg` and
-/// `.csv`, drawn from `state`'s trials.
 pub(crate) fn write_result(
     dir: &std::path::Path,
     base: &str,
@@ -354,6 +352,39 @@ pub(crate) fn write_result(
     force: bool,
     json: bool,
 ) -> Result<String> {
+    let (stem, figure) = save_result(dir, base, report, (loaded, state), force)?;
+    if json {
+        // The table, which carries the warning, is not printed: say it on stderr instead.
+        if let Some(w) = report.inverse.as_ref().and_then(|i| i.warning.as_ref()) {
+            eprintln!("warning: {w}");
+        }
+        emit(&run::to_json(report, false))?;
+    } else {
+        emit(&run::to_table(report))?;
+        emit(&format!(
+            "Results written to {}/{stem}.json and .csv{}\n{figure}",
+            dir.display(),
+            if report.inverse.is_some() {
+                " (the unknowns' table in .unknowns.csv)"
+            } else {
+                ""
+            }
+        ))?;
+    }
+    Ok(stem)
+}
+
+/// Writes a complete result's files under `dir` (`write_result` without printing); returns the
+/// file stem and the line that names the posterior figure. An inverse result also gets its
+/// posterior figure and curves, `<stem>.posterior.svg` (and `.png`) and `.csv`, drawn from
+/// `state`'s trials.
+pub(crate) fn save_result(
+    dir: &std::path::Path,
+    base: &str,
+    report: &RunReport,
+    (loaded, state): (&Loaded, &answer::State),
+    force: bool,
+) -> Result<(String, String)> {
     let stem = output_stem(dir, base, report, force);
     // Everything is drawn before anything is written, and the run's JSON, which marks the result
     // as there, is written last.
@@ -391,25 +422,7 @@ pub(crate) fn write_result(
         &dir.join(format!("{stem}.json")),
         run::to_json(report, true).as_bytes(),
     )?;
-    if json {
-        // The table, which carries the warning, is not printed: say it on stderr instead.
-        if let Some(w) = report.inverse.as_ref().and_then(|i| i.warning.as_ref()) {
-            eprintln!("warning: {w}");
-        }
-        emit(&run::to_json(report, false))?;
-    } else {
-        emit(&run::to_table(report))?;
-        emit(&format!(
-            "Results written to {}/{stem}.json and .csv{}\n{figure}",
-            dir.display(),
-            if report.inverse.is_some() {
-                " (the unknowns' table in .unknowns.csv)"
-            } else {
-                ""
-            }
-        ))?;
-    }
-    Ok(stem)
+    Ok((stem, figure))
 }
 
 /// A partial result (interrupted run, or shard): the report of the trials done, the state to
@@ -524,26 +537,6 @@ pub struct Job {
     pub threads: usize,
     pub quiet: bool,
     pub sampler: SamplerKind,
-}
-
-/// Runs the engine with a progress bar and returns the report.
-pub fn simulate(
-    loaded: &Loaded,
-    trials: u64,
-    seed: u64,
-    threads: usize,
-    quiet: bool,
-    sampler: SamplerKind,
-) -> Result<RunReport> {
-    let job = Job {
-        trials,
-        seed,
-        threads,
-        quiet,
-        sampler,
-    };
-    simulate_range(loaded, &job, answer::State::new(&loaded.model, 0), trials)
-        .map(|(report, _)| report)
 }
 
 /// Continues `state` up to trial `end` of the job's run; returns the report of the trials in the
