@@ -239,10 +239,15 @@ fn short_name(parties: &Value, id: &str) -> String {
 fn inverse_table(inv: &Value, given: &str, headline: &str) -> String {
     let mut s = format!(
         "<p class=\"meta\" id=\"inverse\">Posterior given {given}; tolerance {} points; effective sample size {:.0}; \
-         {:.1}% of trials within the tolerance.</p>\n",
+         {:.1}% of trials within the tolerance{}.</p>\n",
         num(&inv["tolerance_pp"]).unwrap_or(f64::NAN),
         num(&inv["ess"]).unwrap_or(f64::NAN),
         100.0 * num(&inv["acceptance_rate"]).unwrap_or(f64::NAN),
+        // Result files from before the tail diagnostic have no limit.
+        num(&inv["pareto_k_limit"]).map_or(String::new(), |limit| format!(
+            "; {}",
+            crate::export::words::tail(num(&inv["pareto_k"]), limit)
+        ))
     );
     if let Some(w) = inv["warning"].as_str() {
         s.push_str(&format!("<p><strong>Warning:</strong> {}</p>\n", escape(w)));

@@ -676,10 +676,11 @@ fn inverse_table(inv: &InverseSummary, headline: &str) -> String {
         ));
     }
     out.push_str(&format!(
-        "Effective sample size {:.0}; {:.2}% of trials within the tolerance of every official{} share.\n",
+        "Effective sample size {:.0}; {:.2}% of trials within the tolerance of every official{} share; {}.\n",
         inv.ess,
         100.0 * inv.acceptance_rate,
-        if inv.preliminary.is_empty() { "" } else { " and preliminary" }
+        if inv.preliminary.is_empty() { "" } else { " and preliminary" },
+        words::tail(inv.pareto_k, inv.pareto_k_limit)
     ));
     out.push_str(&format!(
         "\n{:<36} {:>26} {:>30} {:>9} {:>22}\n",

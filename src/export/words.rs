@@ -159,6 +159,20 @@ fn evidence(inv: &InverseSummary, name: impl Fn(&str) -> String) -> String {
     given
 }
 
+/// The weights' tail diagnostic in words ("the weights' tail: Pareto k-hat 0.31, reliable below
+/// 0.70"), from an inverse summary's `pareto_k` and `pareto_k_limit`.
+pub(crate) fn tail(pareto_k: Option<f64>, limit: f64) -> String {
+    match pareto_k {
+        Some(k) if k > limit => {
+            format!(
+                "the weights' tail: Pareto k-hat {k:.2}, too heavy: reliable only below {limit:.2}"
+            )
+        }
+        Some(k) => format!("the weights' tail: Pareto k-hat {k:.2}, reliable below {limit:.2}"),
+        None => "the weights' tail: too few weighted trials to fit".to_string(),
+    }
+}
+
 /// How the recounted stations were chosen ("chosen at random", "targeted: a wrong count 3 times
 /// likelier to be recounted").
 pub(crate) fn selection(r: &RecountsInfo) -> String {
@@ -180,6 +194,8 @@ mod tests {
     fn summary() -> InverseSummary {
         InverseSummary {
             ess: 5000.0,
+            pareto_k: Some(0.2),
+            pareto_k_limit: 0.7,
             acceptance_rate: 0.4,
             tolerance_pp: 0.1,
             proposal: Default::default(),

@@ -27,6 +27,7 @@ use crate::model::scenario::{Kernel, ProposalKind};
 use crate::model::{InverseModel, Model};
 use crate::numeric::math;
 use crate::numeric::stats::{Distribution, Summary};
+use crate::numeric::tail::{self, Largest};
 use crate::question::count_proposal::CountProposal;
 use crate::question::mean_field::{self, Groups};
 use crate::question::observe::{self, Observer};
@@ -62,6 +63,10 @@ pub struct ParamSummary {
 pub struct InverseSummary {
     /// Effective sample size (Kish) of the weighted trials.
     pub ess: f64,
+    /// The shape of the weights' tail (`numeric::tail`): None where too few trials had weight.
+    pub pareto_k: Option<f64>,
+    /// The k-hat above which the answer is not to be trusted for this many trials.
+    pub pareto_k_limit: f64,
     /// Share of trials whose reported shares all lie within the tolerance of the official ones.
     pub acceptance_rate: f64,
     pub tolerance_pp: f64,
@@ -119,6 +124,8 @@ pub struct InverseState {
     pub within: u64,
     /// The headline in the two halves of each unknown's prior, in `Space` order.
     pub splits: Vec<Split>,
+    /// The largest weights, for the tail diagnostic (Pareto k-hat).
+    pub largest: Largest,
 }
 
 impl InverseState {
@@ -139,6 +146,7 @@ impl InverseState {
                 .collect(),
             within: 0,
             splits: vec![Split::default(); space.len()],
+            largest: Largest::default(),
         }
     }
 
@@ -158,6 +166,7 @@ impl InverseState {
         for (s, t) in self.splits.iter_mut().zip(&o.splits) {
             s.merge(t);
         }
+        self.largest.merge(&o.largest);
     }
 }
 
@@ -185,6 +194,7 @@ pub fn run_from(
         let posteriors = &mut inv_state.posteriors;
         let within = &mut inv_state.within;
         let splits = &mut inv_state.splits;
+        let largest = &mut inv_state.largest;
         let medians: Vec<f64> = ctx
             .space
             .params
@@ -204,6 +214,7 @@ pub fn run_from(
                     splits[i].add(x, medians[i], hit, w.record.weight);
                 }
                 *within += w.within as u64;
+                largest.add(w.record.weight);
             },
             progress,
         )
@@ -363,13 +374,26 @@ pub fn summarize(
             }
         })
         .collect();
-    let warning = (ess < MIN_ESS).then(|| {
-        format!(
+    let pareto_k = inv_state.largest.pareto_k(acc.weights.n);
+    let pareto_k_limit = tail::k_threshold(acc.weights.n);
+    let mut warnings = Vec::new();
+    if ess < MIN_ESS {
+        warnings.push(format!(
             "effective sample size {ess:.0} is below {MIN_ESS:.0}: the probabilities are uncertain; run more trials (--trials) or widen inference.tolerance"
-        )
-    });
+        ));
+    }
+    if let Some(k) = pareto_k
+        && k > pareto_k_limit
+    {
+        warnings.push(format!(
+            "the weights have a heavy tail (Pareto k-hat {k:.2}, above {pareto_k_limit:.2}): a few trials carry the answer, more trials barely help, and the true Monte Carlo error can be well above the one stated; widen inference.tolerance or, with proposal \"prior\", try \"guided\""
+        ));
+    }
+    let warning = (!warnings.is_empty()).then(|| warnings.join("; and "));
     InverseSummary {
         ess,
+        pareto_k,
+        pareto_k_limit,
         acceptance_rate: inv_state.within as f64 / acc.weights.n.max(1) as f64,
         tolerance_pp: inv.tolerance * 100.0,
         proposal: inv.proposal,
@@ -713,6 +737,7 @@ mod tests {
             posteriors: vec![Default::default(); n],
             within: 0,
             splits: vec![Default::default(); n],
+            largest: Default::default(),
         };
         assert!(state(3).compatible(&state(3)));
         assert!(!state(3).compatible(&state(2)));
