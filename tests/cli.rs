@@ -1471,6 +1471,20 @@ fn inverse_runs_write_a_posterior_figure_the_report_shows() {
         "{}",
         printed[0]
     );
+    // How far the evidence moved the odds, from the prior pass: in the JSON, in words on the
+    // terminal and on the page, wherever the headline is neither 0 nor 1.
+    let p = e["estimate"].as_f64().unwrap();
+    let odds = &run["inverse"]["odds"];
+    assert_eq!(odds.is_object(), p > 0.0 && p < 1.0, "{odds} for {p}");
+    assert_eq!(run["answer"]["odds"].is_string(), odds.is_object());
+    if let Some(words) = run["answer"]["odds"].as_str() {
+        assert!(words.contains("Bayes factor"), "{words}");
+        assert!(printed[0].contains(words), "{}", printed[0]);
+        assert!(html.contains(&format!("<p id=\"odds\">{}", words.replace('\'', "&#39;"))));
+        let prior = odds["prior"]["estimate"].as_f64().unwrap();
+        let ratio = (p / (1.0 - p)) / (prior / (1.0 - prior));
+        assert!((odds["bayes_factor"].as_f64().unwrap() - ratio).abs() < 1e-9 * ratio);
+    }
     // A forward scenario's answer says it rests on the scenario's assumptions.
     stdout_of(
         recount(tmp.path())

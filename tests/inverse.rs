@@ -641,3 +641,36 @@ fn a_heavy_tail_of_weights_is_diagnosed_apart_from_the_ess() {
         "{narrow:?}"
     );
 }
+
+#[test]
+fn the_prior_pass_gives_the_priors_own_probability_and_the_bayes_factor_the_odds_ratio() {
+    // Stations this alike make b's true national share its drawn support to within about 0.07
+    // points; a uniform prior is flat at 7%, so that noise leaves P(b >= 7%) under the priors at
+    // (25 - 7) / (25 - 2) exactly.
+    let mut v = scenario([0.85, 0.05, 0.10], 0.45, "guided");
+    v["behaviour"]["share_concentration"] = num(1e5);
+    let l = load(&v);
+    let plan = two_threads(4096, 3);
+    let (prior, n) =
+        recount::question::odds::prior_probability(&l.model, &plan, |_| {}).expect("not stopped");
+    assert_eq!(n, recount::question::odds::PRIOR_TRIALS);
+    let exact = 18.0 / 23.0;
+    let se = (exact * (1.0 - exact) / n as f64).sqrt();
+    assert!(
+        (prior.estimate - exact).abs() < 4.0 * se,
+        "prior pass {} against {exact} (s.e. {se})",
+        prior.estimate
+    );
+    // Its own trials, whatever the thread count.
+    let one = Plan { threads: 1, ..plan };
+    let (again, _) = recount::question::odds::prior_probability(&l.model, &one, |_| {}).unwrap();
+    assert_eq!(again, prior);
+    // The official 5% makes b's crossing far less likely than the priors alone did.
+    let (acc, _) = recount::question::inverse::run(&l.model, &plan, |_| {});
+    let post = acc.results(&l.model).p_any_true_cross;
+    let o = recount::question::odds::odds(&post, &prior, n).expect("neither is 0 or 1");
+    let odds_of = |p: f64| p / (1.0 - p);
+    let ratio = odds_of(post.estimate) / odds_of(prior.estimate);
+    assert!((o.bayes_factor - ratio).abs() < 1e-9 * ratio, "{o:?}");
+    assert!(o.bayes_factor_ci95[1] < 1.0, "{o:?}");
+}

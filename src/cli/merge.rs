@@ -72,6 +72,13 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         return Err(Error::Usage(missing(&parts, state.done, trials)));
     }
     let mut report = report_of(&loaded, seed, trials, sampler, &state);
+    let plan = crate::engine::Plan {
+        trials,
+        seed,
+        threads: crate::cli::options::threads(None)?,
+        sampler,
+    };
+    crate::cli::run::add_odds(&loaded, &plan, false, &mut report);
     // As if the shards ran at the same time: the longest shard's time, all their threads.
     let elapsed = parts.iter().map(|p| p.elapsed).fold(0.0, f64::max);
     report.timing = Some(Timing {

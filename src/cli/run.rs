@@ -11,7 +11,7 @@ use crate::export::posterior;
 use crate::export::run::{self, RunReport, Timing};
 use crate::export::write::{write_atomic, write_figure};
 use crate::model::load::{self, Loaded};
-use crate::question::answer;
+use crate::question::{answer, odds};
 use crate::sample::kind::SamplerKind;
 use std::time::Instant;
 
@@ -562,8 +562,7 @@ pub fn simulate_range(
         bar.set_position(done - offset)
     });
     bar.finish_and_clear();
-    let elapsed = started.elapsed().as_secs_f64();
-    let ran = state.done - first;
+    let mut ran = state.done - first;
     let mut report = report_of(loaded, job.seed, job.trials, job.sampler, &state);
     if state.done < end {
         report.partial = Some(run::PartialInfo {
@@ -571,7 +570,12 @@ pub fn simulate_range(
             first_trial: state.first,
             shard: None,
         });
+    } else if state.first == 0 {
+        // A whole run (not a shard, whose merge makes the pass): the prior pass is part of its
+        // time and of its rate.
+        ran += add_odds(loaded, &plan, job.quiet, &mut report);
     }
+    let elapsed = started.elapsed().as_secs_f64();
     report.timing = Some(Timing {
         elapsed_seconds: elapsed,
         threads: job.threads,
@@ -579,6 +583,25 @@ pub fn simulate_range(
         precinct_trials_per_second: (ran * loaded.model.n_precincts()) as f64 / elapsed,
     });
     Ok((report, state))
+}
+
+/// Adds to a complete inverse run's report how far the evidence moved the odds of its headline
+/// (`question::odds`), after a pass of elections from the priors alone, with its own progress
+/// bar; returns the trials that pass simulated (0 for a forward run or one with no answer).
+pub(crate) fn add_odds(loaded: &Loaded, plan: &Plan, quiet: bool, report: &mut RunReport) -> u64 {
+    let headline = report.results.p_any_true_cross;
+    let Some(inv) = report.inverse.as_mut() else {
+        return 0;
+    };
+    if inv.ess < 1.0 {
+        return 0;
+    }
+    let n = plan.trials.min(odds::PRIOR_TRIALS);
+    let bar = crate::cli::terminal::progress_bar(n, quiet, "from the priors alone");
+    let prior = odds::prior_probability(&loaded.model, plan, |done| bar.set_position(done));
+    bar.finish_and_clear();
+    inv.odds = prior.and_then(|(p, n)| odds::odds(&headline, &p, n));
+    n
 }
 
 /// Refuses a complete inverse result with less than one effective trial: its every figure would

@@ -203,7 +203,10 @@ fn answer(run: &Value) -> String {
             )
         ),
     };
-    format!("<p id=\"answer\" class=\"answer\"><strong>The answer.</strong> {text}</p>\n")
+    let odds = run["answer"]["odds"].as_str().map_or(String::new(), |o| {
+        format!("<p id=\"odds\">{}</p>\n", escape(o))
+    });
+    format!("<p id=\"answer\" class=\"answer\"><strong>The answer.</strong> {text}</p>\n{odds}")
 }
 
 /// The run's threshold as a percentage ("7%").

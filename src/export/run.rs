@@ -497,7 +497,11 @@ pub fn to_table(report: &RunReport) -> String {
     // Prose names parties as readers know them; the tables keep the ids `--param` takes.
     let names = words::party_names(r, &r.focus);
     let focus = names.join(" or ");
-    out.push_str(&format!("\nThe answer: {}\n", report.answer().sentence));
+    let answer = report.answer();
+    out.push_str(&format!("\nThe answer: {}\n", answer.sentence));
+    if let Some(o) = &answer.odds {
+        out.push_str(&format!("{o}\n"));
+    }
     out.push_str(&format!(
         "\nP({focus} truly >= {th}): {}\n",
         headline(&r.p_any_true_cross)
@@ -721,12 +725,14 @@ fn inverse_table(inv: &InverseSummary, headline: &str) -> String {
     {
         let d = &p.dependence;
         out.push_str(&format!(
-            "The answer rests on the prior of {}: the evidence narrowed it by {:.0}%, and {headline} is {} below {:.4} and {} above. Question that prior, or sweep it (recount sweep --param {}).\n",
+            "The answer rests on the prior of {}: the evidence narrowed it by {:.0}%, and {headline} is {} with that prior cut to below {:.4} and {} with it cut to above (effective sample sizes {:.0} and {:.0}). Question that prior, or sweep it (recount sweep --param {}).\n",
             p.name,
             100.0 * d.narrowed.unwrap_or(0.0),
             half(&d.headline_below),
             d.split_at,
             half(&d.headline_above),
+            d.ess_halves[0],
+            d.ess_halves[1],
             d.sweep_path,
         ));
     }

@@ -11,6 +11,7 @@ use crate::model::recounts::RecountsInfo;
 use crate::model::scenario::RecountSelection;
 use crate::numeric::stats::Estimate;
 use crate::question::inverse::InverseSummary;
+use crate::question::odds::Odds;
 use crate::question::sweep::fmt_num;
 use serde::Serialize;
 
@@ -63,6 +64,9 @@ pub struct Answer {
     /// the observers' verdicts (65 of 150 observed counts negative)").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
+    /// Inverse runs: how far the evidence moved the odds (`odds`), once the prior pass has run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub odds: Option<String>,
 }
 
 /// Which run made the answer.
@@ -99,6 +103,7 @@ pub fn answer(made: &Made, results: &Results, inverse: Option<&InverseSummary>) 
                 ),
                 figure: fig,
                 evidence: Some(given),
+                odds: inv.odds.as_ref().map(|o| odds(o, &any, &th)),
             }
         }
         None => {
@@ -115,6 +120,7 @@ pub fn answer(made: &Made, results: &Results, inverse: Option<&InverseSummary>) 
                 ),
                 figure: fig,
                 evidence: None,
+                odds: None,
             }
         }
     }
@@ -173,6 +179,39 @@ pub(crate) fn tail(pareto_k: Option<f64>, limit: f64) -> String {
     }
 }
 
+/// How far the evidence moved the odds that `any` (the focus parties, "NSDP or Ak Zhol") truly
+/// reached `th`, in one sentence: the prior probability, the Bayes factor and the probability at
+/// even prior odds.
+pub(crate) fn odds(o: &Odds, any: &str, th: &str) -> String {
+    let pct = |x: f64| fmt_num((1000.0 * x).round() / 10.0);
+    // Two significant digits: 79, 4.0, 0.25, 0.013.
+    let bf = |x: f64| {
+        if x >= 100.0 {
+            format!("{x:.0}")
+        } else if x >= 0.001 {
+            let digits = (1.0 - crate::numeric::math::log10(x).floor()).max(0.0) as usize;
+            format!("{x:.digits$}")
+        } else {
+            format!("{x:.1e}")
+        }
+    };
+    let (lo, hi) = (o.bayes_factor_ci95[0], o.bayes_factor_ci95[1]);
+    let moved = if o.bayes_factor < 1.0 {
+        format!("divided its odds by {}", bf(1.0 / o.bayes_factor))
+    } else {
+        format!("multiplied its odds by {}", bf(o.bayes_factor))
+    };
+    format!(
+        "Before the evidence, the priors alone gave {any} truly reaching {th} a chance of {}% ({} elections drawn from them); the evidence {moved} (Bayes factor {}, 95% {}-{}), so, starting from even odds (50%) instead of the priors', the chance would be {}%.",
+        pct(o.prior.estimate),
+        group(o.prior_trials),
+        bf(o.bayes_factor),
+        bf(lo),
+        bf(hi),
+        pct(o.at_even_odds)
+    )
+}
+
 /// How the recounted stations were chosen ("chosen at random", "targeted: a wrong count 3 times
 /// likelier to be recounted").
 pub(crate) fn selection(r: &RecountsInfo) -> String {
@@ -205,6 +244,7 @@ mod tests {
             fingerprint: None,
             recounts: None,
             preliminary: vec![],
+            odds: None,
             warning: None,
         }
     }
@@ -264,5 +304,30 @@ mod tests {
         assert_eq!(short_name("Ak Zhol"), "Ak Zhol");
         assert_eq!(percent(0.07), "7%");
         assert_eq!(percent(0.0454), "4.54%");
+    }
+
+    #[test]
+    fn the_odds_sentence_says_which_way_the_evidence_moved_them() {
+        let prior = Estimate {
+            estimate: 0.5,
+            ci95: [0.48, 0.52],
+            mcse: 0.01,
+        };
+        let o = crate::question::odds::Odds {
+            prior,
+            prior_trials: 2048,
+            bayes_factor: 0.25,
+            bayes_factor_ci95: [0.2, 0.31],
+            at_even_odds: 0.2,
+        };
+        assert_eq!(
+            odds(&o, "NSDP or Ak Zhol", "7%"),
+            "Before the evidence, the priors alone gave NSDP or Ak Zhol truly reaching 7% a chance of 50% (2,048 elections drawn from them); the evidence divided its odds by 4.0 (Bayes factor 0.25, 95% 0.20-0.31), so, starting from even odds (50%) instead of the priors', the chance would be 20%."
+        );
+        let up = crate::question::odds::Odds {
+            bayes_factor: 3.0,
+            ..o
+        };
+        assert!(odds(&up, "NSDP", "7%").contains("multiplied its odds by 3.0 (Bayes factor 3.0,"));
     }
 }

@@ -84,6 +84,10 @@ pub struct InverseSummary {
     /// before the tabulation stage were compared with.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preliminary: Vec<PublishedShare>,
+    /// How far the evidence moved the headline's odds (the Bayes factor), from a pass of
+    /// elections drawn from the priors alone; set once a whole run is complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub odds: Option<crate::question::odds::Odds>,
     /// Present when the ESS is too small to trust the figures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
@@ -416,6 +420,7 @@ pub fn summarize(
                 share,
             })
             .collect(),
+        odds: None,
         warning,
     }
 }

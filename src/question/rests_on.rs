@@ -47,6 +47,11 @@ impl Split {
         self.above_hit.merge(&o.above_hit);
     }
 
+    /// The effective sample size of each half (below, at or above the median).
+    pub fn ess(&self) -> [f64; 2] {
+        [self.below.ess(), self.above.ess()]
+    }
+
     /// P(headline | below the median) and P(headline | at or above it); None for a half with
     /// fewer than `MIN_ESS` effective trials (the posterior all but excludes it).
     pub fn estimates(&self) -> [Option<Estimate>; 2] {
@@ -70,6 +75,9 @@ pub struct Dependence {
     pub headline_below: Option<Estimate>,
     /// The headline probability among trials with the unknown at or above `split_at`.
     pub headline_above: Option<Estimate>,
+    /// The effective sample size behind each half's headline (below, above): each half is the
+    /// answer under another prior, the unknown's own cut to that half, by reweighting.
+    pub ess_halves: [f64; 2],
     /// The evidence narrowed the unknown by less than a fifth, and the two halves' headlines
     /// differ by more than 5 points and 4 standard errors: the answer rests on its prior.
     pub rests_on_prior: bool,
@@ -108,6 +116,7 @@ pub fn dependence(
         split_at,
         headline_below: below,
         headline_above: above,
+        ess_halves: s.ess(),
         rests_on_prior,
         sweep_path,
     }
