@@ -560,6 +560,63 @@ fn posterior_draws_are_the_runs_trials_and_weights() {
         "draws give {hit}, the run {published}"
     );
 
+    // What the answer rests on, bin by bin: each bin's headline is the weighted share of the
+    // draws with the unknown in that bin (the outer bins reach past their printed ends).
+    let profile =
+        std::fs::read_to_string(tmp.path().join("one/draws/run-1-512.profile.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(profile.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        &head[..8],
+        [
+            "unknown",
+            "from",
+            "to",
+            "ess",
+            "headline",
+            "ci95_low",
+            "ci95_high",
+            "mcse"
+        ]
+    );
+    let bins: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let n_unknowns = json["inverse"]["parameters"].as_array().unwrap().len();
+    assert_eq!(bins.len(), 20 * n_unknowns);
+    let mut checked = 0;
+    for (k, bin) in bins.iter().enumerate() {
+        let (from, to): (f64, f64) = (bin[1].parse().unwrap(), bin[2].parse().unwrap());
+        let c = col(&bin[0]);
+        let inside = |x: f64| (k % 20 == 0 || x >= from) && (k % 20 == 19 || x < to);
+        let (w, w2, w_hit) =
+            rows.iter()
+                .filter(|r| inside(r[c]))
+                .fold((0.0, 0.0, 0.0), |(w, w2, h), r| {
+                    let hit = if r[col("true_share_b")] >= 0.07 {
+                        r[1]
+                    } else {
+                        0.0
+                    };
+                    (w + r[1], w2 + r[1] * r[1], h + hit)
+                });
+        let ess: f64 = bin[3].parse().unwrap();
+        let drawn = if w2 > 0.0 { w * w / w2 } else { 0.0 };
+        assert!(
+            (ess - drawn).abs() <= 1e-9 * drawn,
+            "{} bin {k}: ESS {ess} against {drawn}",
+            &bin[0]
+        );
+        if let Ok(headline) = bin[4].parse::<f64>() {
+            assert!(
+                (headline - w_hit / w).abs() < 1e-9,
+                "{} in [{from}, {to}): {headline} against the draws' {}",
+                &bin[0],
+                w_hit / w
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} bins had a headline");
+
     // The table of unknowns as CSV: one row per unknown, as the JSON has them.
     let unknowns =
         std::fs::read_to_string(tmp.path().join("one/draws/run-1-512.unknowns.csv")).unwrap();

@@ -205,11 +205,26 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     } else {
         None
     };
+    let rests_on_path = run_path.with_extension("rests-on.svg");
+    let rests_on = if rests_on_path.is_file() {
+        Some(crate::export::html::Figure {
+            id: "rests-on".into(),
+            title: "What the answer rests on".into(),
+            caption: format!(
+                "Each point is the answer the same evidence gives had the unknown been known to lie in that twentieth of its prior (read off the run's own weighted trials, with its 95% band); the shaded range is where the evidence puts the unknown (its posterior 90% range), the dashed line the answer itself. A curve that climbs across the shaded range means the answer depends on that unknown's prior: with a narrower prior the answer moves along the curve. The unknowns shown are those whose prior halves give the most different answers ({}; every unknown's bins in {}).",
+                rests_on_path.display(),
+                run_path.with_extension("profile.csv").display()
+            ),
+            svg: read(&rests_on_path)?,
+        })
+    } else {
+        None
+    };
     let page = crate::export::html::Page {
         loaded: &loaded,
         run: &run,
         run_file: run_path.display().to_string(),
-        posterior,
+        posterior: posterior.into_iter().chain(rests_on).collect(),
         sweeps,
         fingerprints,
     };

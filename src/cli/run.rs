@@ -7,9 +7,9 @@ use crate::cli::saved::{Saved, read_saved};
 use crate::cli::terminal::emit;
 use crate::engine::{self, Plan};
 use crate::error::{Error, Result};
-use crate::export::posterior;
 use crate::export::run::{self, RunReport, Timing};
 use crate::export::write::{write_atomic, write_figure};
+use crate::export::{posterior, profile};
 use crate::model::load::{self, Loaded};
 use crate::question::{answer, odds};
 use crate::sample::kind::SamplerKind;
@@ -400,6 +400,34 @@ pub(crate) fn save_result(
             stamp.onto(&posterior::to_csv(&c)),
         )
     });
+    let rests_on = report.inverse.as_ref().map(|inv| {
+        let names = crate::export::words::party_names(&report.results, &report.results.focus);
+        let parties: Vec<String> = report.results.parties.iter().map(|p| p.name.clone()).collect();
+        let headline = format!(
+            "P({} truly ≥ {})",
+            names.join(" or "),
+            crate::export::words::percent(loaded.model.threshold)
+        );
+        let title = format!(
+            "{}: {headline} across the prior of the unknowns it depends on most ({} trials, seed {})",
+            loaded.name, report.provenance.trials, report.provenance.seed
+        );
+        let stamp = run::Stamp::of(&report.provenance);
+        (
+            profile::svg(
+                inv,
+                &parties,
+                &headline,
+                &report.results.p_any_true_cross,
+                &title,
+            ),
+            stamp.onto(&profile::to_csv(inv)),
+        )
+    });
+    let rests_on = rests_on
+        .map(|(svg, csv)| svg.transpose().map(|svg| (svg, csv)))
+        .transpose()
+        .map_err(|e| Error::NoAnswer(format!("drawing what the answer rests on: {e}")))?;
     let mut figure = String::new();
     if let Some((svg, csv)) = posterior {
         let svg = svg.map_err(|e| Error::NoAnswer(format!("drawing the posterior figure: {e}")))?;
@@ -410,6 +438,17 @@ pub(crate) fn save_result(
             "Posterior figure written to {} (and .png; curves in .csv)\n",
             path.display()
         );
+    }
+    if let Some((svg, csv)) = rests_on {
+        write_atomic(&dir.join(format!("{stem}.profile.csv")), csv.as_bytes())?;
+        if let Some(svg) = svg {
+            let path = dir.join(format!("{stem}.rests-on.svg"));
+            write_figure(&path, &svg)?;
+            figure.push_str(&format!(
+                "What the answer rests on drawn in {} (and .png; every unknown's bins in .profile.csv)\n",
+                path.display()
+            ));
+        }
     }
     write_atomic(
         &dir.join(format!("{stem}.csv")),

@@ -25,8 +25,9 @@ pub struct Page<'a> {
     /// A run's JSON (`recount run` output) and the file it came from.
     pub run: &'a Value,
     pub run_file: String,
-    /// The inverse answer's posterior figure, where the run has one.
-    pub posterior: Option<Figure>,
+    /// The inverse answer's figures, where the run has them: the posterior, and what it rests
+    /// on.
+    pub posterior: Vec<Figure>,
     /// Sweep curves and heat maps.
     pub sweeps: Vec<Figure>,
     /// Precinct fingerprints.
@@ -345,9 +346,7 @@ pub fn render(page: &Page) -> String {
     );
     s.push_str("<h2 id=\"run\">Run</h2>\n");
     s.push_str(&run_table(page.run, &page.run_file));
-    if let Some(f) = &page.posterior {
-        s.push_str(&figures(std::slice::from_ref(f), ""));
-    }
+    s.push_str(&figures(&page.posterior, ""));
     s.push_str("<h2 id=\"sweeps\">Sensitivity: sweeps</h2>\n<p>Each curve is the scenario run at many values of one number, every point with the same seed (common random numbers), so the differences between points come from the number, not from Monte Carlo noise. Bands are 95% intervals.</p>\n");
     s.push_str(&figures(
         &page.sweeps,

@@ -122,7 +122,7 @@ pub(crate) fn axis(path: &str, parties: &[String], values: &[f64]) -> Axis {
 }
 
 /// A tick of an axis: a percentage for a share ("43%", "2.5%"), else the number.
-fn tick(x: f64, percent: bool) -> String {
+pub(crate) fn tick(x: f64, percent: bool) -> String {
     if percent {
         format!("{}%", crate::question::sweep::fmt_num(100.0 * x))
     } else {

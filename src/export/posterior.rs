@@ -261,7 +261,12 @@ fn panel(
             ))
             .map_err(err)?
             .label(format!("official {}", pct(o)))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
+            .legend(|(x, y)| {
+                // Dashed, as the line it stands for.
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (7, 0)], BLACK)
+                    + PathElement::new(vec![(12, 0), (20, 0)], BLACK)
+            });
     }
     chart
         .configure_series_labels()

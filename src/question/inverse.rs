@@ -31,7 +31,7 @@ use crate::numeric::tail::{self, Largest};
 use crate::question::count_proposal::CountProposal;
 use crate::question::mean_field::{self, Groups};
 use crate::question::observe::{self, Observer};
-use crate::question::rests_on::{self, Dependence, Split};
+use crate::question::rests_on::{self, Dependence, Profile};
 use crate::question::unknowns::{ObsDraw, Space, log_density};
 use crate::sample::kind::SamplerKind;
 use crate::sample::rng::Rng;
@@ -126,8 +126,8 @@ pub struct InverseState {
     pub posteriors: Vec<Distribution>,
     /// Trials within the tolerance of every compared party.
     pub within: u64,
-    /// The headline in the two halves of each unknown's prior, in `Space` order.
-    pub splits: Vec<Split>,
+    /// The headline across each unknown's prior, in `Space` order.
+    pub profiles: Vec<Profile>,
     /// The largest weights, for the tail diagnostic (Pareto k-hat).
     pub largest: Largest,
 }
@@ -149,15 +149,25 @@ impl InverseState {
                 })
                 .collect(),
             within: 0,
-            splits: vec![Split::default(); space.len()],
+            profiles: space
+                .params
+                .iter()
+                .map(|p| Profile::new(|q| p.prior.quantile(q)))
+                .collect(),
             largest: Largest::default(),
         }
     }
 
-    /// Whether `o` holds the sums of the same unknowns (as many posteriors and halves), which
-    /// `merge` zips.
+    /// Whether `o` holds the sums of the same unknowns (as many posteriors, and profiles over
+    /// the same priors), which `merge` zips.
     pub fn compatible(&self, o: &InverseState) -> bool {
-        self.posteriors.len() == o.posteriors.len() && self.splits.len() == o.splits.len()
+        self.posteriors.len() == o.posteriors.len()
+            && self.profiles.len() == o.profiles.len()
+            && self
+                .profiles
+                .iter()
+                .zip(&o.profiles)
+                .all(|(a, b)| a.compatible(b))
     }
 
     /// Adds the sums of other trials of the same scenario (exact, like `Accumulator::merge`);
@@ -167,7 +177,7 @@ impl InverseState {
             d.merge(e);
         }
         self.within += o.within;
-        for (s, t) in self.splits.iter_mut().zip(&o.splits) {
+        for (s, t) in self.profiles.iter_mut().zip(&o.profiles) {
             s.merge(t);
         }
         self.largest.merge(&o.largest);
@@ -197,14 +207,8 @@ pub fn run_from(
     with_context(model, plan, |ctx| {
         let posteriors = &mut inv_state.posteriors;
         let within = &mut inv_state.within;
-        let splits = &mut inv_state.splits;
+        let profiles = &mut inv_state.profiles;
         let largest = &mut inv_state.largest;
-        let medians: Vec<f64> = ctx
-            .space
-            .params
-            .iter()
-            .map(|p| p.prior.quantile(0.5))
-            .collect();
         engine::run_batches(
             plan.threads,
             start,
@@ -215,7 +219,7 @@ pub fn run_from(
                 let hit = acc.any_truly_crosses(&w.record);
                 for (i, &x) in w.theta.iter().enumerate() {
                     posteriors[i].add(x, w.record.weight);
-                    splits[i].add(x, medians[i], hit, w.record.weight);
+                    profiles[i].add(x, hit, w.record.weight);
                 }
                 *within += w.within as u64;
                 largest.add(w.record.weight);
@@ -357,7 +361,7 @@ pub fn summarize(
     let parameters = space
         .params
         .iter()
-        .zip(inv_state.posteriors.iter().zip(&inv_state.splits))
+        .zip(inv_state.posteriors.iter().zip(&inv_state.profiles))
         .map(|(p, (d, split))| {
             let (q05, q95) = (p.prior.quantile(0.05), p.prior.quantile(0.95));
             let posterior = d.summary();
@@ -373,6 +377,7 @@ pub fn summarize(
                     [posterior.q05, posterior.q95],
                     p.prior.quantile(0.5),
                     split,
+                    [p.prior.quantile(0.001), p.prior.quantile(0.999)],
                     p.sweep_path(),
                 ),
             }
@@ -741,14 +746,18 @@ mod tests {
         let state = |n: usize| InverseState {
             posteriors: vec![Default::default(); n],
             within: 0,
-            splits: vec![Default::default(); n],
+            profiles: vec![Profile::new(|q| q); n],
             largest: Default::default(),
         };
         assert!(state(3).compatible(&state(3)));
         assert!(!state(3).compatible(&state(2)));
-        let mut short_splits = state(3);
-        short_splits.splits.pop();
-        assert!(!state(3).compatible(&short_splits));
+        let mut short = state(3);
+        short.profiles.pop();
+        assert!(!state(3).compatible(&short));
+        // Profiles over another prior cut at other quantiles.
+        let mut other = state(3);
+        other.profiles[1] = Profile::new(|q| 2.0 * q);
+        assert!(!state(3).compatible(&other));
     }
 
     #[test]
