@@ -221,6 +221,14 @@ I["inverse-odihr"] = inv_scen("What really happened, given the official result a
   "Given the official result and that observers assessed 43% of the counts they saw negatively, how likely is it that NSDP or Ak Zhol truly had 7% or more?",
   "We do not assume the true support: NSDP's could be anywhere from 2% to 30% and Ak Zhol's from 1% to 20%. We do not assume how many counts were tampered with either. Each simulated election is kept in proportion to how well it reproduces what was actually seen: the official party shares, and observers finding fault with 43% of about 150 counts (an observer notices most altered counts, and also finds fault with some honest counts that broke procedure). Irregular counts mostly move opposition ballots to Nur Otan; some also invalidate opposition ballots or stuff ballots. The answer is the share of the kept elections in which NSDP or Ak Zhol truly crossed 7%.",
   inv_irr(), {"observers": observers()})
+# The answer under other priors, from the same trials reweighted: one that the headline leans on
+# (the transfer intensity) and one it does not (the support priors' upper ends).
+I["inverse-odihr"]["inference"]["alternatives"] = [
+  {"name": "a milder transfer, at most 40% of opposition ballots moved",
+   "priors": {"transfer.intensity": {"uniform": [0.0, 0.4], "source": "assumption: the lower half of the flat prior above, for a reader who doubts that irregular counts moved most opposition ballots"}}},
+  {"name": "neither party's true support above 15%",
+   "priors": {"support.nsdp": {"uniform": [0.02, 0.15], "source": "assumption: NSDP's flat prior above, capped at 15% for a reader who finds its claim of up to 30% implausible"},
+              "support.ak_zhol": {"uniform": [0.01, 0.15], "source": "assumption: Ak Zhol's flat prior above, capped at 15% like NSDP's"}}}]
 ep = {"observers": observers(), "exit_poll": {
    "shares": {"nsdp": {"value": 0.068, "source": "seed 004: exit polls put NSDP 'at or slightly below 7%'"},
               "ak_zhol": {"value": 0.068, "source": "seed 004: exit polls put Ak Zhol 'at or slightly below 7%'"},

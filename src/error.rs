@@ -1,7 +1,8 @@
 //! Errors and their exit codes.
 //!
 //! Bad input (a scenario file, a flag) exits with 2 and names the file, the field and the allowed
-//! range; failures at run time (writing results) exit with 1.
+//! range; failures at run time (writing results) exit with 1; an inverse answer written but too
+//! unstable to trust exits with 3.
 
 use std::path::PathBuf;
 
@@ -18,6 +19,10 @@ pub enum Error {
     /// written.
     #[error("{0}")]
     NoAnswer(String),
+    /// An inverse answer written in full whose importance weights are too heavy-tailed to trust
+    /// its error (Pareto k-hat above its limit): the figures are kept, the exit code says so.
+    #[error("the answer was written, but it is not to be trusted: {0}")]
+    Unreliable(String),
     /// The run was stopped (Ctrl-C) and a partial result written.
     #[error("interrupted: partial result written")]
     Interrupted,
@@ -30,11 +35,14 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit code: 2 for bad input, 1 for failures at run time.
+    /// The process exit code: 2 for bad input, 1 for failures at run time, 3 for an answer
+    /// written but not to be trusted.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Scenario { .. } | Error::Usage(_) => 2,
             Error::Io { .. } | Error::NoAnswer(_) => 1,
+            // Written, but not to be relied on: apart from a failure, so scripts can tell.
+            Error::Unreliable(_) => 3,
             // The shell's convention for a process stopped by SIGINT.
             Error::Interrupted => 130,
         }

@@ -697,6 +697,39 @@ fn a_heavy_tail_of_weights_is_diagnosed_apart_from_the_ess() {
         narrow.pareto_k.unwrap() > 1.0 && heavy(&narrow),
         "{narrow:?}"
     );
+    // `recount run` writes that answer in full and exits with 3, saying why; the light-tailed
+    // guided one exits with 0.
+    let tmp = tempfile::TempDir::new().unwrap();
+    let cli = |proposal: &str, tolerance: f64| {
+        let mut v = scenario([0.852, 0.05, 0.098], 0.4, proposal);
+        common::set(&mut v, "/inference/tolerance", num(tolerance));
+        let path = common::write(tmp.path(), proposal, &v);
+        assert_cmd::Command::cargo_bin("recount")
+            .unwrap()
+            .args([
+                "run",
+                path.to_str().unwrap(),
+                "--trials",
+                "2000",
+                "--seed",
+                "3",
+            ])
+            .args(["--quiet", "--out"])
+            .arg(tmp.path().join("out"))
+            .output()
+            .unwrap()
+    };
+    let out = cli("prior", TOLERANCE_PP / 5.0);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the answer was written, but it is not to be trusted"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("WARNING: "));
+    assert!(tmp.path().join("out/prior/run-3-2000.json").is_file());
+    assert!(tmp.path().join("out/prior/run-3-2000.csv").is_file());
+    assert_eq!(cli("guided", TOLERANCE_PP).status.code(), Some(0));
 }
 
 #[test]
@@ -730,4 +763,82 @@ fn the_prior_pass_gives_the_priors_own_probability_and_the_bayes_factor_the_odds
     let ratio = odds_of(post.estimate) / odds_of(prior.estimate);
     assert!((o.bayes_factor - ratio).abs() < 1e-9 * ratio, "{o:?}");
     assert!(o.bayes_factor_ci95[1] < 1.0, "{o:?}");
+}
+
+/// `inference.alternatives`: the answer under another prior is the same trials reweighted. The
+/// lower half of the transfer intensity's prior, given as an alternative, is the half the
+/// unknowns' table already reports, to rounding; a prior beyond the scenario's, a fixed value
+/// and an unknown the scenario does not have are refused naming the field.
+#[test]
+fn an_alternative_prior_is_the_same_trials_reweighted() {
+    let mut v = scenario([0.852, 0.05, 0.098], 0.4, "guided");
+    let alt = |name: &str, unknown: &str, prior: Value| json!({ "name": name, "priors": { unknown: prior } });
+    v["inference"]["alternatives"] = json!([
+        alt("milder", "transfer.intensity", uniform(0.0, 0.4)),
+        alt("b capped", "support.b", uniform(0.02, 0.1)),
+    ]);
+    let (p, summary) = unknown(&v, 2000, 5, "transfer.intensity");
+    let [milder, capped] = &summary.alternatives[..] else {
+        panic!("{:?}", summary.alternatives)
+    };
+    assert_eq!(milder.name, "milder");
+    assert_eq!(milder.priors, ["transfer.intensity Uniform(0, 0.4)"]);
+    let (half, reweighted) = (
+        p.dependence.headline_below.unwrap(),
+        milder.headline.unwrap(),
+    );
+    assert!(
+        (half.estimate - reweighted.estimate).abs() < 1e-12,
+        "{half:?} {reweighted:?}"
+    );
+    assert!((p.dependence.ess_halves[0] - milder.ess).abs() < 1e-9 * milder.ess);
+    // Capping b's support at 10% can only lower P(b truly >= 7%).
+    assert!(capped.headline.unwrap().estimate <= summary_headline(&v, 2000, 5) + 1e-12);
+
+    let tmp = tempfile::TempDir::new().unwrap();
+    for (k, (prior, unknown, message)) in [
+        (
+            uniform(0.0, 0.9),
+            "transfer.intensity",
+            "reaches beyond the scenario's prior Uniform(0, 0.8)",
+        ),
+        (
+            num(0.3),
+            "transfer.intensity",
+            "a fixed value has no density",
+        ),
+        (
+            uniform(0.0, 0.4),
+            "transfer.intnsity",
+            "\"transfer.intnsity\" is not one of this scenario's unknowns (support.b, ",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut w = scenario([0.852, 0.05, 0.098], 0.4, "guided");
+        w["inference"]["alternatives"] = json!([alt("x", unknown, prior)]);
+        let path = common::write(tmp.path(), &format!("alt-{k}"), &w);
+        let out = assert_cmd::Command::cargo_bin("recount")
+            .unwrap()
+            .args(["validate", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let field = format!("field `inference.alternatives[0].priors.{unknown}`");
+        assert!(
+            stderr.contains(&field) && stderr.contains(message),
+            "{stderr}"
+        );
+    }
+}
+
+/// P(some focus party truly over the threshold) of the inverse run of `v`.
+fn summary_headline(v: &Value, trials: u64, seed: u64) -> f64 {
+    let l = load(v);
+    infer(v, trials, seed)
+        .results(&l.model)
+        .p_any_true_cross
+        .estimate
 }

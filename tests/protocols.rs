@@ -259,17 +259,22 @@ fn runs_on_real_stations_are_identical_on_any_thread_count() {
     let tmp = TempDir::new().unwrap();
     let scenario = import_sample(tmp.path());
     let run = |threads: &str, out: &str| -> Value {
-        stdout_of(recount(tmp.path()).arg("run").arg(&scenario).args([
-            "--sampler",
-            "fast",
-            "--trials",
-            "256",
-            "--quiet",
-            "--threads",
-            threads,
-            "--out",
-            out,
-        ]));
+        // 256 trials on real stations leave too few carrying the weight to trust (exit 3, every
+        // file written): what matters here is that the files agree.
+        stderr_of(
+            recount(tmp.path()).arg("run").arg(&scenario).args([
+                "--sampler",
+                "fast",
+                "--trials",
+                "256",
+                "--quiet",
+                "--threads",
+                threads,
+                "--out",
+                out,
+            ]),
+            3,
+        );
         let text = std::fs::read_to_string(tmp.path().join(out).join("sample/run-1-256-fast.json"))
             .unwrap();
         let mut v: Value = serde_json::from_str(&text).unwrap();

@@ -5,12 +5,12 @@ use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
 use crate::export::fingerprint;
 use crate::export::write::{write_atomic, write_figure};
-use crate::model::load;
+
 use crate::sample::kind::SamplerKind;
 
 /// `recount fingerprint`.
 pub fn fingerprint(args: &FingerprintArgs) -> Result<()> {
-    let loaded = load::load(&args.scenario)?;
+    let loaded = crate::cli::options::load(&args.scenario)?;
     let Some(stations) = loaded.model.stations.clone() else {
         return Err(Error::Usage(format!(
             "{}: no real stations (`protocols`); make a scenario of them with `recount import`, or draw a simulated election's fingerprint with `recount precincts {}`",

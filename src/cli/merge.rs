@@ -96,8 +96,8 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         (&loaded, &state),
         args.force,
         args.json,
-    )
-    .map(|_| ())
+    )?;
+    crate::cli::run::trusted(&report)
 }
 
 /// Says which trials no file covers, and which shards those were if the files agree on n.

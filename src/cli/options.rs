@@ -6,6 +6,25 @@ use crate::error::{Error, Result};
 use crate::model::load::Loaded;
 use crate::sample::kind::SamplerKind;
 
+/// A scenario by name or path (`model::load::load`), with the checks that need the inverse
+/// question's unknowns: every `inference.alternatives` prior names one and lies within its
+/// prior.
+pub(crate) fn load(arg: &str) -> Result<Loaded> {
+    checked(crate::model::load::load(arg)?)
+}
+
+/// `loaded` if its alternatives resolve (`question::alternatives`), else the problem with its
+/// file.
+pub(crate) fn checked(loaded: Loaded) -> Result<Loaded> {
+    match crate::question::alternatives::resolve(&loaded.model) {
+        Ok(_) => Ok(loaded),
+        Err(message) => Err(Error::Scenario {
+            file: loaded.path.display().to_string(),
+            message,
+        }),
+    }
+}
+
 /// The `--sampler` flag as the library's kind, refused where the scenario needs precinct
 /// counts that it does not draw (pooled: `Model::needs_station_counts`).
 pub(crate) fn sampler(flag: Sampler, loaded: &Loaded) -> Result<SamplerKind> {

@@ -4,11 +4,10 @@ use crate::cli::args::PrecinctsArgs;
 use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
 use crate::export::write::{write_atomic, write_figure};
-use crate::model::load::{self};
 
 /// `recount precincts`.
 pub fn precincts(args: &PrecinctsArgs) -> Result<()> {
-    let loaded = load::load(&args.scenario)?;
+    let loaded = crate::cli::options::load(&args.scenario)?;
     let seed = crate::cli::options::seed(args.seed, &loaded);
     if !(2..=500).contains(&args.bins) {
         return Err(Error::Usage(format!(

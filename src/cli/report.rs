@@ -5,7 +5,7 @@ use crate::cli::options;
 use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
 use crate::export::write::write_atomic;
-use crate::model::load::{self};
+
 use crate::question::answer;
 use crate::question::sweep::{self};
 use std::path::Path;
@@ -95,7 +95,7 @@ pub(crate) fn sweep_figure(dir: &Path) -> Result<Option<crate::export::html::Fig
 
 /// `recount report`.
 pub fn report(args: &ReportArgs) -> Result<()> {
-    let loaded = load::load(&args.scenario)?;
+    let loaded = crate::cli::options::load(&args.scenario)?;
     let dir = args.out.join(&loaded.name);
     // The newest complete run of this scenario, or a fresh one: an interrupted run's
     // `.partial.json` and one shard's file hold only some of the trials.
@@ -208,7 +208,7 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     let rests_on_path = run_path.with_extension("rests-on.svg");
     let rests_on = if rests_on_path.is_file() {
         Some(crate::export::html::Figure {
-            id: "rests-on".into(),
+            id: "rests-on-figure".into(),
             title: "What the answer rests on".into(),
             caption: format!(
                 "Each point is the answer the same evidence gives had the unknown been known to lie in that twentieth of its prior (read off the run's own weighted trials, with its 95% band); the shaded range is where the evidence puts the unknown (its posterior 90% range), the dashed line the answer itself. A curve that climbs across the shaded range means the answer depends on that unknown's prior: with a narrower prior the answer moves along the curve. The unknowns shown are those whose prior halves give the most different answers ({}; every unknown's bins in {}).",

@@ -10,13 +10,13 @@ use crate::error::{Error, Result};
 use crate::export::run::{self, RunReport, Timing};
 use crate::export::write::{write_atomic, write_figure};
 use crate::export::{posterior, profile};
-use crate::model::load::{self, Loaded};
+use crate::model::load::Loaded;
 use crate::question::{answer, odds};
 use crate::sample::kind::SamplerKind;
 use std::time::Instant;
 
 pub(crate) fn run(args: &RunArgs) -> Result<()> {
-    let loaded = load::load(&args.scenario)?;
+    let loaded = crate::cli::options::load(&args.scenario)?;
     if args.draws && loaded.model.inverse.is_none() {
         return Err(Error::Usage(format!(
             "--draws writes the posterior of an inverse scenario, and {} is a forward one (it has no observations): its trials are draws of the prior, summed in the run's table",
@@ -89,7 +89,22 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
     {
         let _ = std::fs::remove_file(p);
     }
-    Ok(())
+    trusted(&report)
+}
+
+/// Exit 3 for a written inverse answer whose weights are too heavy-tailed to trust (the warning
+/// printed with the answer says why and what to change).
+pub(crate) fn trusted(report: &RunReport) -> Result<()> {
+    match &report.inverse {
+        Some(inv) if inv.pareto_k.is_some_and(|k| k > inv.pareto_k_limit) => {
+            Err(Error::Unreliable(format!(
+                "the weights' tail is too heavy (Pareto k-hat {:.2}, reliable below {:.2}); see the warning above",
+                inv.pareto_k.unwrap_or(f64::NAN),
+                inv.pareto_k_limit
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `--draws`: the run's trials again, each a weighted posterior draw, as CSV at `path`.

@@ -111,5 +111,5 @@ pub(crate) fn embedded_scenario(saved: &Saved) -> Result<Loaded> {
             loaded.hash, saved.hash
         )));
     }
-    Ok(loaded)
+    crate::cli::options::checked(loaded)
 }

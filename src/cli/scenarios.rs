@@ -10,7 +10,7 @@ pub(crate) fn list() -> Result<()> {
     // The questions start in one column, after the longest name.
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     for name in names {
-        match load::load(&name) {
+        match crate::cli::options::load(&name) {
             Ok(l) => text.push_str(&format!("{name:<width$}  {}\n", l.scenario.question)),
             Err(e) => text.push_str(&format!("{name:<width$}  INVALID: {e}\n")),
         }
@@ -24,7 +24,7 @@ pub(crate) fn validate(names: &[String]) -> Result<()> {
     let mut text = String::new();
     let mut invalid = 0;
     for name in names {
-        match load::load(name) {
+        match crate::cli::options::load(name) {
             Ok(l) => text.push_str(&format!(
                 "{}: valid ({} parties, {} regions, {} precincts, hash {})\n",
                 l.path.display(),
@@ -51,7 +51,7 @@ pub(crate) fn validate(names: &[String]) -> Result<()> {
 }
 
 pub(crate) fn show(name: &str, json: bool) -> Result<()> {
-    let l = load::load(name)?;
+    let l = crate::cli::options::load(name)?;
     if json {
         let mut s = serde_json::to_string_pretty(&l.scenario).expect("serialises");
         s.push('\n');

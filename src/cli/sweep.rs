@@ -86,7 +86,7 @@ pub fn sweep_dir(out: &Path, scenario: &str, spec: &Spec) -> std::path::PathBuf 
 
 /// `recount sweep`.
 pub fn sweep(args: &SweepArgs) -> Result<()> {
-    let base = load::load(&args.scenario)?;
+    let base = crate::cli::options::load(&args.scenario)?;
     let spec = sweep_spec(args, &base)?;
     let tipping = args.tipping || args.levels.is_some();
     let levels = args

@@ -305,6 +305,17 @@ fn inverse_table(inv: &Value, given: &str, headline: &str) -> String {
             resting.join("; ")
         ));
     }
+    let alternatives: Vec<crate::question::alternatives::AlternativeAnswer> =
+        serde_json::from_value(inv["alternatives"].clone()).unwrap_or_default();
+    if !alternatives.is_empty() {
+        s.push_str(&format!(
+            "<p id=\"alternatives\"><strong>Under other priors</strong> (the scenario's <code>inference.alternatives</code>; the same trials, reweighted), {headline} is:</p>\n<ul>\n{}</ul>\n",
+            alternatives
+                .iter()
+                .map(|a| format!("<li>{}</li>\n", escape(&crate::export::words::alternative(a))))
+                .collect::<String>()
+        ));
+    }
     s
 }
 

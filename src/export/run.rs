@@ -736,6 +736,14 @@ fn inverse_table(inv: &InverseSummary, headline: &str) -> String {
             d.sweep_path,
         ));
     }
+    if !inv.alternatives.is_empty() {
+        out.push_str(&format!(
+            "\n{headline} under other priors (inference.alternatives; the same trials, reweighted):\n"
+        ));
+        for a in &inv.alternatives {
+            out.push_str(&format!("  {}\n", words::alternative(a)));
+        }
+    }
     if let Some(w) = &inv.warning {
         out.push_str(&format!("\nWARNING: {w}\n"));
     }

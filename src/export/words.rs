@@ -10,6 +10,7 @@ use crate::engine::summary::Results;
 use crate::model::recounts::RecountsInfo;
 use crate::model::scenario::RecountSelection;
 use crate::numeric::stats::Estimate;
+use crate::question::alternatives::AlternativeAnswer;
 use crate::question::inverse::InverseSummary;
 use crate::question::odds::Odds;
 use crate::question::sweep::fmt_num;
@@ -212,6 +213,21 @@ pub(crate) fn odds(o: &Odds, any: &str, th: &str) -> String {
     )
 }
 
+/// The answer under another prior in one line ("a milder transfer (transfer.intensity
+/// Uniform(0, 0.4)): 0.002 [0.001, 0.004], effective sample size 1820").
+pub(crate) fn alternative(a: &AlternativeAnswer) -> String {
+    let figure = a.headline.map_or_else(
+        || "too few trials left to say".to_string(),
+        |e| format!("{:.3} [{:.3}, {:.3}]", e.estimate, e.ci95[0], e.ci95[1]),
+    );
+    format!(
+        "{} ({}): {figure}, effective sample size {:.0}",
+        a.name,
+        a.priors.join("; "),
+        a.ess
+    )
+}
+
 /// How the recounted stations were chosen ("chosen at random", "targeted: a wrong count 3 times
 /// likelier to be recounted").
 pub(crate) fn selection(r: &RecountsInfo) -> String {
@@ -244,6 +260,7 @@ mod tests {
             fingerprint: None,
             recounts: None,
             preliminary: vec![],
+            alternatives: vec![],
             odds: None,
             warning: None,
         }

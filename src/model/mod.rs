@@ -144,6 +144,18 @@ pub struct InverseModel {
     pub preliminary: Vec<(usize, f64)>,
     /// Recounted stations, evidence on the counting errors (set by `load` with the file).
     pub recounts: Option<recounts::RecountsFit>,
+    /// Other priors to state the answer under (`inference.alternatives`): a name, and the
+    /// unknowns changed (by name, with the field their prior came from).
+    pub alternatives: Vec<AlternativePriors>,
+}
+
+/// One of `inference.alternatives`, validated as priors; the unknowns' names are checked against
+/// the model's unknowns by the inverse question (`question::alternatives`).
+#[derive(Debug, Clone)]
+pub struct AlternativePriors {
+    pub name: String,
+    /// (unknown's name, its prior here, the field it was given in).
+    pub priors: Vec<(String, Dist, String)>,
 }
 
 /// The inverse question's kernel on the fingerprint features (`inference.protocols`).
@@ -859,7 +871,46 @@ fn build_inverse(
             .map(|t| chk.number_in("observations.invalid", t, (0.0, 1.0))),
         preliminary,
         recounts: None,
+        alternatives: build_alternatives(&inf.alternatives, chk),
     }))
+}
+
+/// `inference.alternatives`: each named, changing at least one unknown, each prior valid.
+fn build_alternatives(
+    alternatives: &[scenario::Alternative],
+    chk: &Problems,
+) -> Vec<AlternativePriors> {
+    alternatives
+        .iter()
+        .enumerate()
+        .map(|(k, a)| {
+            let field = format!("inference.alternatives[{k}]");
+            if a.name.trim().is_empty() {
+                chk.push(FieldError::new(
+                    format!("{field}.name"),
+                    "say in words what this alternative assumes".to_string(),
+                ));
+            }
+            if a.priors.is_empty() {
+                chk.push(FieldError::new(
+                    format!("{field}.priors"),
+                    "name at least one unknown and its prior here".to_string(),
+                ));
+            }
+            AlternativePriors {
+                name: a.name.clone(),
+                priors: a
+                    .priors
+                    .iter()
+                    .map(|(unknown, p)| {
+                        let at = format!("{field}.priors.{unknown}");
+                        let d = chk.prior_in(&at, p, (f64::NEG_INFINITY, f64::INFINITY));
+                        (unknown.clone(), d, at)
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// The preliminary shares of the compared parties (`observations.preliminary`): every party's

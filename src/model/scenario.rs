@@ -531,6 +531,22 @@ pub struct Inference {
     /// everything from the priors (plain ABC importance sampling, slower, for checking).
     #[serde(default)]
     pub proposal: ProposalKind,
+    /// Other priors to state the answer under beside the scenario's own, computed by
+    /// reweighting the same trials: each names the unknowns it changes (as the unknowns' table
+    /// names them, "transfer.intensity", "support.nsdp") and their prior there, which must lie
+    /// within the scenario's own prior.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<Alternative>,
+}
+
+/// The answer under another prior (`inference.alternatives`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Alternative {
+    /// What it assumes, in words ("a milder transfer").
+    pub name: String,
+    /// The unknowns it changes and their prior here, by the unknown's name.
+    pub priors: BTreeMap<String, Prior>,
 }
 
 /// The fingerprint features the inverse question compares with the protocols': mean station

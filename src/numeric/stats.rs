@@ -35,7 +35,7 @@ impl Proportion {
 }
 
 /// An estimate with its 95% interval and Monte Carlo standard error.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Estimate {
     pub estimate: f64,
     /// 95% Wilson score interval, with the sample size its standard error implies as n

@@ -28,6 +28,7 @@ use crate::model::{InverseModel, Model};
 use crate::numeric::math;
 use crate::numeric::stats::{Distribution, Summary};
 use crate::numeric::tail::{self, Largest};
+use crate::question::alternatives;
 use crate::question::count_proposal::CountProposal;
 use crate::question::mean_field::{self, Groups};
 use crate::question::observe::{self, Observer};
@@ -84,6 +85,9 @@ pub struct InverseSummary {
     /// before the tabulation stage were compared with.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preliminary: Vec<PublishedShare>,
+    /// The headline under each of `inference.alternatives` (reweighted trials).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<alternatives::AlternativeAnswer>,
     /// How far the evidence moved the headline's odds (the Bayes factor), from a pass of
     /// elections drawn from the priors alone; set once a whole run is complete.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -130,15 +134,17 @@ pub struct InverseState {
     pub profiles: Vec<Profile>,
     /// The largest weights, for the tail diagnostic (Pareto k-hat).
     pub largest: Largest,
+    /// The trials reweighted to each of `inference.alternatives`, in order.
+    pub alternatives: Vec<alternatives::Sums>,
 }
 
 impl InverseState {
     /// No trials yet, for `model`'s unknowns.
     pub fn for_model(model: &Model) -> InverseState {
-        InverseState::new(&Space::new(model))
+        InverseState::new(&Space::new(model), resolved(model).len())
     }
 
-    fn new(space: &Space) -> InverseState {
+    fn new(space: &Space, alternatives: usize) -> InverseState {
         InverseState {
             posteriors: space
                 .params
@@ -155,6 +161,7 @@ impl InverseState {
                 .map(|p| Profile::new(|q| p.prior.quantile(q)))
                 .collect(),
             largest: Largest::default(),
+            alternatives: vec![alternatives::Sums::default(); alternatives],
         }
     }
 
@@ -168,6 +175,7 @@ impl InverseState {
                 .iter()
                 .zip(&o.profiles)
                 .all(|(a, b)| a.compatible(b))
+            && self.alternatives.len() == o.alternatives.len()
     }
 
     /// Adds the sums of other trials of the same scenario (exact, like `Accumulator::merge`);
@@ -181,6 +189,9 @@ impl InverseState {
             s.merge(t);
         }
         self.largest.merge(&o.largest);
+        for (a, b) in self.alternatives.iter_mut().zip(&o.alternatives) {
+            a.merge(b);
+        }
     }
 }
 
@@ -209,6 +220,7 @@ pub fn run_from(
         let within = &mut inv_state.within;
         let profiles = &mut inv_state.profiles;
         let largest = &mut inv_state.largest;
+        let alternative_sums = &mut inv_state.alternatives;
         engine::run_batches(
             plan.threads,
             start,
@@ -223,6 +235,9 @@ pub fn run_from(
                 }
                 *within += w.within as u64;
                 largest.add(w.record.weight);
+                for (a, sums) in ctx.alternatives.iter().zip(alternative_sums.iter_mut()) {
+                    sums.add(w.record.weight, a.log_ratio(&w.theta), hit);
+                }
             },
             progress,
         )
@@ -353,7 +368,7 @@ pub fn summarize(
     let inv_state = match inv_state {
         Some(s) => s,
         None => {
-            empty = InverseState::new(&space);
+            empty = InverseState::new(&space, resolved(model).len());
             &empty
         }
     };
@@ -425,6 +440,11 @@ pub fn summarize(
                 share,
             })
             .collect(),
+        alternatives: resolved(model)
+            .iter()
+            .zip(&inv_state.alternatives)
+            .map(|(r, s)| alternatives::answer(r, s))
+            .collect(),
         odds: None,
         warning,
     }
@@ -466,6 +486,13 @@ fn guided_parties(model: &Model, inv: &InverseModel) -> Vec<(usize, f64)> {
         .collect()
 }
 
+/// The model's alternatives (`question::alternatives`); none where they do not resolve (the CLI
+/// refuses such a scenario before running; a sweep point that fixes an unknown they name has
+/// none).
+fn resolved(model: &Model) -> Vec<alternatives::Resolved> {
+    alternatives::resolve(model).unwrap_or_default()
+}
+
 /// What every trial shares.
 struct Context<'a> {
     model: &'a Model,
@@ -484,6 +511,8 @@ struct Context<'a> {
     /// With recounts: the guided proposal of the counting errors' unknowns and the offset of
     /// the recounts' log-likelihood.
     count_proposal: Option<CountProposal>,
+    /// `inference.alternatives`, resolved.
+    alternatives: Vec<alternatives::Resolved>,
 }
 
 impl<'a> Context<'a> {
@@ -508,6 +537,7 @@ impl<'a> Context<'a> {
                 .as_ref()
                 .map_or([1.0; 4], |f| f.bandwidths()),
             count_proposal: CountProposal::new(model, inv),
+            alternatives: resolved(model),
         }
     }
 
@@ -748,6 +778,7 @@ mod tests {
             within: 0,
             profiles: vec![Profile::new(|q| q); n],
             largest: Default::default(),
+            alternatives: vec![],
         };
         assert!(state(3).compatible(&state(3)));
         assert!(!state(3).compatible(&state(2)));

@@ -1,10 +1,12 @@
 //! The questions a run answers: the inverse question by approximate Bayesian computation
 //! (`inverse`, with the observers in `observe`, the unknowns in `unknowns`, the expected
 //! reported shares in `mean_field`, the counting errors' proposal in `count_proposal` and what
-//! the answer rests on in `rests_on`, how far the evidence moved its odds in `odds`) and sweeps of a parameter (`sweep`).
+//! the answer rests on in `rests_on`, how far the evidence moved its odds in `odds`, the answer under other priors in
+//! `alternatives`) and sweeps of a parameter (`sweep`).
 //!
 //! May import: `engine`, `election`, `model`, `sample`, `numeric`, `error`.
 
+pub mod alternatives;
 pub(crate) mod answer;
 pub(crate) mod count_proposal;
 pub mod inverse;

@@ -185,6 +185,7 @@ mod tests {
             preliminary: vec![],
             recounts: None,
             proposal: crate::model::scenario::ProposalKind::Guided,
+            alternatives: vec![],
         }
     }
 }
