@@ -491,21 +491,19 @@ fn posterior_draws_are_the_runs_trials_and_weights() {
         &scenario([0.852, 0.05, 0.098], 0.4, "guided"),
     );
     let run = |threads: &str, out: &str, extra: &[&str]| {
-        assert_cmd::Command::cargo_bin("recount")
-            .unwrap()
-            .args([
-                "run",
-                path.to_str().unwrap(),
+        let args = [
+            &[
                 "--trials",
                 "512",
                 "--quiet",
                 "--draws",
-            ])
-            .args(["--threads", threads, "--out"])
-            .arg(tmp.path().join(out))
-            .args(extra)
-            .output()
-            .unwrap()
+                "--threads",
+                threads,
+            ],
+            extra,
+        ]
+        .concat();
+        run_cli(&path, &args, &tmp.path().join(out))
     };
     let out = run("1", "one", &[]);
     assert!(
@@ -704,20 +702,11 @@ fn a_heavy_tail_of_weights_is_diagnosed_apart_from_the_ess() {
         let mut v = scenario([0.852, 0.05, 0.098], 0.4, proposal);
         common::set(&mut v, "/inference/tolerance", num(tolerance));
         let path = common::write(tmp.path(), proposal, &v);
-        assert_cmd::Command::cargo_bin("recount")
-            .unwrap()
-            .args([
-                "run",
-                path.to_str().unwrap(),
-                "--trials",
-                "2000",
-                "--seed",
-                "3",
-            ])
-            .args(["--quiet", "--out"])
-            .arg(tmp.path().join("out"))
-            .output()
-            .unwrap()
+        run_cli(
+            &path,
+            &["--trials", "2000", "--seed", "3", "--quiet"],
+            &tmp.path().join("out"),
+        )
     };
     let out = cli("prior", TOLERANCE_PP / 5.0);
     assert_eq!(out.status.code(), Some(3));
@@ -841,4 +830,17 @@ fn summary_headline(v: &Value, trials: u64, seed: u64) -> f64 {
         .results(&l.model)
         .p_any_true_cross
         .estimate
+}
+
+/// `recount run <path> <args> --out <out>`: its exit status and output.
+fn run_cli(path: &std::path::Path, args: &[&str], out: &std::path::Path) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("recount")
+        .unwrap()
+        .arg("run")
+        .arg(path)
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
 }

@@ -190,41 +190,47 @@ pub fn report(args: &ReportArgs) -> Result<()> {
             });
         }
     }
-    let posterior_path = run_path.with_extension("posterior.svg");
-    let posterior = if posterior_path.is_file() {
-        Some(crate::export::html::Figure {
-            id: "posterior".into(),
-            title: "The answer: each party's true share, before and after the evidence".into(),
-            caption: format!(
-                "The shaded curve is the posterior density of the party's true share of valid votes (given the evidence the run weighed); the grey line its prior, before the evidence; the red line the threshold; the dashed line the official share. Where the two curves differ, the evidence taught something; where they agree, the answer rests on the prior ({}; curves in {}).",
-                posterior_path.display(),
-                posterior_path.with_extension("csv").display()
-            ),
-            svg: read(&posterior_path)?,
-        })
-    } else {
-        None
-    };
-    let rests_on_path = run_path.with_extension("rests-on.svg");
-    let rests_on = if rests_on_path.is_file() {
-        Some(crate::export::html::Figure {
-            id: "rests-on-figure".into(),
-            title: "What the answer rests on".into(),
-            caption: format!(
-                "Each point is the answer the same evidence gives had the unknown been known to lie in that twentieth of its prior (read off the run's own weighted trials, with its 95% band); the shaded range is where the evidence puts the unknown (its posterior 90% range), the dashed line the answer itself. A curve that climbs across the shaded range means the answer depends on that unknown's prior: with a narrower prior the answer moves along the curve. The unknowns shown are those whose prior halves give the most different answers ({}; every unknown's bins in {}).",
-                rests_on_path.display(),
-                run_path.with_extension("profile.csv").display()
-            ),
-            svg: read(&rests_on_path)?,
-        })
-    } else {
-        None
-    };
+    // The inverse answer's figures beside the run: (file, id, title, what it shows, its table
+    // in words, the table's file).
+    let answer_figures = [
+        (
+            "posterior.svg",
+            "posterior",
+            "The answer: each party's true share, before and after the evidence",
+            "The shaded curve is the posterior density of the party's true share of valid votes (given the evidence the run weighed); the grey line its prior, before the evidence; the red line the threshold; the dashed line the official share. Where the two curves differ, the evidence taught something; where they agree, the answer rests on the prior",
+            "curves",
+            "posterior.csv",
+        ),
+        (
+            "rests-on.svg",
+            "rests-on-figure",
+            "What the answer rests on",
+            "Each point is the answer the same evidence gives had the unknown been known to lie in that twentieth of its prior (read off the run's own weighted trials, with its 95% band); the shaded range is where the evidence puts the unknown (its posterior 90% range), the dashed line the answer itself. A curve that climbs across the shaded range means the answer depends on that unknown's prior: with a narrower prior the answer moves along the curve. The unknowns shown are those whose prior halves give the most different answers",
+            "every unknown's bins",
+            "profile.csv",
+        ),
+    ];
+    let mut posterior = Vec::new();
+    for (file, id, title, shows, table, table_file) in answer_figures {
+        let path = run_path.with_extension(file);
+        if path.is_file() {
+            posterior.push(crate::export::html::Figure {
+                id: id.into(),
+                title: title.into(),
+                caption: format!(
+                    "{shows} ({}; {table} in {}).",
+                    path.display(),
+                    run_path.with_extension(table_file).display()
+                ),
+                svg: read(&path)?,
+            });
+        }
+    }
     let page = crate::export::html::Page {
         loaded: &loaded,
         run: &run,
         run_file: run_path.display().to_string(),
-        posterior: posterior.into_iter().chain(rests_on).collect(),
+        posterior,
         sweeps,
         fingerprints,
     };

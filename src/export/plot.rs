@@ -8,6 +8,7 @@ pub(crate) use crate::export::run::short;
 use crate::numeric::math;
 use crate::question::sweep::Measure;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// A drawing error (plotters' own errors are not `Send`/`'static`, so they are kept as text).
@@ -34,6 +35,23 @@ pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(120, 120, 120),
     RGBColor(0, 0, 0),
 ];
+
+/// The series' legend of a figure's panel, boxed on a see-through white ground.
+pub(crate) fn legend<'a, 'b: 'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    position: SeriesLabelPosition,
+    font: u32,
+) -> PlotResult<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .margin(8)
+        .label_font((FONT, font))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+        .map_err(err)
+}
 
 /// Padding around an axis range (a flat range still gets a visible width).
 fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {

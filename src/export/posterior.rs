@@ -8,7 +8,7 @@
 //! hundredths of a point: where the two curves differ, the data taught something.
 
 use crate::engine::summary::{Accumulator, Results};
-use crate::export::plot::{PALETTE, PlotError, err, short};
+use crate::export::plot::{PALETTE, PlotError, err, legend, short};
 use crate::model::Model;
 use crate::model::prior::Dist;
 use crate::numeric::math;
@@ -268,16 +268,7 @@ fn panel(
                     + PathElement::new(vec![(12, 0), (20, 0)], BLACK)
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .margin(8)
-        .label_font(("sans-serif", 12))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::UpperRight, 12)
 }
 
 #[cfg(test)]

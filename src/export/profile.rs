@@ -7,7 +7,7 @@
 //! Each bin is the answer the same evidence would give had the unknown been known to lie in it,
 //! read off the run's own weighted trials: a sweep of the unknown, without rerunning.
 
-use crate::export::plot::{PALETTE, PlotError, axis, err, tick};
+use crate::export::plot::{PALETTE, PlotError, axis, err, legend, tick};
 use crate::numeric::stats::Estimate;
 use crate::question::inverse::{InverseSummary, ParamSummary};
 use plotters::prelude::*;
@@ -179,18 +179,10 @@ fn panel(
         .map_err(err)?
         .label(format!("the answer, {:.3}", answer.estimate))
         .legend(|(x, y)| {
+            // Dashed, as the line it stands for.
             EmptyElement::at((x, y))
                 + PathElement::new(vec![(0, 0), (7, 0)], BLACK)
                 + PathElement::new(vec![(12, 0), (20, 0)], BLACK)
         });
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .margin(8)
-        .label_font(("sans-serif", 11))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::UpperLeft, 11)
 }

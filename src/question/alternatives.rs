@@ -149,7 +149,7 @@ mod tests {
         assert_eq!(r.log_ratio(&[0.5]), f64::NEG_INFINITY);
         let mut s = Sums::default();
         for i in 0..100 {
-            let x = i as f64 / 125.0; // 0 to 0.79
+            let x = (i as f64 + 0.5) / 125.0; // 0.004 to 0.796
             s.add(1.0, r.log_ratio(&[x]), x < 0.2);
         }
         let a = answer(&r, &s);
