@@ -19,9 +19,10 @@ pub enum Error {
     /// written.
     #[error("{0}")]
     NoAnswer(String),
-    /// An inverse answer written in full whose importance weights are too heavy-tailed to trust
-    /// its error (Pareto k-hat above its limit): the figures are kept, the exit code says so.
-    #[error("the answer was written, but it is not to be trusted: {0}")]
+    /// An answer written in full that is not to be trusted (an inverse answer whose weights are
+    /// too heavy-tailed, a scenario `check` finds not calibrated): the figures are kept, the
+    /// exit code says so.
+    #[error("{0}")]
     Unreliable(String),
     /// The run was stopped (Ctrl-C) and a partial result written.
     #[error("interrupted: partial result written")]

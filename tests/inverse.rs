@@ -844,3 +844,71 @@ fn run_cli(path: &std::path::Path, args: &[&str], out: &std::path::Path) -> std:
         .output()
         .unwrap()
 }
+
+/// `recount check`: simulation-based calibration of a user's own scenario. The small country at
+/// its own tolerance is calibrated (exit 0, the verdict in words, a row per replication); at a
+/// tolerance a hundredth as wide, far below the simulation's own noise, a handful of trials
+/// carry each answer and the check says it is not calibrated and why (exit 3); a forward
+/// scenario is refused (exit 2).
+#[test]
+fn check_calibrates_a_users_scenario_and_flags_an_unreliable_one() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let check = |name: &str, tolerance: f64| {
+        let mut v = scenario([0.852, 0.05, 0.098], 0.4, "guided");
+        common::set(&mut v, "/inference/tolerance", num(tolerance));
+        let path = common::write(tmp.path(), name, &v);
+        assert_cmd::Command::cargo_bin("recount")
+            .unwrap()
+            .args(["check", path.to_str().unwrap(), "-r", "60", "-n", "600"])
+            .args(["--sampler", "exact", "--quiet", "--out"])
+            .arg(tmp.path().join("out"))
+            .output()
+            .unwrap()
+    };
+    let good = check("good", TOLERANCE_PP);
+    let stdout = String::from_utf8_lossy(&good.stdout);
+    assert_eq!(
+        good.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(stdout.contains("Verdict: calibrated."), "{stdout}");
+    let csv =
+        std::fs::read_to_string(tmp.path().join("out/good/check-1-60x600-exact.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("replication,replication_seed,set_aside,true_share_b,rank_b,headline,truly,ess,pareto_k,"), "{header}");
+    assert_eq!(lines.count(), 60);
+    let json: Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("out/good/check-1-60x600-exact.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["verdict"]["calibrated"], true);
+    let ranks: u64 = json["verdict"]["parties"][0]["ranks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(ranks + json["verdict"]["set_aside"].as_u64().unwrap(), 60);
+
+    let bad = check("bad", TOLERANCE_PP / 100.0);
+    assert_eq!(bad.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&bad.stdout);
+    assert!(stdout.contains("Verdict: NOT calibrated: "), "{stdout}");
+    assert!(
+        stdout.contains("a handful of trials carry each answer"),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad is not calibrated"));
+
+    let forward = assert_cmd::Command::cargo_bin("recount")
+        .unwrap()
+        .args(["check", "odihr-43", "--quiet", "--out"])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(forward.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&forward.stderr).contains("a forward scenario"));
+}

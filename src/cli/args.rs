@@ -128,6 +128,19 @@ Uses the newest run-*.json in <out>/<scenario>/ (running the scenario first if t
 sweep-*/curve.svg there. Writes <out>/<scenario>/report.html; it needs no network."
     )]
     Report(ReportArgs),
+    /// Check that an inverse scenario's answer is calibrated: ask it of simulated elections whose
+    /// truth is known and see whether its posteriors cover the truth as often as they say.
+    #[command(
+        long_about = "Check that an inverse scenario's answer is calibrated (simulation-based calibration).
+
+Each replication draws an election from the scenario's priors, publishes what its evidence would show (the compared parties' shares with the kernel's noise, the observers' verdicts), asks the inverse question of it with the scenario's own settings, and records where the true shares fell in their posteriors. A calibrated answer puts the truth uniformly in its posterior, covers it in 50% and 90% of replications with its central 50% and 90% ranges, and its headline probability is right on average. Exit code 0 if calibrated, 3 if not (with the reasons), 2 for a scenario whose evidence the check cannot publish yet (exit polls, a preliminary count, recounts, real stations).",
+        after_help = "Examples:
+  recount check inverse-odihr                       # 100 replications of 2,000 pooled trials
+  recount check my-election.json --replications 400 --trials 4000
+
+Outputs: <out>/<scenario>/check-<seed>-<replications>x<trials>-<sampler>.csv (one row per replication) and .json (the verdict)."
+    )]
+    Check(CheckArgs),
     /// Import a country's precinct protocols (CSV or TSV, headers in any language) as a
     /// scenario of its real stations.
     #[command(
@@ -435,6 +448,34 @@ pub struct ReportArgs {
     /// Samplers of that run, as for `recount run` (its file is named as `run` names it).
     #[arg(long, value_enum, default_value_t = Sampler::Exact)]
     pub sampler: Sampler,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Flags of `recount check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario name (in scenarios/) or path to a JSON file (an inverse scenario).
+    pub scenario: String,
+    /// Simulated elections to ask the question of.
+    #[arg(long, short = 'r', default_value_t = 100)]
+    pub replications: u64,
+    /// Trials of each replication's inverse question.
+    #[arg(long, short = 'n', default_value_t = 2000)]
+    pub trials: u64,
+    /// Seed of the first replication (replication i uses seed + i).
+    #[arg(long, short = 's', default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads.
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+    /// Samplers of each inference (pooled by default: a check asks the question many times).
+    #[arg(long, value_enum, default_value_t = Sampler::Pooled)]
+    pub sampler: Sampler,
+    /// Where the check's files go: <out>/<scenario>/check-....{csv,json}.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -98,7 +98,7 @@ pub(crate) fn trusted(report: &RunReport) -> Result<()> {
     match &report.inverse {
         Some(inv) if inv.pareto_k.is_some_and(|k| k > inv.pareto_k_limit) => {
             Err(Error::Unreliable(format!(
-                "the weights' tail is too heavy (Pareto k-hat {:.2}, reliable below {:.2}); see the warning above",
+                "the answer was written, but it is not to be trusted: the weights' tail is too heavy (Pareto k-hat {:.2}, reliable below {:.2}); see the warning above",
                 inv.pareto_k.unwrap_or(f64::NAN),
                 inv.pareto_k_limit
             )))
@@ -456,13 +456,21 @@ pub(crate) fn save_result(
     }
     if let Some((svg, csv)) = rests_on {
         write_atomic(&dir.join(format!("{stem}.profile.csv")), csv.as_bytes())?;
-        if let Some(svg) = svg {
-            let path = dir.join(format!("{stem}.rests-on.svg"));
-            write_figure(&path, &svg)?;
-            figure.push_str(&format!(
-                "What the answer rests on drawn in {} (and .png; every unknown's bins in .profile.csv)\n",
-                path.display()
-            ));
+        let path = dir.join(format!("{stem}.rests-on.svg"));
+        match svg {
+            Some(svg) => {
+                write_figure(&path, &svg)?;
+                figure.push_str(&format!(
+                    "What the answer rests on drawn in {} (and .png; every unknown's bins in .profile.csv)\n",
+                    path.display()
+                ));
+            }
+            None => {
+                // No unknown moves the answer: a figure an earlier run of this name left is
+                // not this run's.
+                let _ = std::fs::remove_file(&path);
+                let _ = std::fs::remove_file(path.with_extension("png"));
+            }
         }
     }
     write_atomic(
@@ -624,9 +632,9 @@ pub fn simulate_range(
             first_trial: state.first,
             shard: None,
         });
-    } else if state.first == 0 {
-        // A whole run (not a shard, whose merge makes the pass): the prior pass is part of its
-        // time and of its rate.
+    } else if state.first == 0 && end == job.trials {
+        // A whole run (not a shard, even the first: `merge` makes the pass): the prior pass is
+        // part of its time and of its rate.
         ran += add_odds(loaded, &plan, job.quiet, &mut report);
     }
     let elapsed = started.elapsed().as_secs_f64();
@@ -651,9 +659,17 @@ pub(crate) fn add_odds(loaded: &Loaded, plan: &Plan, quiet: bool, report: &mut R
         return 0;
     }
     let n = plan.trials.min(odds::PRIOR_TRIALS);
+    // `--stop-after` counts the run's own trials, which are all done; the pass's are numbered
+    // far beyond them.
+    engine::STOP_AFTER.store(u64::MAX, std::sync::atomic::Ordering::SeqCst);
     let bar = crate::cli::terminal::progress_bar(n, quiet, "from the priors alone");
     let prior = odds::prior_probability(&loaded.model, plan, |done| bar.set_position(done));
     bar.finish_and_clear();
+    if prior.is_none() {
+        eprintln!(
+            "stopped during the pass from the priors alone: the complete result is written without the Bayes factor"
+        );
+    }
     inv.odds = prior.and_then(|(p, n)| odds::odds(&headline, &p, n));
     n
 }

@@ -203,7 +203,7 @@ pub(crate) fn odds(o: &Odds, any: &str, th: &str) -> String {
         format!("multiplied its odds by {}", bf(o.bayes_factor))
     };
     format!(
-        "Before the evidence, the priors alone gave {any} truly reaching {th} a chance of {}% ({} elections drawn from them); the evidence {moved} (Bayes factor {}, 95% {}-{}), so, starting from even odds (50%) instead of the priors', the chance would be {}%.",
+        "Before the evidence, the priors alone gave {any} truly reaching {th} a chance of {}% ({} elections drawn from them); the evidence {moved} (Bayes factor {}, 95% {} to {}), so, starting from even odds (50%) instead of the priors', the chance would be {}%.",
         pct(o.prior.estimate),
         group(o.prior_trials),
         bf(o.bayes_factor),
@@ -339,7 +339,7 @@ mod tests {
         };
         assert_eq!(
             odds(&o, "NSDP or Ak Zhol", "7%"),
-            "Before the evidence, the priors alone gave NSDP or Ak Zhol truly reaching 7% a chance of 50% (2,048 elections drawn from them); the evidence divided its odds by 4.0 (Bayes factor 0.25, 95% 0.20-0.31), so, starting from even odds (50%) instead of the priors', the chance would be 20%."
+            "Before the evidence, the priors alone gave NSDP or Ak Zhol truly reaching 7% a chance of 50% (2,048 elections drawn from them); the evidence divided its odds by 4.0 (Bayes factor 0.25, 95% 0.20 to 0.31), so, starting from even odds (50%) instead of the priors', the chance would be 20%."
         );
         let up = crate::question::odds::Odds {
             bayes_factor: 3.0,

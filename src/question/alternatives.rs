@@ -58,9 +58,9 @@ pub fn resolve(model: &Model) -> Result<Vec<Resolved>, String> {
                     ));
                 };
                 let p = space.params[i].prior;
-                if matches!(alt, Dist::Fixed(_)) {
+                if matches!(alt, Dist::Fixed(_)) || matches!(alt, Dist::Uniform(a, b) if a >= b) {
                     return Err(format!(
-                        "field `{field}`: a fixed value has no density to reweight the trials by; give a narrow `uniform` instead, or fix the value in the scenario and run it"
+                        "field `{field}`: a fixed value (or a uniform of no width) has no density to reweight the trials by; give a narrow `uniform` instead, or fix the value in the scenario and run it"
                     ));
                 }
                 let ((lo, hi), (a_lo, a_hi)) = (p.support(), alt.support());

@@ -15,8 +15,8 @@ use crate::numeric::math;
 use crate::numeric::stats::Estimate;
 use serde::Serialize;
 
-/// Trials of the prior pass (at most the run's own count): enough for the Bayes factor to a
-/// few percent where the prior probability is not near 0 or 1.
+/// Trials of the prior pass (at most the run's own count): the Bayes factor to about 10-20%
+/// (a 95% interval) where the prior probability is between 0.1 and 0.9 (at 0.94, about 20%).
 pub const PRIOR_TRIALS: u64 = 2_048;
 /// The prior pass's first trial number (a multiple of the batch size).
 const PRIOR_FIRST: u64 = 1 << 40;
