@@ -615,6 +615,22 @@ fn posterior_draws_are_the_runs_trials_and_weights() {
     }
     assert!(checked >= 3, "only {checked} bins had a headline");
 
+    // The headline under the scenario's priors (no alternatives here), with the prior pass's
+    // Bayes factor, as the JSON has them.
+    let headline =
+        std::fs::read_to_string(tmp.path().join("one/draws/run-1-512.headline.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(headline.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    let at = |h: &str| head.iter().position(|x| x == h).unwrap();
+    assert_eq!(&rows[0][0], "the scenario's priors");
+    assert_eq!(rows[0][at("headline")].parse::<f64>().unwrap(), published);
+    assert_eq!(
+        rows[0][at("bayes_factor")].parse::<f64>().unwrap(),
+        json["inverse"]["odds"]["bayes_factor"].as_f64().unwrap()
+    );
+
     // The table of unknowns as CSV: one row per unknown, as the JSON has them.
     let unknowns =
         std::fs::read_to_string(tmp.path().join("one/draws/run-1-512.unknowns.csv")).unwrap();
@@ -791,10 +807,11 @@ fn an_alternative_prior_is_the_same_trials_reweighted() {
             "transfer.intensity",
             "reaches beyond the scenario's prior Uniform(0, 0.8)",
         ),
+        (num(0.3), "transfer.intensity", "has no density to reweight"),
         (
-            num(0.3),
+            uniform(0.3, 0.3),
             "transfer.intensity",
-            "a fixed value has no density",
+            "a uniform of no width",
         ),
         (
             uniform(0.0, 0.4),

@@ -380,7 +380,7 @@ pub(crate) fn write_result(
             "Results written to {}/{stem}.json and .csv{}\n{figure}",
             dir.display(),
             if report.inverse.is_some() {
-                " (the unknowns' table in .unknowns.csv)"
+                " (the unknowns' table in .unknowns.csv, the headline under each prior in .headline.csv)"
             } else {
                 ""
             }
@@ -479,6 +479,9 @@ pub(crate) fn save_result(
     )?;
     if let Some(csv) = run::unknowns_csv(report) {
         write_atomic(&dir.join(format!("{stem}.unknowns.csv")), csv.as_bytes())?;
+    }
+    if let Some(csv) = run::headline_csv(report) {
+        write_atomic(&dir.join(format!("{stem}.headline.csv")), csv.as_bytes())?;
     }
     write_atomic(
         &dir.join(format!("{stem}.json")),

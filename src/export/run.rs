@@ -278,6 +278,69 @@ pub fn to_csv(report: &RunReport) -> String {
     String::from_utf8(w.into_inner().expect("flushing memory cannot fail")).expect("CSV is UTF-8")
 }
 
+/// The inverse question's headline under the scenario's priors and under each of
+/// `inference.alternatives`, as CSV, one row each: the priors changed, the headline with its
+/// interval and s.e., the effective sample size, and (for the scenario's own priors, once the
+/// prior pass has run) the prior probability and the Bayes factor with its interval.
+pub fn headline_csv(report: &RunReport) -> Option<String> {
+    let inv = report.inverse.as_ref()?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let stamp = Stamp::of(&report.provenance);
+    w.write_record(
+        [
+            "under",
+            "priors_changed",
+            "headline",
+            "ci95_low",
+            "ci95_high",
+            "mcse",
+            "ess",
+            "prior_probability",
+            "bayes_factor",
+            "bayes_factor_ci95_low",
+            "bayes_factor_ci95_high",
+        ]
+        .into_iter()
+        .chain(stamp.names()),
+    )
+    .expect("writing to memory cannot fail");
+    let figures = |e: Option<Estimate>| match e {
+        Some(e) => vec![
+            e.estimate.to_string(),
+            e.ci95[0].to_string(),
+            e.ci95[1].to_string(),
+            e.mcse.to_string(),
+        ],
+        None => vec![String::new(); 4],
+    };
+    let mut own = vec!["the scenario's priors".to_string(), String::new()];
+    own.extend(figures(Some(report.results.p_any_true_cross)));
+    own.push(inv.ess.to_string());
+    match &inv.odds {
+        Some(o) => own.extend([
+            o.prior.estimate.to_string(),
+            o.bayes_factor.to_string(),
+            o.bayes_factor_ci95[0].to_string(),
+            o.bayes_factor_ci95[1].to_string(),
+        ]),
+        None => own.extend(vec![String::new(); 4]),
+    }
+    own.extend(stamp.values());
+    w.write_record(&own).expect("writing to memory cannot fail");
+    for a in &inv.alternatives {
+        let mut row = vec![cell(&a.name), cell(&a.priors.join("; "))];
+        row.extend(figures(a.headline));
+        row.push(a.ess.to_string());
+        row.extend(vec![String::new(); 4]);
+        row.extend(stamp.values());
+        w.write_record(&row).expect("writing to memory cannot fail");
+    }
+    Some(
+        String::from_utf8(w.into_inner().expect("flushing memory cannot fail"))
+            .expect("CSV is UTF-8"),
+    )
+}
+
 /// The inverse question's table of unknowns as CSV, one row per unknown: its prior and
 /// posterior (mean and quantiles), how far the evidence narrowed it, the headline in the two
 /// halves of its prior and whether the answer rests on it, and the path `recount sweep` takes;
