@@ -284,26 +284,6 @@ pub fn to_csv(report: &RunReport) -> String {
 /// prior pass has run) the prior probability and the Bayes factor with its interval.
 pub fn headline_csv(report: &RunReport) -> Option<String> {
     let inv = report.inverse.as_ref()?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let stamp = Stamp::of(&report.provenance);
-    w.write_record(
-        [
-            "under",
-            "priors_changed",
-            "headline",
-            "ci95_low",
-            "ci95_high",
-            "mcse",
-            "ess",
-            "prior_probability",
-            "bayes_factor",
-            "bayes_factor_ci95_low",
-            "bayes_factor_ci95_high",
-        ]
-        .into_iter()
-        .chain(stamp.names()),
-    )
-    .expect("writing to memory cannot fail");
     let figures = |e: Option<Estimate>| match e {
         Some(e) => vec![
             e.estimate.to_string(),
@@ -325,20 +305,44 @@ pub fn headline_csv(report: &RunReport) -> Option<String> {
         ]),
         None => own.extend(vec![String::new(); 4]),
     }
-    own.extend(stamp.values());
-    w.write_record(&own).expect("writing to memory cannot fail");
+    let mut rows = vec![own];
     for a in &inv.alternatives {
         let mut row = vec![cell(&a.name), cell(&a.priors.join("; "))];
         row.extend(figures(a.headline));
         row.push(a.ess.to_string());
         row.extend(vec![String::new(); 4]);
+        rows.push(row);
+    }
+    Some(stamped_csv(
+        report,
+        &[
+            "under",
+            "priors_changed",
+            "headline",
+            "ci95_low",
+            "ci95_high",
+            "mcse",
+            "ess",
+            "prior_probability",
+            "bayes_factor",
+            "bayes_factor_ci95_low",
+            "bayes_factor_ci95_high",
+        ],
+        rows,
+    ))
+}
+
+/// A CSV of `header` and `rows`, each ending with the report's provenance columns.
+fn stamped_csv(report: &RunReport, header: &[&'static str], rows: Vec<Vec<String>>) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let stamp = Stamp::of(&report.provenance);
+    w.write_record(header.iter().copied().chain(stamp.names()))
+        .expect("writing to memory cannot fail");
+    for mut row in rows {
         row.extend(stamp.values());
         w.write_record(&row).expect("writing to memory cannot fail");
     }
-    Some(
-        String::from_utf8(w.into_inner().expect("flushing memory cannot fail"))
-            .expect("CSV is UTF-8"),
-    )
+    String::from_utf8(w.into_inner().expect("flushing memory cannot fail")).expect("CSV is UTF-8")
 }
 
 /// The inverse question's table of unknowns as CSV, one row per unknown: its prior and
@@ -347,10 +351,34 @@ pub fn headline_csv(report: &RunReport) -> Option<String> {
 /// None for a forward run.
 pub fn unknowns_csv(report: &RunReport) -> Option<String> {
     let inv = report.inverse.as_ref()?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let stamp = Stamp::of(&report.provenance);
-    w.write_record(
-        [
+    let opt = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+    let rows = inv
+        .parameters
+        .iter()
+        .map(|p| {
+            let d = &p.dependence;
+            vec![
+                cell(&p.name),
+                cell(&p.prior),
+                p.prior_mean.to_string(),
+                p.prior_q05.to_string(),
+                p.prior_q95.to_string(),
+                p.posterior.mean.to_string(),
+                p.posterior.q05.to_string(),
+                p.posterior.q50.to_string(),
+                p.posterior.q95.to_string(),
+                opt(d.narrowed),
+                d.split_at.to_string(),
+                opt(d.headline_below.map(|e| e.estimate)),
+                opt(d.headline_above.map(|e| e.estimate)),
+                d.rests_on_prior.to_string(),
+                d.sweep_path.clone(),
+            ]
+        })
+        .collect();
+    Some(stamped_csv(
+        report,
+        &[
             "unknown",
             "prior",
             "prior_mean",
@@ -366,38 +394,9 @@ pub fn unknowns_csv(report: &RunReport) -> Option<String> {
             "headline_above",
             "rests_on_prior",
             "sweep_path",
-        ]
-        .into_iter()
-        .chain(stamp.names()),
-    )
-    .expect("writing to memory cannot fail");
-    let opt = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
-    for p in &inv.parameters {
-        let d = &p.dependence;
-        let mut row = vec![
-            cell(&p.name),
-            cell(&p.prior),
-            p.prior_mean.to_string(),
-            p.prior_q05.to_string(),
-            p.prior_q95.to_string(),
-            p.posterior.mean.to_string(),
-            p.posterior.q05.to_string(),
-            p.posterior.q50.to_string(),
-            p.posterior.q95.to_string(),
-            opt(d.narrowed),
-            d.split_at.to_string(),
-            opt(d.headline_below.map(|e| e.estimate)),
-            opt(d.headline_above.map(|e| e.estimate)),
-            d.rests_on_prior.to_string(),
-            d.sweep_path.clone(),
-        ];
-        row.extend(stamp.values());
-        w.write_record(&row).expect("writing to memory cannot fail");
-    }
-    Some(
-        String::from_utf8(w.into_inner().expect("flushing memory cannot fail"))
-            .expect("CSV is UTF-8"),
-    )
+        ],
+        rows,
+    ))
 }
 
 /// Where a CSV's rows come from, as columns on every row (a table of many files concatenated
