@@ -909,6 +909,26 @@ fn check_calibrates_a_users_scenario_and_flags_an_unreliable_one() {
         .map(|c| c.as_u64().unwrap())
         .sum();
     assert_eq!(ranks + json["verdict"]["set_aside"].as_u64().unwrap(), 60);
+    // The report says what the check found, for this very scenario content.
+    let report = assert_cmd::Command::cargo_bin("recount")
+        .unwrap()
+        .args(["report", tmp.path().join("good.json").to_str().unwrap()])
+        .args(["--sampler", "pooled", "--trials", "256", "--quiet", "--out"])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let html = std::fs::read_to_string(tmp.path().join("out/good/report.html")).unwrap();
+    assert!(
+        html.contains("<h3 id=\"check\">Is the answer calibrated?</h3>")
+            && html.contains("asked this scenario's inverse question of 60 simulated elections")
+            && html.contains("<strong>Calibrated</strong>"),
+        "{html}"
+    );
 
     let bad = check("bad", TOLERANCE_PP / 100.0);
     assert_eq!(bad.status.code(), Some(3));

@@ -60,8 +60,11 @@ pub(crate) fn check(args: &CheckArgs) -> Result<()> {
     );
     let mut reps = Vec::new();
     for i in 0..args.replications {
-        reps.push(calibration::replicate(&loaded, &plan, i)?);
-        bar.set_position((i + 1) * args.trials);
+        let before = i * args.trials;
+        reps.push(calibration::replicate(&loaded, &plan, i, |done| {
+            bar.set_position(before + done)
+        })?);
+        bar.set_position(before + args.trials);
     }
     bar.finish_and_clear();
     let results = crate::engine::summary::Accumulator::new(&loaded.model).results(&loaded.model);

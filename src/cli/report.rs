@@ -226,11 +226,26 @@ pub fn report(args: &ReportArgs) -> Result<()> {
             });
         }
     }
+    // The newest check of this very scenario content (a check of an edited scenario is not
+    // this one's).
+    let mut checks: Vec<(std::time::SystemTime, serde_json::Value, String)> =
+        files(&dir, "check-", ".json")
+            .into_iter()
+            .filter_map(|p| {
+                let v: serde_json::Value = serde_json::from_str(&read(&p).ok()?).ok()?;
+                let when = std::fs::metadata(&p).and_then(|m| m.modified()).ok()?;
+                (v["scenario_hash"] == loaded.hash.as_str())
+                    .then(|| (when, v, p.display().to_string()))
+            })
+            .collect();
+    checks.sort_by_key(|c| c.0);
+    let check = checks.pop().map(|(_, v, f)| (v, f));
     let page = crate::export::html::Page {
         loaded: &loaded,
         run: &run,
         run_file: run_path.display().to_string(),
         posterior,
+        check,
         sweeps,
         fingerprints,
     };

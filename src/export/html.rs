@@ -32,6 +32,8 @@ pub struct Page<'a> {
     pub sweeps: Vec<Figure>,
     /// Precinct fingerprints.
     pub fingerprints: Vec<Figure>,
+    /// The newest `recount check` of this scenario's content (its JSON and file), if any.
+    pub check: Option<(Value, String)>,
 }
 
 /// Escapes text for HTML content and attribute values.
@@ -180,6 +182,59 @@ fn run_table(run: &Value, run_file: &str) -> String {
         );
         s.push_str(&inverse_table(&run["inverse"], &given, &headline));
     }
+    s
+}
+
+/// What `recount check` found (`question::calibration::Verdict`, in the check's JSON): the
+/// verdict in words and, per focus party, where the truths fell and how often the ranges
+/// covered them.
+fn calibration(check: &Value, file: &str) -> String {
+    let v = &check["verdict"];
+    let int = |x: &Value| x.as_u64().unwrap_or(0);
+    let first = int(&check["seed"]);
+    let mut s = format!(
+        "<h3 id=\"check\">Is the answer calibrated?</h3>\n<p><code>recount check</code> asked this scenario's inverse question of {} simulated elections whose truth was known ({} trials each, {} sampler, seeds {} to {}; {} set aside). ",
+        int(&v["replications"]),
+        crate::export::words::group(int(&check["trials"])),
+        escape(check["sampler"].as_str().unwrap_or("")),
+        first,
+        first + int(&v["replications"]).max(1) - 1,
+        int(&v["set_aside"]),
+    );
+    if v["calibrated"].as_bool() == Some(true) {
+        s.push_str("<strong>Calibrated</strong>: where the scenario's own assumptions hold, its posteriors cover the truth as often as they say.");
+    } else {
+        let reasons: Vec<String> = v["reasons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str())
+            .map(escape)
+            .collect();
+        s.push_str(&format!(
+            "<strong>Not calibrated</strong>: {}.",
+            reasons.join("; ")
+        ));
+    }
+    s.push_str(&format!(" ({})</p>\n", escape(file)));
+    s.push_str("<table id=\"check-table\"><thead><tr><th class=\"l\">true share of</th><th>where the truth fell in its posterior, by tenth</th><th>central 50% covered</th><th>central 90% covered</th></tr></thead><tbody>\n");
+    for p in v["parties"].as_array().into_iter().flatten() {
+        let ranks: Vec<String> = p["ranks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| int(c).to_string())
+            .collect();
+        let pct = |x: &Value| num(x).map_or_else(String::new, |x| format!("{:.1}%", 100.0 * x));
+        s.push_str(&format!(
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(p["party"].as_str().unwrap_or("")),
+            ranks.join(" "),
+            pct(&p["covered_50"]),
+            pct(&p["covered_90"]),
+        ));
+    }
+    s.push_str("</tbody></table>\n");
     s
 }
 
@@ -358,6 +413,9 @@ pub fn render(page: &Page) -> String {
     s.push_str("<h2 id=\"run\">Run</h2>\n");
     s.push_str(&run_table(page.run, &page.run_file));
     s.push_str(&figures(&page.posterior, ""));
+    if let Some((check, file)) = &page.check {
+        s.push_str(&calibration(check, file));
+    }
     s.push_str("<h2 id=\"sweeps\">Sensitivity: sweeps</h2>\n<p>Each curve is the scenario run at many values of one number, every point with the same seed (common random numbers), so the differences between points come from the number, not from Monte Carlo noise. Bands are 95% intervals.</p>\n");
     s.push_str(&figures(
         &page.sweeps,

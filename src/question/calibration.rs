@@ -90,8 +90,13 @@ pub fn supported(loaded: &Loaded) -> Result<()> {
 }
 
 /// Replication `index` of a check of `loaded` with `plan`'s trials, seed and sampler per
-/// inference (`supported` must hold).
-pub fn replicate(loaded: &Loaded, plan: &Plan, index: u64) -> Result<Replication> {
+/// inference (`supported` must hold); `progress(done)` counts its inference's trials.
+pub fn replicate(
+    loaded: &Loaded,
+    plan: &Plan,
+    index: u64,
+    progress: impl FnMut(u64),
+) -> Result<Replication> {
     let m = &loaded.model;
     let inv = m.inverse.as_ref().expect("an inverse scenario");
     let seed = plan.seed.wrapping_add(index);
@@ -184,7 +189,7 @@ pub fn replicate(loaded: &Loaded, plan: &Plan, index: u64) -> Result<Replication
     }
     let observed = Loaded::new(loaded.name.clone(), loaded.path.clone(), s)?;
     let plan = Plan { seed, ..*plan };
-    let (acc, summary) = inverse::run(&observed.model, &plan, |_| {});
+    let (acc, summary) = inverse::run(&observed.model, &plan, progress);
     out.ess = summary.ess;
     out.pareto_k = summary.pareto_k;
     out.pareto_k_limit = summary.pareto_k_limit;
