@@ -662,14 +662,12 @@ fn posterior_draws_are_the_runs_trials_and_weights() {
     let shard = run("1", "shard", &["--shard", "1/2"]);
     assert_eq!(shard.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&shard.stderr).contains("--shard"));
-    let forward = assert_cmd::Command::cargo_bin("recount")
-        .unwrap()
-        .args([
-            "run", "odihr-43", "--trials", "8", "--quiet", "--draws", "--out",
-        ])
-        .arg(tmp.path().join("fwd"))
-        .output()
-        .unwrap();
+    let forward = cli(
+        "run",
+        "odihr-43",
+        &["--trials", "8", "--quiet", "--draws"],
+        &tmp.path().join("fwd"),
+    );
     assert_eq!(forward.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&forward.stderr).contains("is a forward one"));
     assert!(!tmp.path().join("fwd").exists(), "nothing written");
@@ -851,10 +849,19 @@ fn summary_headline(v: &Value, trials: u64, seed: u64) -> f64 {
 
 /// `recount run <path> <args> --out <out>`: its exit status and output.
 fn run_cli(path: &std::path::Path, args: &[&str], out: &std::path::Path) -> std::process::Output {
+    cli("run", path.to_str().unwrap(), args, out)
+}
+
+/// `recount <command> <scenario> <args> --out <out>`: its exit status and output.
+fn cli(
+    command: &str,
+    scenario: &str,
+    args: &[&str],
+    out: &std::path::Path,
+) -> std::process::Output {
     assert_cmd::Command::cargo_bin("recount")
         .unwrap()
-        .arg("run")
-        .arg(path)
+        .args([command, scenario])
         .args(args)
         .arg("--out")
         .arg(out)
@@ -874,13 +881,13 @@ fn check_calibrates_a_users_scenario_and_flags_an_unreliable_one() {
         let mut v = scenario([0.852, 0.05, 0.098], 0.4, "guided");
         common::set(&mut v, "/inference/tolerance", num(tolerance));
         let path = common::write(tmp.path(), name, &v);
-        assert_cmd::Command::cargo_bin("recount")
-            .unwrap()
-            .args(["check", path.to_str().unwrap(), "-r", "60", "-n", "600"])
-            .args(["--sampler", "exact", "--quiet", "--out"])
-            .arg(tmp.path().join("out"))
-            .output()
-            .unwrap()
+        let args = ["-r", "60", "-n", "600", "--sampler", "exact", "--quiet"];
+        cli(
+            "check",
+            path.to_str().unwrap(),
+            &args,
+            &tmp.path().join("out"),
+        )
     };
     let good = check("good", TOLERANCE_PP);
     let stdout = String::from_utf8_lossy(&good.stdout);
@@ -910,13 +917,12 @@ fn check_calibrates_a_users_scenario_and_flags_an_unreliable_one() {
         .sum();
     assert_eq!(ranks + json["verdict"]["set_aside"].as_u64().unwrap(), 60);
     // The report says what the check found, for this very scenario content.
-    let report = assert_cmd::Command::cargo_bin("recount")
-        .unwrap()
-        .args(["report", tmp.path().join("good.json").to_str().unwrap()])
-        .args(["--sampler", "pooled", "--trials", "256", "--quiet", "--out"])
-        .arg(tmp.path().join("out"))
-        .output()
-        .unwrap();
+    let report = cli(
+        "report",
+        tmp.path().join("good.json").to_str().unwrap(),
+        &["--sampler", "pooled", "--trials", "256", "--quiet"],
+        &tmp.path().join("out"),
+    );
     assert!(
         report.status.success(),
         "{}",
@@ -940,12 +946,7 @@ fn check_calibrates_a_users_scenario_and_flags_an_unreliable_one() {
     );
     assert!(String::from_utf8_lossy(&bad.stderr).contains("bad is not calibrated"));
 
-    let forward = assert_cmd::Command::cargo_bin("recount")
-        .unwrap()
-        .args(["check", "odihr-43", "--quiet", "--out"])
-        .arg(tmp.path().join("out"))
-        .output()
-        .unwrap();
+    let forward = cli("check", "odihr-43", &["--quiet"], &tmp.path().join("out"));
     assert_eq!(forward.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&forward.stderr).contains("a forward scenario"));
 }

@@ -9,7 +9,7 @@ use crate::cli::terminal::emit;
 use crate::engine::Plan;
 use crate::error::{Error, Result};
 use crate::export::run::Stamp;
-use crate::export::words::{group, party_names, percent};
+use crate::export::words::{focus_names, group, headline};
 use crate::export::write::write_atomic;
 use crate::question::calibration::{self, Replication, Verdict};
 use serde::Serialize;
@@ -67,8 +67,13 @@ pub(crate) fn check(args: &CheckArgs) -> Result<()> {
         bar.set_position(before + args.trials);
     }
     bar.finish_and_clear();
-    let results = crate::engine::summary::Accumulator::new(&loaded.model).results(&loaded.model);
-    let names = party_names(&results, &results.focus);
+    let names = focus_names(&loaded.model);
+    let ids: Vec<String> = loaded
+        .model
+        .focus
+        .iter()
+        .map(|&j| loaded.model.parties[j].id.clone())
+        .collect();
     let verdict = calibration::verdict(&reps, &names);
     let base = format!(
         "check-{}-{}x{}-{}",
@@ -85,7 +90,7 @@ pub(crate) fn check(args: &CheckArgs) -> Result<()> {
         sampler.name(),
     );
     let csv = dir.join(format!("{base}.csv"));
-    write_atomic(&csv, stamp.onto(&to_csv(&reps, &results.focus)).as_bytes())?;
+    write_atomic(&csv, stamp.onto(&to_csv(&reps, &ids)).as_bytes())?;
     let file = CheckFile {
         scenario: &loaded.name,
         scenario_hash: &loaded.hash,
@@ -100,11 +105,7 @@ pub(crate) fn check(args: &CheckArgs) -> Result<()> {
     let mut text = serde_json::to_string_pretty(&file).expect("a verdict serialises");
     text.push('\n');
     write_atomic(&json, text.as_bytes())?;
-    let headline = format!(
-        "P({} truly >= {})",
-        names.join(" or "),
-        percent(loaded.model.threshold)
-    );
+    let headline = headline(&names, loaded.model.threshold);
     emit(&format!(
         "{}Written to {} and .json\n",
         table(&loaded.name, args, sampler.name(), &verdict, &headline),

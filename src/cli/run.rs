@@ -95,14 +95,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
 /// Exit 3 for a written inverse answer whose weights are too heavy-tailed to trust (the warning
 /// printed with the answer says why and what to change).
 pub(crate) fn trusted(report: &RunReport) -> Result<()> {
-    match &report.inverse {
-        Some(inv) if inv.pareto_k.is_some_and(|k| k > inv.pareto_k_limit) => {
-            Err(Error::Unreliable(format!(
-                "the answer was written, but it is not to be trusted: the weights' tail is too heavy (Pareto k-hat {:.2}, reliable below {:.2}); see the warning above",
-                inv.pareto_k.unwrap_or(f64::NAN),
-                inv.pareto_k_limit
-            )))
-        }
+    match report
+        .inverse
+        .as_ref()
+        .map(|inv| (inv.pareto_k, inv.pareto_k_limit))
+    {
+        Some((Some(k), limit)) if k > limit => Err(Error::Unreliable(format!(
+            "the answer was written, but it is not to be trusted: the weights' tail is too heavy (Pareto k-hat {k:.2}, reliable below {limit:.2}); see the warning above"
+        ))),
         _ => Ok(()),
     }
 }
@@ -416,13 +416,9 @@ pub(crate) fn save_result(
         )
     });
     let rests_on = report.inverse.as_ref().map(|inv| {
-        let names = crate::export::words::party_names(&report.results, &report.results.focus);
+        let names = crate::export::words::focus_names(&loaded.model);
         let parties: Vec<String> = report.results.parties.iter().map(|p| p.name.clone()).collect();
-        let headline = format!(
-            "P({} truly ≥ {})",
-            names.join(" or "),
-            crate::export::words::percent(loaded.model.threshold)
-        );
+        let headline = crate::export::words::headline(&names, loaded.model.threshold);
         let title = format!(
             "{}: {headline} across the prior of the unknowns it depends on most ({} trials, seed {})",
             loaded.name, report.provenance.trials, report.provenance.seed

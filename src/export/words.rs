@@ -49,6 +49,20 @@ pub(crate) fn party_names(results: &Results, ids: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The focus parties of `model` by their short names, in focus order.
+pub(crate) fn focus_names(model: &crate::model::Model) -> Vec<String> {
+    model
+        .focus
+        .iter()
+        .map(|&j| short_name(&model.parties[j].name).to_string())
+        .collect()
+}
+
+/// The headline probability as figures and tables name it: "P(NSDP or Ak Zhol truly ≥ 7%)".
+pub(crate) fn headline(names: &[String], threshold: f64) -> String {
+    format!("P({} truly ≥ {})", names.join(" or "), percent(threshold))
+}
+
 /// A threshold or share as a percentage in as few digits as it needs ("7%", "4.54%").
 pub(crate) fn percent(x: f64) -> String {
     format!("{}%", fmt_num(100.0 * x))
@@ -321,6 +335,10 @@ mod tests {
         assert_eq!(short_name("Ak Zhol"), "Ak Zhol");
         assert_eq!(percent(0.07), "7%");
         assert_eq!(percent(0.0454), "4.54%");
+        assert_eq!(
+            headline(&["NSDP".into(), "Ak Zhol".into()], 0.07),
+            "P(NSDP or Ak Zhol truly ≥ 7%)"
+        );
     }
 
     #[test]

@@ -390,11 +390,10 @@ pub fn summarize(
                 dependence: rests_on::dependence(
                     [q05, q95],
                     [posterior.q05, posterior.q95],
-                    p.prior.quantile(0.5),
                     split,
-                    // A bounded prior's outer bins reach its ends; others stop at the 0.1% and
-                    // 99.9% quantiles.
-                    outer(&p.prior),
+                    // Every prior an unknown has (uniform, beta) is bounded: the outer bins
+                    // reach its ends.
+                    p.prior.support().into(),
                     p.sweep_path(),
                 ),
             }
@@ -486,17 +485,6 @@ fn guided_parties(model: &Model, inv: &InverseModel) -> Vec<(usize, f64)> {
                 )
         })
         .collect()
-}
-
-/// Where a profile's outer bins end: a uniform's or a beta's own ends, else the 0.1% and 99.9%
-/// quantiles.
-fn outer(prior: &crate::model::prior::Dist) -> [f64; 2] {
-    let (lo, hi) = prior.support();
-    if lo.is_finite() && hi.is_finite() {
-        [lo, hi]
-    } else {
-        [prior.quantile(0.001), prior.quantile(0.999)]
-    }
 }
 
 /// The model's alternatives (`question::alternatives`); none where they do not resolve (the CLI

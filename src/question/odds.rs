@@ -1,5 +1,6 @@
 //! How much the evidence changed the odds of the headline event (some focus party truly at or
-//! over the threshold): the Bayes factor, which does not depend on the prior odds, and the
+//! over the threshold): the Bayes factor (posterior odds over prior odds, the same for any prior
+//! that differs from the scenario's only in the total weight it gives the event), and the
 //! probability the evidence would give at even prior odds.
 //!
 //! The inverse run's trials are drawn near the official result, so they cannot say how likely

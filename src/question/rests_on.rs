@@ -57,8 +57,7 @@ pub struct Profile {
 /// One bin of a profile, as published.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct ProfileBin {
-    /// The unknown's range in this bin (the outer bins end at the prior's 0.1% and 99.9%
-    /// quantiles).
+    /// The unknown's range in this bin (the outer bins end at the prior's ends).
     pub from: f64,
     pub to: f64,
     /// Effective sample size of the bin's trials.
@@ -84,6 +83,11 @@ impl Profile {
         let b = self.edges.partition_point(|&e| e <= x);
         self.bins[b].weights.add(w);
         self.bins[b].hits.add(hit, w);
+    }
+
+    /// Where the two halves meet: the prior's median, the middle inner edge.
+    pub fn median(&self) -> f64 {
+        self.edges[BINS / 2 - 1]
     }
 
     /// Whether `o` has the same bins (the same prior), which `merge` adds up.
@@ -122,8 +126,7 @@ impl Profile {
         self.halves().map(|h| h.weights.ess())
     }
 
-    /// Every bin as published, the outer ones ending at `outer` (the prior's 0.1% and 99.9%
-    /// quantiles, say).
+    /// Every bin as published, the outer ones ending at `outer` (the prior's ends).
     pub fn bins(&self, outer: [f64; 2]) -> Vec<ProfileBin> {
         self.bins
             .iter()
@@ -166,7 +169,6 @@ pub struct Dependence {
 pub fn dependence(
     prior: [f64; 2],
     posterior: [f64; 2],
-    split_at: f64,
     s: &Profile,
     outer: [f64; 2],
     sweep_path: String,
@@ -191,7 +193,7 @@ pub fn dependence(
         };
     Dependence {
         narrowed,
-        split_at,
+        split_at: s.median(),
         headline_below: below,
         headline_above: above,
         ess_halves: s.ess(),
@@ -259,42 +261,24 @@ mod tests {
     fn an_unknown_rests_on_its_prior_only_when_unnarrowed_and_influential() {
         let s = split((1000, 50), (1000, 300));
         // Barely narrowed, headlines 5% and 30%: the answer rests on the prior.
-        let d = dependence([0.0, 1.0], [0.05, 0.95], 0.5, &s, [0.0, 1.0], "x".into());
+        let d = dependence([0.0, 1.0], [0.05, 0.95], &s, [0.0, 1.0], "x".into());
         assert!((d.narrowed.unwrap() - 0.1).abs() < 1e-12);
         assert!(d.rests_on_prior);
         // A posterior without weight has no range: nothing is said of it.
-        let none = dependence(
-            [0.0, 1.0],
-            [f64::NAN, f64::NAN],
-            0.5,
-            &s,
-            [0.0, 1.0],
-            "x".into(),
-        );
+        let none = dependence([0.0, 1.0], [f64::NAN, f64::NAN], &s, [0.0, 1.0], "x".into());
         assert_eq!(none.narrowed, None);
         assert!(!none.rests_on_prior);
         // Narrowed by half: the evidence speaks.
-        assert!(
-            !dependence([0.0, 1.0], [0.2, 0.7], 0.5, &s, [0.0, 1.0], "x".into()).rests_on_prior
-        );
+        assert!(!dependence([0.0, 1.0], [0.2, 0.7], &s, [0.0, 1.0], "x".into()).rests_on_prior);
         // Unnarrowed but without influence (the same headline in both halves).
         let flat = split((1000, 200), (1000, 205));
         assert!(
-            !dependence([0.0, 1.0], [0.05, 0.95], 0.5, &flat, [0.0, 1.0], "x".into())
-                .rests_on_prior
+            !dependence([0.0, 1.0], [0.05, 0.95], &flat, [0.0, 1.0], "x".into()).rests_on_prior
         );
         // A gap within the noise of 40 trials a half is not a warning.
         let noisy = split((40, 4), (40, 8));
         assert!(
-            !dependence(
-                [0.0, 1.0],
-                [0.05, 0.95],
-                0.5,
-                &noisy,
-                [0.0, 1.0],
-                "x".into()
-            )
-            .rests_on_prior
+            !dependence([0.0, 1.0], [0.05, 0.95], &noisy, [0.0, 1.0], "x".into()).rests_on_prior
         );
     }
 }
