@@ -2,7 +2,8 @@
 //!
 //! Bad input (a scenario file, a flag) exits with 2 and names the file, the field and the allowed
 //! range; failures at run time (writing results) exit with 1; an inverse answer written but too
-//! unstable to trust exits with 3.
+//! unstable to trust exits with 3; a finished answer whose files could not be written where asked
+//! exits with 4 (its figures printed, a copy kept where the message says).
 
 use std::path::PathBuf;
 
@@ -24,6 +25,10 @@ pub enum Error {
     /// exit code says so.
     #[error("{0}")]
     Unreliable(String),
+    /// A finished result whose files could not be written where asked: its figures were
+    /// printed, and the message says where a copy was kept, if anywhere.
+    #[error("{0}")]
+    NotSaved(String),
     /// The run was stopped (Ctrl-C) and a partial result written.
     #[error("interrupted: partial result written")]
     Interrupted,
@@ -37,13 +42,15 @@ pub enum Error {
 
 impl Error {
     /// The process exit code: 2 for bad input, 1 for failures at run time, 3 for an answer
-    /// written but not to be trusted.
+    /// written but not to be trusted, 4 for an answer not written where asked.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Scenario { .. } | Error::Usage(_) => 2,
             Error::Io { .. } | Error::NoAnswer(_) => 1,
             // Written, but not to be relied on: apart from a failure, so scripts can tell.
             Error::Unreliable(_) => 3,
+            // Finished but not saved where asked: apart from a failure before the answer.
+            Error::NotSaved(_) => 4,
             // The shell's convention for a process stopped by SIGINT.
             Error::Interrupted => 130,
         }

@@ -230,6 +230,10 @@ pub struct FingerprintArgs {
     /// Where result files go: <out>/<scenario>/fingerprint-<party>-<seed>-<trial>.{svg,csv}.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
+    /// Replace an existing result of the same name made differently (otherwise the new one gets
+    /// a `.2`, `.3`, ... suffix; the same result made again replaces itself).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -360,6 +364,10 @@ pub struct SweepArgs {
     /// Where result files go: <out>/<scenario>/sweep-<param>[-<param2>]/.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
+    /// Replace an existing result of the same name made differently (otherwise the new one gets
+    /// a `.2`, `.3`, ... suffix; the same result made again replaces itself).
+    #[arg(long)]
+    pub force: bool,
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -429,6 +437,10 @@ pub struct PrecinctsArgs {
     /// Where result files go: <out>/<scenario>/precincts-<seed>-<trial>[-fast].{csv,svg}.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
+    /// Replace an existing result of the same name made differently (otherwise the new one gets
+    /// a `.2`, `.3`, ... suffix; the same result made again replaces itself).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Flags of `recount report`.
@@ -476,6 +488,10 @@ pub struct CheckArgs {
     /// Where the check's files go: <out>/<scenario>/check-....{csv,json}.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
+    /// Replace an existing result of the same name made differently (otherwise the new one gets
+    /// a `.2`, `.3`, ... suffix; the same result made again replaces itself).
+    #[arg(long)]
+    pub force: bool,
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -10,7 +10,7 @@ use crate::engine::Plan;
 use crate::error::{Error, Result};
 use crate::export::run::Stamp;
 use crate::export::words::{focus_names, group, headline};
-use crate::export::write::write_atomic;
+use crate::export::write::{Folder, holds};
 use crate::question::calibration::{self, Replication, Verdict};
 use serde::Serialize;
 
@@ -52,7 +52,7 @@ pub(crate) fn check(args: &CheckArgs) -> Result<()> {
         sampler,
     };
     let dir = args.out.join(&loaded.name);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    Folder::check_writable(&dir)?;
     let bar = crate::cli::terminal::progress_bar(
         args.replications * args.trials,
         args.quiet,
@@ -89,8 +89,6 @@ pub(crate) fn check(args: &CheckArgs) -> Result<()> {
         ("trials", args.trials),
         sampler.name(),
     );
-    let csv = dir.join(format!("{base}.csv"));
-    write_atomic(&csv, stamp.onto(&to_csv(&reps, &ids)).as_bytes())?;
     let file = CheckFile {
         scenario: &loaded.name,
         scenario_hash: &loaded.hash,
@@ -101,10 +99,16 @@ pub(crate) fn check(args: &CheckArgs) -> Result<()> {
         recount_version: crate::VERSION,
         verdict: &verdict,
     };
-    let json = dir.join(format!("{base}.json"));
     let mut text = serde_json::to_string_pretty(&file).expect("a verdict serialises");
     text.push('\n');
-    write_atomic(&json, text.as_bytes())?;
+    // The verdict's JSON is the set's marker, written last; the same check made again replaces it.
+    let folder = Folder::open(&dir)?;
+    let mut set = folder.claim(&base, ".json", |old| {
+        args.force || holds(old, text.as_bytes())
+    })?;
+    let csv = set.path(".csv");
+    set.write(".csv", stamp.onto(&to_csv(&reps, &ids)).as_bytes())?;
+    set.finish(text.as_bytes())?;
     let headline = headline(&names, loaded.model.threshold);
     emit(&format!(
         "{}Written to {} and .json\n",

@@ -4,7 +4,7 @@ use crate::cli::args::FingerprintArgs;
 use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
 use crate::export::fingerprint;
-use crate::export::write::{write_atomic, write_figure};
+use crate::export::write::{Folder, holds};
 
 use crate::sample::kind::SamplerKind;
 
@@ -88,10 +88,7 @@ pub fn fingerprint(args: &FingerprintArgs) -> Result<()> {
     );
     let svg = fingerprint::svg(&title, &party.name, &real, &sim, &caption)
         .map_err(|e| Error::Usage(format!("drawing the fingerprint: {e}")))?;
-    let dir = args.out.join(&loaded.name);
     let stem = format!("fingerprint-{}-{seed}-{trial}", party.id);
-    let svg_path = dir.join(format!("{stem}.svg"));
-    let csv_path = dir.join(format!("{stem}.csv"));
     let stamp = crate::export::run::Stamp::new(
         &loaded.name,
         &loaded.hash,
@@ -100,8 +97,14 @@ pub fn fingerprint(args: &FingerprintArgs) -> Result<()> {
         SamplerKind::Fast.name(),
     );
     let csv = stamp.onto(&fingerprint::to_csv(&real, &sim));
-    write_atomic(&csv_path, csv.as_bytes())?;
-    write_figure(&svg_path, &svg)?;
+    // The table is the set's marker: written last, and the same table made again replaces it.
+    let folder = Folder::open(&args.out.join(&loaded.name))?;
+    let mut set = folder.claim(&stem, ".csv", |old| {
+        args.force || holds(old, csv.as_bytes())
+    })?;
+    let svg_path = set.path(".svg");
+    set.figure(".svg", &svg)?;
+    let csv_path = set.finish(csv.as_bytes())?;
     let features = fingerprint::table(
         &crate::model::protocols::Features::of(stations.points(j)),
         &crate::model::protocols::Features::of(fingerprint::simulated_points(&election, j)),

@@ -3,7 +3,7 @@
 use crate::cli::args::PrecinctsArgs;
 use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
-use crate::export::write::{write_atomic, write_figure};
+use crate::export::write::{Folder, holds};
 
 /// `recount precincts`.
 pub fn precincts(args: &PrecinctsArgs) -> Result<()> {
@@ -39,8 +39,6 @@ pub fn precincts(args: &PrecinctsArgs) -> Result<()> {
         stem.push('-');
         stem.push_str(crate::sample::kind::SamplerKind::from(args.sampler).name());
     }
-    let csv_path = dir.join(format!("{stem}.csv"));
-    let svg_path = dir.join(format!("{stem}.svg"));
     let stamp = crate::export::run::Stamp::new(
         &loaded.name,
         &loaded.hash,
@@ -49,11 +47,17 @@ pub fn precincts(args: &PrecinctsArgs) -> Result<()> {
         crate::sample::kind::SamplerKind::from(args.sampler).name(),
     );
     let csv = stamp.onto(&crate::export::precincts::to_csv(&loaded.model, &election));
-    write_atomic(&csv_path, csv.as_bytes())?;
     let svg =
         crate::export::precincts::fingerprint(&loaded.model, &loaded.name, &election, args.bins)
-            .map_err(|e| Error::io(&svg_path, std::io::Error::other(e)))?;
-    write_figure(&svg_path, &svg)?;
+            .map_err(|e| Error::io(dir.join(format!("{stem}.svg")), std::io::Error::other(e)))?;
+    // The table is the set's marker: written last, and the same table made again replaces it.
+    let folder = Folder::open(&dir)?;
+    let mut set = folder.claim(&stem, ".csv", |old| {
+        args.force || holds(old, csv.as_bytes())
+    })?;
+    let svg_path = set.path(".svg");
+    set.figure(".svg", &svg)?;
+    let csv_path = set.finish(csv.as_bytes())?;
     let irregular = election.precincts.iter().filter(|p| p.irregular).count();
     emit(&format!(
         "{}: trial {} of seed {}: {} precincts, {irregular} with irregular counts (prevalence drawn {:.3}).\n\

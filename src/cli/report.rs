@@ -4,7 +4,7 @@ use crate::cli::args::ReportArgs;
 use crate::cli::options;
 use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
-use crate::export::write::write_atomic;
+use crate::export::write::Folder;
 
 use crate::question::answer;
 use crate::question::sweep::{self};
@@ -27,18 +27,31 @@ pub(crate) fn files(dir: &Path, prefix: &str, suffix: &str) -> Vec<std::path::Pa
     v
 }
 
+/// The most recently written of `paths`.
+fn newest(paths: impl IntoIterator<Item = std::path::PathBuf>) -> Option<std::path::PathBuf> {
+    paths.into_iter().max_by_key(|p| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .unwrap_or(std::time::UNIX_EPOCH)
+    })
+}
+
 pub(crate) fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }
 
-/// A sweep's figure for the report, captioned from its curve.json.
+/// A sweep's figure for the report, captioned from its curve.json: the newest complete sweep in
+/// `dir` (another sweep of the same numbers made differently sits beside it as `curve.2.*`).
 pub(crate) fn sweep_figure(dir: &Path) -> Result<Option<crate::export::html::Figure>> {
-    let svg_path = dir.join("curve.svg");
+    let Some(json_path) = newest(files(dir, "curve", ".json")) else {
+        return Ok(None);
+    };
+    let svg_path = json_path.with_extension("svg");
     if !svg_path.is_file() {
         return Ok(None);
     }
     let svg = read(&svg_path)?;
-    let json: serde_json::Value = read(&dir.join("curve.json"))
+    let json: serde_json::Value = read(&json_path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
@@ -99,25 +112,13 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     let dir = args.out.join(&loaded.name);
     // The newest complete run of this scenario, or a fresh one: an interrupted run's
     // `.partial.json` and one shard's file hold only some of the trials.
-    let mut runs: Vec<(std::time::SystemTime, std::path::PathBuf)> = files(&dir, "run-", ".json")
-        .into_iter()
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            !name.ends_with(".partial.json") && !name.contains(".shard-")
-        })
-        .map(|p| {
-            (
-                std::fs::metadata(&p)
-                    .and_then(|m| m.modified())
-                    .unwrap_or(std::time::UNIX_EPOCH),
-                p,
-            )
-        })
-        .collect();
-    runs.sort();
+    let runs = files(&dir, "run-", ".json").into_iter().filter(|p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        !name.contains(".partial.") && !name.contains(".shard-")
+    });
     let mut notes = String::new();
-    let run_path = match runs.pop() {
-        Some((_, p)) => p,
+    let run_path = match newest(runs) {
+        Some(p) => p,
         None => {
             let trials = options::trials(args.trials, &loaded)?;
             let seed = loaded.model.seed;
@@ -250,8 +251,8 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         fingerprints,
     };
     let html = crate::export::html::render(&page);
-    let out = dir.join("report.html");
-    write_atomic(&out, html.as_bytes())?;
+    // The page is a view of the folder, made again from what is there: it replaces itself.
+    let out = Folder::open(&dir)?.write("report.html", html.as_bytes())?;
     let count =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     emit(&format!(

@@ -8,7 +8,7 @@ use crate::cli::terminal::emit;
 use crate::engine::{self, Plan};
 use crate::error::{Error, Result};
 use crate::export::run::{self, RunReport, Timing};
-use crate::export::write::{write_atomic, write_figure};
+use crate::export::write::Folder;
 use crate::export::{posterior, profile};
 use crate::model::load::Loaded;
 use crate::question::{answer, odds};
@@ -43,6 +43,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
         sampler,
         args.quiet,
     )?;
+    // A folder the results cannot go to is refused now, not after the simulation.
+    Folder::check_writable(&args.out.join(&loaded.name))?;
     if let Some(n) = args.stop_after {
         engine::STOP_AFTER.store(n, std::sync::atomic::Ordering::SeqCst);
     }
@@ -81,7 +83,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
         args.json,
     )?;
     if args.draws {
-        write_draws(&loaded, &job, &dir.join(format!("{stem}.draws.csv")))?;
+        write_draws(&loaded, &job, &dir, &format!("{stem}.draws.csv"))?;
     }
     // The complete result supersedes the partial one it was resumed from.
     if let Some(p) = &args.resume
@@ -108,7 +110,8 @@ pub(crate) fn trusted(report: &RunReport) -> Result<()> {
 }
 
 /// `--draws`: the run's trials again, each a weighted posterior draw, as CSV at `path`.
-fn write_draws(loaded: &Loaded, job: &Job, path: &std::path::Path) -> Result<()> {
+fn write_draws(loaded: &Loaded, job: &Job, dir: &std::path::Path, name: &str) -> Result<()> {
+    let path = &dir.join(name);
     let bar =
         crate::cli::terminal::progress_bar(job.trials, job.quiet, "posterior draws (second pass)");
     let plan = Plan {
@@ -137,7 +140,7 @@ fn write_draws(loaded: &Loaded, job: &Job, path: &std::path::Path) -> Result<()>
         job.sampler.name(),
     );
     let csv = stamp.onto(&posterior::draws_csv(&names, &ids, &draws));
-    write_atomic(path, csv.as_bytes())?;
+    Folder::open(dir)?.write(name, csv.as_bytes())?;
     let weights = draws
         .iter()
         .fold(crate::numeric::stats::Weights::default(), |mut w, d| {
@@ -256,14 +259,18 @@ fn save_shard(
         shard: Some(s),
     });
     let suffix = if stopped { ".partial" } else { "" };
-    let stem = output_stem(
+    let text = saved_json(&report, state, loaded);
+    let path = save_state(
         dir,
+        &loaded.name,
         &format!("{base}.shard-{}-of-{}{suffix}", s.index, s.count),
-        &report,
-        args.force,
-    );
-    let path = dir.join(format!("{stem}.json"));
-    write_atomic(&path, saved_json(&report, state, loaded).as_bytes())?;
+        &text,
+        |old| {
+            // A finished shard is the same for the same content; a stopped one is replaced
+            // only by the run that continued it.
+            args.force || resumed_from(args, old) || (!stopped && same_run(old, &report.provenance))
+        },
+    )?;
     if args.json {
         emit(&run::to_json(&report, false))?;
     } else if !args.quiet {
@@ -303,8 +310,14 @@ fn save_partial(
     (dir, base): (&std::path::Path, &str),
 ) -> Result<()> {
     let trials = report.provenance.trials;
-    let path = dir.join(format!("{base}.partial.json"));
-    write_atomic(&path, saved_json(report, state, loaded).as_bytes())?;
+    let text = saved_json(report, state, loaded);
+    let path = save_state(
+        dir,
+        &loaded.name,
+        &format!("{base}.partial"),
+        &text,
+        |old| args.force || resumed_from(args, old),
+    )?;
     if args.json {
         emit(&run::to_json(report, false))?;
     } else {
@@ -358,7 +371,9 @@ pub(crate) fn result_base(seed: u64, trials: u64, sampler: SamplerKind) -> Strin
 }
 
 /// Writes a complete result (JSON with timing, and CSV) under `dir`, never silently replacing a
-/// different result, and prints it (table, or JSON without timing).
+/// different result, and prints it (table, or JSON without timing). Where the files cannot be
+/// written, the figures are printed all the same and the JSON is kept in the system's temporary
+/// folder (`fallback`); the error says where (exit 4).
 pub(crate) fn write_result(
     dir: &std::path::Path,
     base: &str,
@@ -367,15 +382,31 @@ pub(crate) fn write_result(
     force: bool,
     json: bool,
 ) -> Result<String> {
-    let (stem, figure) = save_result(dir, base, report, (loaded, state), force)?;
-    if json {
-        // The table, which carries the warning, is not printed: say it on stderr instead.
-        if let Some(w) = report.inverse.as_ref().and_then(|i| i.warning.as_ref()) {
-            eprintln!("warning: {w}");
+    let print = || {
+        if json {
+            // The table, which carries the warning, is not printed: say it on stderr instead.
+            if let Some(w) = report.inverse.as_ref().and_then(|i| i.warning.as_ref()) {
+                eprintln!("warning: {w}");
+            }
+            emit(&run::to_json(report, false))
+        } else {
+            emit(&run::to_table(report))
         }
-        emit(&run::to_json(report, false))?;
-    } else {
-        emit(&run::to_table(report))?;
+    };
+    let (stem, figure) = match save_result(dir, base, report, (loaded, state), force) {
+        Ok(saved) => saved,
+        Err(e @ Error::Io { .. }) => {
+            print()?;
+            let kept = fallback(&loaded.name, base, &run::to_json(report, true));
+            return Err(Error::NotSaved(format!(
+                "the run finished, but its files could not be written into {} ({e}); {kept}",
+                dir.display()
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    print()?;
+    if !json {
         emit(&format!(
             "Results written to {}/{stem}.json and .csv{}\n{figure}",
             dir.display(),
@@ -389,10 +420,68 @@ pub(crate) fn write_result(
     Ok(stem)
 }
 
-/// Writes a complete result's files under `dir` (`write_result` without printing); returns the
-/// file stem and the line that names the posterior figure. An inverse result also gets its
-/// posterior figure and curves, `<stem>.posterior.svg` (and `.png`) and `.csv`, drawn from
-/// `state`'s trials.
+/// Keeps `text` (a result's JSON) in the system's temporary folder when its own folder cannot
+/// be written, under the same protocol; says where, for the error message.
+fn fallback(name: &str, stem: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join("recount").join(name);
+    let kept =
+        Folder::open(&dir).and_then(|f| f.claim(stem, ".json", |_| false)?.finish(text.as_bytes()));
+    match kept {
+        Ok(path) => format!(
+            "the figures are printed above and its JSON was saved to {}",
+            path.display()
+        ),
+        Err(e) => format!("the figures are printed above; no copy could be saved ({e})"),
+    }
+}
+
+/// Saves a partial result or shard, `text`, as the one-file set `stem` in `dir`, replacing only
+/// what `replaceable` allows; where `dir` cannot be written, in the system's temporary folder
+/// (the trials done are not lost), with a line saying why. Returns the path written.
+fn save_state(
+    dir: &std::path::Path,
+    name: &str,
+    stem: &str,
+    text: &str,
+    replaceable: impl Fn(&std::path::Path) -> bool,
+) -> Result<std::path::PathBuf> {
+    let in_dir = Folder::open(dir)
+        .and_then(|f| f.claim(stem, ".json", replaceable)?.finish(text.as_bytes()));
+    match in_dir {
+        Ok(path) => Ok(path),
+        Err(e) => {
+            let other = std::env::temp_dir().join("recount").join(name);
+            let path = Folder::open(&other)
+                .and_then(|f| f.claim(stem, ".json", |_| false)?.finish(text.as_bytes()))
+                .map_err(|e2| {
+                    Error::NotSaved(format!(
+                        "{e}; and in {}: {e2}: the trials done are lost",
+                        other.display()
+                    ))
+                })?;
+            eprintln!(
+                "could not write into {} ({e}); saved to {} instead",
+                dir.display(),
+                path.display()
+            );
+            Ok(path)
+        }
+    }
+}
+
+/// Whether `old` is the file this run resumed from (which its new state supersedes).
+fn resumed_from(args: &RunArgs, old: &std::path::Path) -> bool {
+    let canonical = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+    args.resume.as_deref().is_some_and(|r| {
+        canonical(std::path::Path::new(r)).is_some()
+            && canonical(std::path::Path::new(r)) == canonical(old)
+    })
+}
+
+/// Writes a complete result's files under `dir` (`write_result` without printing), as one set
+/// (`export::write`): returns the file stem and the line that names the posterior figure. An
+/// inverse result also gets its posterior figure and curves, `<stem>.posterior.svg` (and `.png`)
+/// and `.csv`, drawn from `state`'s trials.
 pub(crate) fn save_result(
     dir: &std::path::Path,
     base: &str,
@@ -400,7 +489,6 @@ pub(crate) fn save_result(
     (loaded, state): (&Loaded, &answer::State),
     force: bool,
 ) -> Result<(String, String)> {
-    let stem = output_stem(dir, base, report, force);
     // Everything is drawn before anything is written, and the run's JSON, which marks the result
     // as there, is written last.
     let posterior = report.inverse.as_ref().map(|_| {
@@ -439,51 +527,66 @@ pub(crate) fn save_result(
         .map(|(svg, csv)| svg.transpose().map(|svg| (svg, csv)))
         .transpose()
         .map_err(|e| Error::NoAnswer(format!("drawing what the answer rests on: {e}")))?;
+    let posterior = posterior
+        .map(|(svg, csv)| svg.map(|svg| (svg, csv)))
+        .transpose()
+        .map_err(|e| Error::NoAnswer(format!("drawing the posterior figure: {e}")))?;
+    let folder = Folder::open(dir)?;
+    let mut set = folder.claim(base, ".json", |old| {
+        force || same_run(old, &report.provenance)
+    })?;
     let mut figure = String::new();
     if let Some((svg, csv)) = posterior {
-        let svg = svg.map_err(|e| Error::NoAnswer(format!("drawing the posterior figure: {e}")))?;
-        let path = dir.join(format!("{stem}.posterior.svg"));
-        write_atomic(&path.with_extension("csv"), csv.as_bytes())?;
-        write_figure(&path, &svg)?;
+        set.write(".posterior.csv", csv.as_bytes())?;
+        set.figure(".posterior.svg", &svg)?;
         figure = format!(
             "Posterior figure written to {} (and .png; curves in .csv)\n",
-            path.display()
+            set.path(".posterior.svg").display()
         );
     }
     if let Some((svg, csv)) = rests_on {
-        write_atomic(&dir.join(format!("{stem}.profile.csv")), csv.as_bytes())?;
-        let path = dir.join(format!("{stem}.rests-on.svg"));
+        set.write(".profile.csv", csv.as_bytes())?;
         match svg {
             Some(svg) => {
-                write_figure(&path, &svg)?;
+                set.figure(".rests-on.svg", &svg)?;
                 figure.push_str(&format!(
                     "What the answer rests on drawn in {} (and .png; every unknown's bins in .profile.csv)\n",
-                    path.display()
+                    set.path(".rests-on.svg").display()
                 ));
             }
             None => {
                 // No unknown moves the answer: a figure an earlier run of this name left is
                 // not this run's.
-                let _ = std::fs::remove_file(&path);
-                let _ = std::fs::remove_file(path.with_extension("png"));
+                set.remove(".rests-on.svg");
+                set.remove(".rests-on.png");
             }
         }
     }
-    write_atomic(
-        &dir.join(format!("{stem}.csv")),
-        run::to_csv(report).as_bytes(),
-    )?;
+    set.write(".csv", run::to_csv(report).as_bytes())?;
     if let Some(csv) = run::unknowns_csv(report) {
-        write_atomic(&dir.join(format!("{stem}.unknowns.csv")), csv.as_bytes())?;
+        set.write(".unknowns.csv", csv.as_bytes())?;
     }
     if let Some(csv) = run::headline_csv(report) {
-        write_atomic(&dir.join(format!("{stem}.headline.csv")), csv.as_bytes())?;
+        set.write(".headline.csv", csv.as_bytes())?;
     }
-    write_atomic(
-        &dir.join(format!("{stem}.json")),
-        run::to_json(report, true).as_bytes(),
-    )?;
+    let stem = set.stem().to_string();
+    set.finish(run::to_json(report, true).as_bytes())?;
     Ok((stem, figure))
+}
+
+/// Whether the result whose JSON is at `path` is the one `p` describes: the same scenario
+/// content and versions (seed, trials and sampler are in its name), so its figures are identical
+/// and rewriting them loses nothing.
+fn same_run(path: &std::path::Path, p: &run::Provenance) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    let Ok(old) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return false;
+    };
+    old["scenario"]["hash"] == p.scenario.hash.as_str()
+        && old["sampler_version"] == p.sampler_version
+        && old["recount_version"] == p.recount_version.as_str()
 }
 
 /// A partial result (interrupted run, or shard): the report of the trials done, the state to
@@ -557,38 +660,6 @@ pub(crate) fn check_memory(need: f64, have: f64) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// The file stem for a run's results. Rerunning the same scenario content, seed, trials and
-/// versions replaces its files (the figures are identical); anything else never overwrites an
-/// existing result silently: it gets the next free `.2`, `.3`, ... suffix unless `--force`.
-pub(crate) fn output_stem(
-    dir: &std::path::Path,
-    stem: &str,
-    report: &RunReport,
-    force: bool,
-) -> String {
-    let same = |path: &std::path::Path| {
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return false;
-        };
-        let Ok(old) = serde_json::from_str::<serde_json::Value>(&text) else {
-            return false;
-        };
-        let p = &report.provenance;
-        old["scenario"]["hash"] == p.scenario.hash.as_str()
-            && old["sampler_version"] == p.sampler_version
-            && old["recount_version"] == p.recount_version.as_str()
-    };
-    let mut candidate = stem.to_string();
-    for n in 2.. {
-        let path = dir.join(format!("{candidate}.json"));
-        if force || !path.exists() || same(&path) {
-            break;
-        }
-        candidate = format!("{stem}.{n}");
-    }
-    candidate
 }
 
 /// What to simulate, and how.

@@ -6,7 +6,7 @@ use crate::cli::terminal::{emit, progress_bar};
 use crate::error::{Error, Result};
 use crate::export::curve::{self, SweepReport};
 use crate::export::plot;
-use crate::export::write::{write_atomic, write_figure};
+use crate::export::write::Folder;
 use crate::model::load::{self};
 use crate::question::sweep::{self, AxisFlags, AxisSpec, Param, Spec};
 use std::path::Path;
@@ -84,6 +84,22 @@ pub fn sweep_dir(out: &Path, scenario: &str, spec: &Spec) -> std::path::PathBuf 
     out.join(scenario).join(name)
 }
 
+/// Whether the sweep whose JSON is at `path` is the one in `json`: the same curves, whatever
+/// tipping levels were looked for in them (a choice of reading, not of simulation).
+fn same_sweep(path: &Path, json: &str) -> bool {
+    let curves = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .map(|mut v| {
+                v.as_object_mut().map(|o| o.remove("tipping"));
+                v
+            })
+    };
+    let old = std::fs::read_to_string(path).ok();
+    old.and_then(|t| curves(&t))
+        .is_some_and(|o| Some(o) == curves(json))
+}
+
 /// `recount sweep`.
 pub fn sweep(args: &SweepArgs) -> Result<()> {
     let base = crate::cli::options::load(&args.scenario)?;
@@ -107,8 +123,10 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             base.name
         )));
     }
-    // Validate every point's scenario before simulating anything.
+    // Validate every point's scenario, and the folder, before simulating anything.
     sweep::prepare(&spec, &base)?;
+    let dir = sweep_dir(&args.out, &base.name, &spec);
+    Folder::check_writable(&dir)?;
     let bar = progress_bar(
         spec.len() as u64 * spec.trials,
         args.quiet,
@@ -127,13 +145,17 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     } else {
         String::new()
     };
-    let dir = sweep_dir(&args.out, &base.name, &spec);
-    write_atomic(&dir.join("curve.csv"), curve::to_csv(&report).as_bytes())?;
-    write_atomic(&dir.join("curve.json"), curve::to_json(&report).as_bytes())?;
-    let svg_path = dir.join("curve.svg");
-    let svg =
-        plot::sweep_figure(&report).map_err(|e| Error::io(&svg_path, std::io::Error::other(e)))?;
-    write_figure(&svg_path, &svg)?;
+    let json = curve::to_json(&report);
+    let svg = plot::sweep_figure(&report)
+        .map_err(|e| Error::io(dir.join("curve.svg"), std::io::Error::other(e)))?;
+    // The curves' JSON is the set's marker: written last, and the same sweep made again
+    // replaces it; another one goes to curve.2.*, ...
+    let folder = Folder::open(&dir)?;
+    let mut set = folder.claim("curve", ".json", |old| args.force || same_sweep(old, &json))?;
+    set.write(".csv", curve::to_csv(&report).as_bytes())?;
+    set.figure(".svg", &svg)?;
+    let stem = set.stem().to_string();
+    set.finish(json.as_bytes())?;
     if args.json {
         return emit(&curve::to_json(&report));
     }
@@ -143,7 +165,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         text.push_str(&sentences);
     }
     text.push_str(&format!(
-        "Curves written to {}/curve.{{csv,json,svg,png}}\n",
+        "Curves written to {}/{stem}.{{csv,json,svg,png}}\n",
         dir.display()
     ));
     emit(&text)

@@ -1,0 +1,342 @@
+//! The output protocol (`export::write`) as users meet it: runs side by side into one folder,
+//! a folder that cannot be written, a write that fails at the end, interrupted runs' partial
+//! results, sweeps made twice, and writers killed mid-way. Each test works in its own temporary
+//! directory.
+
+mod common;
+
+use common::{num, set};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use tempfile::TempDir;
+
+/// `recount` with these arguments, run from `dir` (not yet started).
+fn recount(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recount"));
+    cmd.current_dir(dir)
+        .env_remove("RECOUNT_SCENARIOS")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The file names in `dir`, sorted, without the folder's lock.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".recount.lock")
+        .collect();
+    v.sort();
+    v
+}
+
+/// The JSON path a run printed ("Results written to <path> and .csv").
+fn written(out: &Output) -> PathBuf {
+    let stdout = text(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Results written to "))
+        .unwrap_or_else(|| panic!("no result line in: {stdout}\n{}", text(&out.stderr)));
+    PathBuf::from(line.split(" and .csv").next().unwrap())
+}
+
+/// Two scenarios of one name (`tiny`, thresholds 7% and 5%) in their own folders `a/`, `b/`.
+fn two_of_one_name(tmp: &Path) -> [PathBuf; 2] {
+    let a = tmp.join("a");
+    let b = tmp.join("b");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let mut v = common::all_mechanisms();
+    let first = common::write(&a, "tiny", &v);
+    set(&mut v, "/threshold", num(0.05));
+    [first, common::write(&b, "tiny", &v)]
+}
+
+#[test]
+fn runs_side_by_side_into_one_folder_lose_nothing_and_never_mix_files() {
+    let tmp = TempDir::new().unwrap();
+    let paths = two_of_one_name(tmp.path());
+    let out = tmp.path().join("out");
+    let out_arg = out.to_str().unwrap().to_string();
+    // Each round, two runs of different content that want the same name start together.
+    for seed in 0..10u64 {
+        let seed = seed.to_string();
+        let children: Vec<_> = paths
+            .iter()
+            .map(|p| {
+                let args = [
+                    "run",
+                    p.to_str().unwrap(),
+                    "--trials",
+                    "64",
+                    "--seed",
+                    &seed,
+                    "--threads",
+                    "1",
+                    "--quiet",
+                    "--out",
+                    &out_arg,
+                ];
+                recount(tmp.path(), &args).spawn().unwrap()
+            })
+            .collect();
+        let outputs: Vec<Output> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        let mut seen = Vec::new();
+        for (o, threshold) in outputs.iter().zip([0.07, 0.05]) {
+            assert!(o.status.success(), "{}", text(&o.stderr));
+            let json = written(o);
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+            // The file a run names is its own result...
+            assert_eq!(
+                v["threshold"].as_f64(),
+                Some(threshold),
+                "{}",
+                json.display()
+            );
+            // ...and the CSV beside it is of the same scenario content.
+            let mut csv = csv::Reader::from_path(json.with_extension("csv")).unwrap();
+            let header = csv.headers().unwrap().clone();
+            let col = header.iter().position(|h| h == "scenario_hash").unwrap();
+            let row = csv.records().next().unwrap().unwrap();
+            assert_eq!(&row[col], v["scenario"]["hash"].as_str().unwrap());
+            seen.push(json);
+        }
+        assert_ne!(seen[0], seen[1], "two results under one name");
+    }
+    // Ten rounds, two results each, nothing else left behind.
+    let dir = out.join("tiny");
+    let results = names(&dir);
+    assert_eq!(
+        results.iter().filter(|n| n.ends_with(".json")).count(),
+        20,
+        "{results:?}"
+    );
+    assert!(results.iter().all(|n| !n.ends_with(".tmp")), "{results:?}");
+}
+
+#[test]
+fn a_folder_that_cannot_be_written_is_refused_before_simulating() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    // A file where the output folder should be: no folder can be made there, even for root.
+    let blocked = tmp.path().join("blocked");
+    std::fs::write(&blocked, "not a folder").unwrap();
+    let out = recount(
+        tmp.path(),
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--trials",
+            "64",
+            "--out",
+            blocked.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("could not be written there"), "{stderr}");
+    assert!(stderr.contains("--out"), "{stderr}");
+    // Nothing was simulated: no table was printed.
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+}
+
+#[test]
+fn a_write_that_fails_at_the_end_still_prints_the_figures_and_keeps_a_copy() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let out = tmp.path().join("out");
+    // A folder where the run's CSV goes: the folder is writable, the CSV cannot be renamed there.
+    std::fs::create_dir_all(out.join("tiny/run-3-64.csv")).unwrap();
+    let temp = tmp.path().join("temp");
+    std::fs::create_dir_all(&temp).unwrap();
+    let o = recount(
+        tmp.path(),
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--trials",
+            "64",
+            "--seed",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .env("TMPDIR", &temp)
+    .output()
+    .unwrap();
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{stderr}");
+    // The figures are on the terminal...
+    assert!(
+        text(&o.stdout).contains("The answer:"),
+        "{}",
+        text(&o.stdout)
+    );
+    assert!(stderr.contains("could not be written into"), "{stderr}");
+    // ...the JSON is kept where the message says...
+    let kept = temp.join("recount/tiny/run-3-64.json");
+    assert!(stderr.contains(kept.to_str().unwrap()), "{stderr}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&kept).unwrap()).unwrap();
+    assert_eq!(v["trials"], 64);
+    // ...and no incomplete result is left in the folder.
+    assert_eq!(names(&out.join("tiny")), ["run-3-64.csv"]);
+}
+
+#[test]
+fn an_interrupted_run_never_replaces_another_runs_partial_result() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let out = tmp.path().join("out");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            path.to_str().unwrap(),
+            "--trials",
+            "1000",
+            "--seed",
+            "4",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        recount(tmp.path(), &args).output().unwrap()
+    };
+    let dir = out.join("tiny");
+    let first = run(&["--stop-after", "300"]);
+    assert_eq!(first.status.code(), Some(130), "{}", text(&first.stderr));
+    let kept = std::fs::read_to_string(dir.join("run-4-1000.partial.json")).unwrap();
+    // A second run of the same name, stopped elsewhere, goes beside the first.
+    let second = run(&["--stop-after", "500"]);
+    assert_eq!(second.status.code(), Some(130));
+    assert!(
+        text(&second.stderr).contains("run-4-1000.partial.2.json"),
+        "{}",
+        text(&second.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("run-4-1000.partial.json")).unwrap(),
+        kept
+    );
+    // Continuing the first and stopping it again replaces it (its trials are in the new one).
+    let partial = dir.join("run-4-1000.partial.json");
+    let third = run(&["--resume", partial.to_str().unwrap(), "--stop-after", "700"]);
+    assert_eq!(third.status.code(), Some(130), "{}", text(&third.stderr));
+    let p: Value = serde_json::from_str(&std::fs::read_to_string(&partial).unwrap()).unwrap();
+    assert!(p["partial"]["trials_done"].as_u64().unwrap() >= 700);
+    assert_eq!(
+        names(&dir),
+        ["run-4-1000.partial.2.json", "run-4-1000.partial.json"]
+    );
+}
+
+#[test]
+fn a_sweep_made_differently_goes_beside_the_first_and_the_same_sweep_replaces_itself() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let out = tmp.path().join("out");
+    let sweep = |seed: &str| {
+        let o = recount(
+            tmp.path(),
+            &[
+                "sweep",
+                path.to_str().unwrap(),
+                "--param",
+                "prevalence",
+                "--values",
+                "0.1,0.2",
+                "--trials",
+                "64",
+                "--seed",
+                seed,
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+        .output()
+        .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    let dir = out.join("tiny/sweep-irregularities.prevalence");
+    sweep("1");
+    let first = std::fs::read_to_string(dir.join("curve.json")).unwrap();
+    assert!(sweep("2").contains("curve.2.{csv,json,svg,png}"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("curve.json")).unwrap(),
+        first
+    );
+    sweep("1");
+    sweep("2");
+    let files = names(&dir);
+    assert_eq!(files.len(), 8, "{files:?}");
+}
+
+#[test]
+fn writers_killed_midway_leave_nothing_a_later_run_does_not_clean_up() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let out = tmp.path().join("out");
+    let dir = out.join("tiny");
+    std::fs::create_dir_all(&dir).unwrap();
+    // What a writer killed between creating and renaming its temporary file leaves.
+    std::fs::write(dir.join(".recount-killed.tmp"), "half a result").unwrap();
+    let args = |trials: &'static str| {
+        [
+            "run",
+            path.to_str().unwrap(),
+            "--trials",
+            trials,
+            "--seed",
+            "5",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .map(str::to_string)
+    };
+    // Runs killed at different moments (SIGKILL: no handler runs).
+    for ms in [5, 20, 60, 150, 400] {
+        let a = args("2000");
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let mut child = recount(tmp.path(), &a).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let a = args("64");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let o = recount(tmp.path(), &a).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let files = names(&dir);
+    assert!(files.iter().all(|n| !n.ends_with(".tmp")), "{files:?}");
+    // Every result there is complete: each JSON reads, each run table has its JSON.
+    for n in &files {
+        let p = dir.join(n);
+        if n.ends_with(".json") {
+            let _: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        } else {
+            assert!(
+                p.with_extension("json").exists(),
+                "{n} without its JSON: {files:?}"
+            );
+        }
+    }
+    assert!(files.contains(&"run-5-64.json".to_string()), "{files:?}");
+}
