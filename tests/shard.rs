@@ -61,6 +61,19 @@ fn shard_file(dir: &Path, i: u32, n: u32) -> PathBuf {
     dir.join(format!("out/tiny/run-4-1000.shard-{i}-of-{n}.json"))
 }
 
+/// A saved file's JSON with its checksum made again, as a forger who knew the rule would.
+fn restamp(mut v: Value) -> String {
+    use sha2::{Digest, Sha256};
+    v.as_object_mut().unwrap().remove("checksum");
+    let digest = Sha256::digest(serde_json::to_string(&v).unwrap().as_bytes());
+    v["checksum"] = digest
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        .into();
+    serde_json::to_string(&v).unwrap()
+}
+
 fn without_timing(path: &Path) -> Value {
     let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     v.as_object_mut().unwrap().remove("timing");
@@ -186,6 +199,103 @@ fn merge_refuses_files_that_are_not_one_run() {
     }
 }
 
+/// A shard or partial file edited after recount wrote it (a state sum changed or zeroed, `done`
+/// stretched over a missing shard, `first` moved before a resume, the checksum removed) is
+/// refused with exit 2 naming the file; even with its checksum made again, a file whose trials
+/// are not its shard's is refused.
+#[test]
+fn edited_shards_and_partial_results_are_refused() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    run_shards(tmp.path(), &path, 3, "1000");
+    let f = |i| shard_file(tmp.path(), i, 3);
+    let read =
+        |p: &Path| -> Value { serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap() };
+    let refuse = |files: &[PathBuf], why: &str| {
+        recount(tmp.path())
+            .arg("merge")
+            .args(files)
+            .args(["--out"])
+            .arg(tmp.path().join("merged"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(files[1].display().to_string()))
+            .stderr(predicate::str::contains(why));
+    };
+    let edited = tmp.path().join("edited.json");
+    let edit = |change: &dyn Fn(&mut Value), stamp: bool| {
+        let mut v = read(&f(2));
+        change(&mut v);
+        let text = if stamp {
+            restamp(v)
+        } else {
+            serde_json::to_string(&v).unwrap()
+        };
+        std::fs::write(&edited, text).unwrap();
+        edited.clone()
+    };
+    // The first non-zero number of the state's sums, changed, then zeroed.
+    fn first_number(v: &mut Value) -> Option<&mut Value> {
+        match v {
+            Value::Number(n) if n.as_f64() != Some(0.0) => Some(v),
+            Value::Array(a) => a.iter_mut().find_map(first_number),
+            Value::Object(o) => o.values_mut().find_map(first_number),
+            _ => None,
+        }
+    }
+    for new in [Value::from(12345), Value::from(0)] {
+        let e = edit(
+            &|v| *first_number(&mut v["state"]["acc"]).unwrap() = new.clone(),
+            false,
+        );
+        refuse(&[f(1), e, f(3)], "checksum does not match");
+    }
+    // `done` stretched over shard 3, so that two files look like the whole run.
+    let e = edit(&|v| v["state"]["done"] = Value::from(1000), false);
+    refuse(&[f(1), e.clone()], "checksum does not match");
+    let e = edit(&|v| v["state"]["done"] = Value::from(1000), true);
+    refuse(&[f(1), e], "not the start of shard 2/3's trials");
+    // No checksum at all.
+    let e = edit(
+        &|v| {
+            v.as_object_mut().unwrap().remove("checksum");
+        },
+        false,
+    );
+    refuse(&[f(1), e, f(3)], "no checksum");
+    // `first` moved before a resume of a stopped run.
+    let stop = ["--trials", "1000", "--seed", "6", "--stop-after", "300"];
+    assert_eq!(run(tmp.path(), &path, &stop).0, 130);
+    let partial = tmp.path().join("out/tiny/run-6-1000.partial.json");
+    for stamp in [false, true] {
+        let mut v = read(&partial);
+        v["state"]["first"] = Value::from(64);
+        let text = if stamp {
+            restamp(v)
+        } else {
+            serde_json::to_string(&v).unwrap()
+        };
+        std::fs::write(&edited, text).unwrap();
+        recount(tmp.path())
+            .arg("run")
+            .arg(&path)
+            .args(["--quiet", "--out"])
+            .arg(tmp.path().join("out"))
+            .arg("--resume")
+            .arg(&edited)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(edited.display().to_string()))
+            .stderr(predicate::str::contains(if stamp {
+                "not the start of the trials"
+            } else {
+                "checksum does not match"
+            }));
+    }
+    // The files as written still merge.
+    merge(tmp.path(), &[f(1), f(2), f(3)]);
+}
+
 /// The output folder of `merge` comes from the scenario's name inside the shard files: a name
 /// that would climb out of `--out` or point elsewhere is refused with exit 2, and nothing is
 /// written anywhere.
@@ -204,7 +314,7 @@ fn merge_refuses_a_scenario_name_that_is_a_path() {
             let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
             v["scenario"]["name"] = Value::from(name);
             let edited = tmp.path().join(format!("edited-{i}.json"));
-            std::fs::write(&edited, serde_json::to_string(&v).unwrap()).unwrap();
+            std::fs::write(&edited, restamp(v)).unwrap();
             files.push(edited);
         }
         recount(tmp.path())

@@ -71,7 +71,10 @@ pub(crate) fn read_saved(path: &std::path::Path) -> Result<Saved> {
             crate::SAMPLER_VERSION
         )));
     }
-    let saved: SavedRun = serde_json::from_str(&text)
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not a partial result ({e})")))?;
+    crate::export::files::verify(&value).map_err(bad)?;
+    let saved: SavedRun = serde_json::from_value(value)
     .map_err(|e| {
         bad(format!(
             "not a resumable partial result or shard of this build ({e}); one saved by an earlier build of recount {} lacks sums this build publishes: run it again from the start",
@@ -85,6 +88,29 @@ pub(crate) fn read_saved(path: &std::path::Path) -> Result<Saved> {
             state.done
         )));
     }
+    // The trials it holds must be the run's (or its shard's) from the start: a range of its own
+    // would merge into a result of trials another shard was meant to run.
+    let shard = saved.partial.as_ref().and_then(|p| p.shard);
+    let range = match shard {
+        Some(s) if s.index >= 1 && s.index <= s.count => s.range(saved.trials),
+        Some(_) => None,
+        None => Some(0..saved.trials),
+    };
+    match range {
+        Some(r) if state.first == r.start && state.first <= state.done && state.done <= r.end => {}
+        _ => {
+            return Err(bad(format!(
+                "it holds trials {} to {}, which are not the start of {} of a run of {} trials",
+                state.first,
+                state.done,
+                shard.map_or("the trials".to_string(), |s| format!(
+                    "shard {}/{}'s trials",
+                    s.index, s.count
+                )),
+                saved.trials
+            )));
+        }
+    }
     Ok(Saved {
         path: path.to_path_buf(),
         hash: saved.scenario.hash,
@@ -92,7 +118,7 @@ pub(crate) fn read_saved(path: &std::path::Path) -> Result<Saved> {
         sampler: saved.sampler,
         trials: saved.trials,
         seed: saved.seed,
-        shard: saved.partial.and_then(|p| p.shard),
+        shard,
         elapsed: saved.timing.map_or(0.0, |t| t.elapsed_seconds),
         threads: saved.timing.map_or(1, |t| t.threads),
         scenario: saved.scenario_content,
