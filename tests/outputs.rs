@@ -340,3 +340,91 @@ fn writers_killed_midway_leave_nothing_a_later_run_does_not_clean_up() {
     }
     assert!(files.contains(&"run-5-64.json".to_string()), "{files:?}");
 }
+
+/// The memory recount estimates before a run (and refuses a run by) is within 2x of the peak
+/// the run's process held, for a million precincts forward and for the inverse question, whose
+/// figures are drawn as PNG (the peak is Linux's VmHWM, in the timing block).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_memory_estimate_is_within_twice_the_measured_peak() {
+    let tmp = TempDir::new().unwrap();
+    let mut v = common::all_mechanisms();
+    v["regions"] = serde_json::json!([
+        common::region("North", 600_000, 420_000_000, 0.5, 2, 0.6),
+        common::region("South", 400_000, 280_000_000, 0.0, 0, 0.7),
+    ]);
+    let big = common::write(tmp.path(), "big", &v);
+    let out = tmp.path().join("out");
+    for (scenario, trials) in [(big.to_str().unwrap(), "64"), ("inverse-odihr", "640")] {
+        let o = recount(
+            tmp.path(),
+            &[
+                "run",
+                scenario,
+                "--trials",
+                trials,
+                "--sampler",
+                "pooled",
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+        .output()
+        .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(written(&o)).unwrap()).unwrap();
+        let peak = v["timing"]["peak_memory_mib"].as_f64().unwrap();
+        let estimate = v["timing"]["memory_estimate_mib"].as_f64().unwrap();
+        assert!(
+            estimate <= 2.0 * peak && peak <= 2.0 * estimate,
+            "{scenario}: estimated {estimate:.1} MiB, peak {peak:.1} MiB"
+        );
+    }
+}
+
+/// Ctrl-C (SIGINT) on a country of a million precincts, in the middle of its first batches:
+/// the run stops after the trial each thread is on, exits 130 and keeps a partial result of
+/// whole batches (how fast it stops is measured by benches/limits.sh, not timed here).
+#[cfg(unix)]
+#[test]
+fn an_interrupt_in_the_middle_of_a_batch_keeps_whole_batches() {
+    let tmp = TempDir::new().unwrap();
+    let mut v = common::all_mechanisms();
+    v["regions"] = serde_json::json!([
+        common::region("North", 600_000, 420_000_000, 0.5, 2, 0.6),
+        common::region("South", 400_000, 280_000_000, 0.0, 0, 0.7),
+    ]);
+    let big = common::write(tmp.path(), "big", &v);
+    let out = tmp.path().join("out");
+    let child = recount(
+        tmp.path(),
+        &[
+            "run",
+            big.to_str().unwrap(),
+            "--trials",
+            "1000000",
+            "--sampler",
+            "fast",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .spawn()
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o.stderr));
+    let partial = out.join("big/run-1-1000000-fast.partial.json");
+    let p: Value = serde_json::from_str(&std::fs::read_to_string(&partial).unwrap()).unwrap();
+    let done = p["partial"]["trials_done"].as_u64().unwrap();
+    assert!(done.is_multiple_of(64) && done < 1_000_000, "{done}");
+    assert!(text(&o.stderr).contains("--resume"), "{}", text(&o.stderr));
+}

@@ -86,6 +86,9 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         threads: parts.iter().map(|p| p.threads).sum(),
         trials_per_second: trials as f64 / elapsed,
         precinct_trials_per_second: (trials * loaded.model.n_precincts()) as f64 / elapsed,
+        // Each shard's file holds its own.
+        peak_memory_mib: None,
+        memory_estimate_mib: None,
     });
     crate::cli::run::has_answer(&loaded, &report)?;
     let dir = args.out.join(&loaded.name);

@@ -66,6 +66,7 @@ pub fn simulate_batch_with(
 ) -> Vec<Record> {
     let mut sim = Sampler::new(model, layout, kind);
     (0..count)
+        .take_while(|_| !stopping())
         .map(|i| {
             let mut rng = trial_rng(seed, b * BATCH + i);
             let draw = sim.draw(&mut rng);
@@ -75,16 +76,26 @@ pub fn simulate_batch_with(
         .collect()
 }
 
-/// Set by Ctrl-C: runs stop at the next chunk boundary and report what they have.
+/// Set by Ctrl-C: runs stop after the trial each thread is simulating, drop the unfinished
+/// chunk and report what they have.
 pub static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Whether the run is being stopped: a batch's simulation checks it before each trial and ends
+/// short, so a stop waits for one trial per thread, not for a chunk of batches (a trial of a
+/// million precincts takes about a tenth of a second; a chunk, minutes).
+pub fn stopping() -> bool {
+    STOP.load(Ordering::Relaxed)
+}
 /// Stop once this many trials are done (for testing interrupted runs; u64::MAX = never).
 pub static STOP_AFTER: AtomicU64 = AtomicU64::new(u64::MAX);
 
 /// Runs trials [start, end) in batches of `BATCH` on `threads` threads: `simulate(b, count)`
-/// gives the items of batch `b` in trial order, and `fold` receives every item in trial order.
-/// `start` must be a multiple of `BATCH`, and so must `end` unless it is the run's last trial.
-/// `progress(done)` is called after each chunk. Stops early, between chunks, when `STOP` is set
-/// or `STOP_AFTER` trials are done; returns the trials done.
+/// gives the items of batch `b` in trial order (fewer than `count` only when stopping), and
+/// `fold` receives every item in trial order. `start` must be a multiple of `BATCH`, and so must
+/// `end` unless it is the run's last trial. `progress(done)` is called after each chunk. Stops
+/// early when `STOP` is set (a chunk with a batch cut short is dropped whole: the state holds
+/// whole batches) or, between chunks, once `STOP_AFTER` trials are done; returns the trials
+/// done.
 pub fn run_batches<T: Send>(
     threads: usize,
     start: u64,
@@ -99,28 +110,40 @@ pub fn run_batches<T: Send>(
         .build()
         .expect("a thread pool can be built");
     let batches = end.div_ceil(BATCH);
-    // A few batches per thread per chunk keeps threads busy and progress fresh while bounding
-    // memory to one chunk of items.
-    let chunk = threads as u64 * 4;
+    // One batch per thread per chunk at first, up to four while a chunk takes under a second:
+    // threads stay busy and progress fresh, memory is bounded by one chunk of items, and a stop
+    // drops at most a second's work, or one batch per thread for very large countries. The
+    // chunk size never changes a number (items are folded in trial order).
+    let mut chunk = threads as u64;
     let mut done = start;
     let mut b = start / BATCH;
     while b < batches {
-        if STOP.load(Ordering::SeqCst) || done >= STOP_AFTER.load(Ordering::SeqCst) {
+        if stopping() || done >= STOP_AFTER.load(Ordering::SeqCst) {
             break;
         }
         let last = (b + chunk).min(batches);
+        let began = std::time::Instant::now();
         let items: Vec<Vec<T>> = pool.install(|| {
             (b..last)
                 .into_par_iter()
                 .map(|k| simulate(k, BATCH.min(end - k * BATCH)))
                 .collect()
         });
+        let whole = (b..last)
+            .zip(&items)
+            .all(|(k, v)| v.len() as u64 == BATCH.min(end - k * BATCH));
+        if !whole {
+            break;
+        }
         for item in items.into_iter().flatten() {
             fold(item);
             done += 1;
         }
         progress(done);
         b = last;
+        if began.elapsed().as_secs_f64() < 1.0 {
+            chunk = (chunk * 2).min(threads as u64 * 4);
+        }
     }
     done
 }

@@ -39,6 +39,13 @@ pub struct Timing {
     pub threads: usize,
     pub trials_per_second: f64,
     pub precinct_trials_per_second: f64,
+    /// The most memory the run's process held (Linux), to size a cluster job's memory by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_memory_mib: Option<f64>,
+    /// What recount estimated it would need before starting (it refuses runs whose estimate
+    /// exceeds the memory available).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_estimate_mib: Option<f64>,
 }
 
 /// Where a result comes from: what every output (run, sweep) records first.

@@ -587,6 +587,7 @@ impl Context<'_> {
         let mut sim = Sampler::new(self.model, self.layout, self.sampler);
         let mut observer = Observer::new(self.inv, self.layout);
         (0..count)
+            .take_while(|_| !engine::stopping())
             .map(|i| {
                 let mut rng = engine::trial_rng(seed, b * engine::BATCH + i);
                 let (draw, obs, log_ratio) = self.propose(sim.simulator(), &mut rng);
