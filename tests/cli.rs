@@ -1313,6 +1313,28 @@ fn validate_is_strict_about_what_a_file_holds() {
         out.split("hash ").nth(1).unwrap().trim().to_string()
     };
     assert_eq!(hash(&plain), hash(&bom));
+    // -0.0 and 0.0 are one number: the same hash.
+    let mut v: Value = serde_json::from_str(&good).unwrap();
+    v["spoiled"]["value"] = json!(0.0);
+    let zero = common::write(tmp.path(), "zero", &v);
+    v["spoiled"]["value"] = json!(-0.0);
+    let negative = common::write(tmp.path(), "negative", &v);
+    assert!(std::fs::read_to_string(&negative).unwrap().contains("-0.0"));
+    assert_eq!(hash(&zero), hash(&negative));
+    // A number of 300 digits is named in scientific notation.
+    v["spoiled"]["value"] = json!(1e300);
+    let huge = common::write(tmp.path(), "huge", &v);
+    let out = recount(tmp.path())
+        .arg("validate")
+        .arg(&huge)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(err.contains("1e300 is outside the allowed range"), "{err}");
+    assert!(!err.contains("0000000000"), "{err}");
 }
 
 /// An inverse run that no trial reproduces has no answer: exit 1, a message that says what to

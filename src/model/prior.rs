@@ -110,9 +110,9 @@ impl Dist {
     /// Short human form, e.g. "Beta(65, 87)".
     pub fn describe(&self) -> String {
         match *self {
-            Dist::Fixed(v) => format!("{v}"),
-            Dist::Uniform(lo, hi) => format!("Uniform({lo}, {hi})"),
-            Dist::Beta(a, b) => format!("Beta({a}, {b})"),
+            Dist::Fixed(v) => show(v),
+            Dist::Uniform(lo, hi) => format!("Uniform({}, {})", show(lo), show(hi)),
+            Dist::Beta(a, b) => format!("Beta({}, {})", show(a), show(b)),
         }
     }
 }
@@ -147,7 +147,11 @@ impl Prior {
         if let Some([a, b]) = self.uniform {
             if !(in_range(a) && in_range(b) && a <= b) {
                 return Err(format!(
-                    "uniform [{a}, {b}] must satisfy {lo} <= low <= high <= {hi}"
+                    "uniform [{}, {}] must satisfy {} <= low <= high <= {}",
+                    show(a),
+                    show(b),
+                    show(lo),
+                    show(hi)
                 ));
             }
             return Ok(Dist::Uniform(a, b));
@@ -164,7 +168,8 @@ impl Prior {
                 {
                     return Err(format!(
                         "observed {{negative: {}, of: {}}} needs whole numbers with 0 <= negative <= of and of >= 1",
-                        o.negative, o.of
+                        show(o.negative),
+                        show(o.of)
                     ));
                 }
                 (o.negative + 1.0, o.of - o.negative + 1.0)
@@ -173,12 +178,16 @@ impl Prior {
         };
         if !(a.is_finite() && b.is_finite() && a > 0.0 && b > 0.0 && a + b <= 1e7) {
             return Err(format!(
-                "beta [{a}, {b}] needs finite a > 0 and b > 0 (a + b <= 1e7)"
+                "beta [{}, {}] needs finite a > 0 and b > 0 (a + b <= 1e7)",
+                show(a),
+                show(b)
             ));
         }
         if lo > 0.0 || hi < 1.0 {
             return Err(format!(
-                "a Beta prior spans [0, 1] but this field allows only [{lo}, {hi}]: use `uniform` or `value`"
+                "a Beta prior spans [0, 1] but this field allows only [{}, {}]: use `uniform` or `value`",
+                show(lo),
+                show(hi)
             ));
         }
         Ok(Dist::Beta(a, b))
@@ -196,5 +205,21 @@ pub fn out_of_range(v: f64, lo: f64, hi: f64) -> String {
     } else {
         String::new()
     };
-    format!("{v} is outside the allowed range [{lo}, {hi}]{hint}")
+    format!(
+        "{} is outside the allowed range [{}, {}]{hint}",
+        show(v),
+        show(lo),
+        show(hi)
+    )
+}
+
+/// A number as a message shows it: as written for everyday sizes, in scientific notation beyond
+/// a trillion or below a billionth (`1e300`, not three hundred digits).
+pub fn show(v: f64) -> String {
+    let a = v.abs();
+    if a.is_finite() && (a >= 1e12 || (a > 0.0 && a < 1e-9)) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
 }

@@ -83,7 +83,12 @@ impl Problems {
         if !v.is_finite() || v.fract() != 0.0 || v < lo || v > hi {
             self.push(FieldError::new(
                 field,
-                format!("{v} must be a whole number in the allowed range [{lo}, {hi}]"),
+                format!(
+                    "{} must be a whole number in the allowed range [{}, {}]",
+                    prior::show(v),
+                    prior::show(lo),
+                    prior::show(hi)
+                ),
             ));
             return (lo + (hi - lo) / 2.0).floor() as u64;
         }
