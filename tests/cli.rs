@@ -1623,6 +1623,34 @@ fn names_cannot_drive_a_terminal_or_a_spreadsheet() {
     let csv = std::fs::read_to_string(tmp.path().join("out/formula/run-1-64.csv")).unwrap();
     let row = csv.lines().nth(2).unwrap();
     assert!(row.starts_with("b,\"'=HYPERLINK("), "{row}");
+    // A region name in the precinct table, and every other stamped table, likewise; numbers,
+    // negative ones included, stay numbers.
+    let mut v = common::all_mechanisms();
+    v["regions"][0]["name"] = json!("@SUM(A1:A9)");
+    let path = common::write(tmp.path(), "region", &v);
+    stdout_of(
+        recount(tmp.path())
+            .arg("precincts")
+            .arg(&path)
+            .args(["--out"])
+            .arg(tmp.path().join("out")),
+    );
+    let csv = std::fs::read_to_string(tmp.path().join("out/region/precincts-1-0.csv")).unwrap();
+    assert!(csv.contains(",'@SUM(A1:A9),"), "{}", &csv[..300]);
+    assert!(!csv.contains(",@SUM"));
+    // Party ids name files and columns: a path or a formula is refused, naming the field.
+    for id in ["../up", "=1+1", "a b", ".hidden", ""] {
+        let mut v = common::base();
+        v["parties"][2]["id"] = json!(id);
+        v["focus"] = json!(["b"]);
+        let path = common::write(tmp.path(), "ids", &v);
+        recount(tmp.path())
+            .arg("validate")
+            .arg(&path)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("parties[2].id"));
+    }
 }
 
 /// Shell completions and manual pages come from the clap definitions, so they know every

@@ -118,7 +118,7 @@ pub fn to_csv(report: &SweepReport) -> String {
                 if let Some(y) = p.value2 {
                     row.push(y.to_string());
                 }
-                row.push(id.clone());
+                row.push(crate::export::run::cell(id));
                 row.push(m.name().to_string());
                 row.extend(
                     [e.estimate, e.ci95[0], e.ci95[1], e.mcse, p.ess].map(|x| x.to_string()),

@@ -463,25 +463,29 @@ impl Stamp {
         self.0.iter().map(|(_, v)| v.clone())
     }
 
-    /// `csv` (a header and rows, as recount's writers make them) with these columns appended.
+    /// `csv` (a header and rows, as recount's writers make them) with these columns appended,
+    /// and every cell that is text, not a number, safe for a spreadsheet (`cell`).
     pub fn onto(&self, csv: &str) -> String {
+        let safe = |f: &str| {
+            if f.parse::<f64>().is_ok() {
+                f.to_string()
+            } else {
+                cell(f)
+            }
+        };
         let mut r = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header: Vec<String> = r
             .headers()
             .expect("recount's own CSV")
             .iter()
-            .map(String::from)
+            .map(safe)
             .collect();
         header.extend(self.names().map(String::from));
         w.write_record(&header)
             .expect("writing to memory cannot fail");
         for row in r.records() {
-            let mut row: Vec<String> = row
-                .expect("recount's own CSV")
-                .iter()
-                .map(String::from)
-                .collect();
+            let mut row: Vec<String> = row.expect("recount's own CSV").iter().map(safe).collect();
             row.extend(self.values());
             w.write_record(&row).expect("writing to memory cannot fail");
         }

@@ -273,6 +273,21 @@ impl Model {
                 ));
             }
         }
+        // Ids become file names (`fingerprint-<id>-...`), CSV columns and flag values: a short
+        // word, never a path or a formula.
+        for (i, id) in ids.iter().enumerate() {
+            let first_ok = id.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_');
+            let rest_ok = id.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c));
+            if !(first_ok && rest_ok && id.len() <= 64) {
+                chk.push(FieldError::new(
+                    format!("parties[{i}].id"),
+                    format!(
+                        "\"{}\" is not an id: use letters, digits, '_', '-' and '.', starting with a letter, a digit or '_', at most 64 bytes (ids name files and CSV columns)",
+                        id.escape_debug()
+                    ),
+                ));
+            }
+        }
         // Names reach terminals, spreadsheets and file names: no control characters (an escape
         // sequence in a party name would rewrite the terminal it is printed on).
         let texts = s
