@@ -1,13 +1,17 @@
 //! Hostile input: every named scenario, mutated at random (numbers replaced by extreme or
 //! nonsensical values, keys dropped or misspelt, strings swapped, arrays emptied), must give
 //! either a valid model or a clean error naming the field: never a panic. A valid mutant is also
-//! laid out and has its unknowns drawn and its expected result computed.
+//! laid out, has its unknowns drawn and its expected result computed, and is run for a few
+//! trials with every sampler it allows (pooled only where it needs no station counts): the
+//! probabilities come out in [0, 1] (or undefined, for an inverse run no trial reproduces).
 //!
 //! CI runs RECOUNT_FUZZ_CASES (default 1,500) mutants; docs/validation.md records a run of 10^5.
 
 use proptest::prelude::*;
 use recount::election::country::Layout;
+use recount::engine::Plan;
 use recount::model::load::{self, Loaded};
+use recount::sample::kind::SamplerKind;
 use recount::sample::rng;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -119,6 +123,22 @@ proptest! {
                     let groups = recount::question::mean_field::Groups::new(&l.model, &layout);
                     let shares = recount::question::mean_field::reported_shares(&l.model, &groups, &draw);
                     prop_assert!(shares.iter().all(|s| s.is_finite()));
+                    for sampler in [SamplerKind::Exact, SamplerKind::Fast, SamplerKind::Pooled] {
+                        if sampler == SamplerKind::Pooled && l.model.needs_station_counts().is_some() {
+                            continue;
+                        }
+                        let plan = Plan { trials: 3, seed: 1, threads: 1, sampler };
+                        let acc = match l.model.inverse {
+                            None => recount::engine::run(&l.model, &plan, |_| {}),
+                            Some(_) => recount::question::inverse::run(&l.model, &plan, |_| {}).0,
+                        };
+                        let r = acc.results(&l.model);
+                        for p in [r.p_any_true_cross, r.p_any_reported_cross, r.p_any_flipped] {
+                            let defined = (0.0..=1.0).contains(&p.estimate);
+                            let undefined = l.model.inverse.is_some() && p.estimate.is_nan();
+                            prop_assert!(defined || undefined, "{}: {:?}", sampler.name(), p);
+                        }
+                    }
                 }
             },
         }

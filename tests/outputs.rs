@@ -428,3 +428,83 @@ fn an_interrupt_in_the_middle_of_a_batch_keeps_whole_batches() {
     assert!(done.is_multiple_of(64) && done < 1_000_000, "{done}");
     assert!(text(&o.stderr).contains("--resume"), "{}", text(&o.stderr));
 }
+
+/// A precinct table of another scenario content under the same name goes beside the first; the
+/// same table made again (other figure bins) replaces itself.
+#[test]
+fn a_precinct_table_of_other_content_goes_beside_the_first() {
+    let tmp = TempDir::new().unwrap();
+    let paths = two_of_one_name(tmp.path());
+    let out = tmp.path().join("out");
+    let precincts = |p: &Path, bins: &str| {
+        let o = recount(
+            tmp.path(),
+            &[
+                "precincts",
+                p.to_str().unwrap(),
+                "--bins",
+                bins,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+        .output()
+        .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    precincts(&paths[0], "40");
+    let dir = out.join("tiny");
+    let first = std::fs::read_to_string(dir.join("precincts-1-0.csv")).unwrap();
+    assert!(precincts(&paths[1], "40").contains("precincts-1-0.2.csv"));
+    assert!(precincts(&paths[0], "20").contains("precincts-1-0.csv"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("precincts-1-0.csv")).unwrap(),
+        first
+    );
+    assert_eq!(names(&dir).len(), 6, "{:?}", names(&dir));
+}
+
+/// A run stopped early whose partial result cannot be written where asked keeps it in the
+/// system's temporary folder, says where, and can be resumed from there.
+#[test]
+fn a_partial_result_that_cannot_be_written_is_kept_elsewhere() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let out = tmp.path().join("out");
+    // A folder in the partial result's place, which --force then fails to replace.
+    std::fs::create_dir_all(out.join("tiny/run-4-1000.partial.json")).unwrap();
+    let temp = tmp.path().join("temp");
+    std::fs::create_dir_all(&temp).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            path.to_str().unwrap(),
+            "--trials",
+            "1000",
+            "--seed",
+            "4",
+            "--quiet",
+            "--json",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        recount(tmp.path(), &args)
+            .env("TMPDIR", &temp)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["--stop-after", "300", "--force"]);
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    let kept = temp.join("recount/tiny/run-4-1000.partial.json");
+    assert!(
+        stderr.contains(&format!("saved to {} instead", kept.display())),
+        "{stderr}"
+    );
+    let whole = run(&[]);
+    let resumed = run(&["--resume", kept.to_str().unwrap()]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert_eq!(text(&resumed.stdout), text(&whole.stdout));
+}

@@ -276,7 +276,10 @@ impl Model {
         // Ids become file names (`fingerprint-<id>-...`), CSV columns and flag values: a short
         // word, never a path or a formula.
         for (i, id) in ids.iter().enumerate() {
-            let first_ok = id.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_');
+            let first_ok = id
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_');
             let rest_ok = id.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c));
             if !(first_ok && rest_ok && id.len() <= 64) {
                 chk.push(FieldError::new(
