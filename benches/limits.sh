@@ -62,8 +62,10 @@ odihr-43 exact 2 128
 inverse-odihr pooled 2 640
 odihr-x100 exact 1 4
 odihr-x100 pooled 2 128
+odihr-x100 pooled 8 512
 inverse-x100 exact 1 4
 inverse-x100 pooled 2 128
+inverse-x100 pooled 8 512
 odihr-x1000 pooled 2 128
 RUNS
 echo

@@ -47,6 +47,19 @@ fn written(out: &Output) -> PathBuf {
     PathBuf::from(line.split(" and .csv").next().unwrap())
 }
 
+/// The path a message gives after `lead` (up to the next space).
+fn saved_to(message: &str, lead: &str) -> PathBuf {
+    let at = message
+        .find(lead)
+        .unwrap_or_else(|| panic!("no {lead:?} in {message}"));
+    PathBuf::from(
+        message[at + lead.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap(),
+    )
+}
+
 /// Two scenarios of one name (`tiny`, thresholds 7% and 5%) in their own folders `a/`, `b/`.
 fn two_of_one_name(tmp: &Path) -> [PathBuf; 2] {
     let a = tmp.join("a");
@@ -187,8 +200,9 @@ fn a_write_that_fails_at_the_end_still_prints_the_figures_and_keeps_a_copy() {
     );
     assert!(stderr.contains("could not be written into"), "{stderr}");
     // ...the JSON is kept where the message says...
-    let kept = temp.join("recount/tiny/run-3-64.json");
-    assert!(stderr.contains(kept.to_str().unwrap()), "{stderr}");
+    let kept = saved_to(&stderr, "its JSON was saved to ");
+    assert!(kept.starts_with(&temp), "{stderr}");
+    assert!(kept.ends_with("run-3-64.json"), "{stderr}");
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&kept).unwrap()).unwrap();
     assert_eq!(v["trials"], 64);
     // ...and no incomplete result is left in the folder.
@@ -294,51 +308,100 @@ fn writers_killed_midway_leave_nothing_a_later_run_does_not_clean_up() {
     let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
     let out = tmp.path().join("out");
     let dir = out.join("tiny");
-    std::fs::create_dir_all(&dir).unwrap();
-    // What a writer killed between creating and renaming its temporary file leaves.
-    std::fs::write(dir.join(".recount-killed.tmp"), "half a result").unwrap();
-    let args = |trials: &'static str| {
-        [
+    let args = [
+        "run",
+        path.to_str().unwrap(),
+        "--trials",
+        "64",
+        "--seed",
+        "5",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let first = recount(tmp.path(), &args).output().unwrap();
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let before: Vec<(String, Vec<u8>)> = names(&dir)
+        .into_iter()
+        .map(|n| (n.clone(), std::fs::read(dir.join(&n)).unwrap()))
+        .collect();
+    // The same run again, killed (SIGKILL: no handler runs) once every file of its set is
+    // written and none renamed into place yet.
+    let mut child = recount(tmp.path(), &args)
+        .env("RECOUNT_PAUSE_BEFORE_RENAMES", "30000")
+        .spawn()
+        .unwrap();
+    let temporaries = || {
+        names(&dir)
+            .into_iter()
+            .filter(|n| n.starts_with(".recount-") && n.ends_with(".tmp"))
+            .count()
+    };
+    let waited = std::time::Instant::now();
+    while temporaries() < 2 && waited.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(temporaries() >= 2, "{:?}", names(&dir));
+    // The earlier result is untouched, and the killed writer left only temporary files...
+    for (n, bytes) in &before {
+        assert_eq!(&std::fs::read(dir.join(n)).unwrap(), bytes, "{n}");
+    }
+    let files = names(&dir);
+    assert_eq!(files.len(), before.len() + temporaries(), "{files:?}");
+    // ...which the next writer of the folder removes.
+    let again = recount(tmp.path(), &args).output().unwrap();
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(temporaries(), 0, "{:?}", names(&dir));
+    for (n, bytes) in &before {
+        let now = std::fs::read(dir.join(n)).unwrap();
+        if n.ends_with(".csv") {
+            assert_eq!(&now, bytes, "{n}");
+        }
+    }
+}
+
+/// A stop in the middle of a batch keeps the whole batches before it, and the run resumed from
+/// there (on another thread count) gives the uninterrupted run's output byte for byte.
+#[test]
+fn a_stop_in_the_middle_of_a_batch_resumes_to_the_uninterrupted_result() {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let out = tmp.path().join("out");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
             "run",
             path.to_str().unwrap(),
             "--trials",
-            trials,
+            "1000",
             "--seed",
-            "5",
+            "4",
             "--quiet",
+            "--json",
             "--out",
             out.to_str().unwrap(),
-        ]
-        .map(str::to_string)
+        ];
+        args.extend_from_slice(extra);
+        recount(tmp.path(), &args).output().unwrap()
     };
-    // Runs killed at different moments (SIGKILL: no handler runs).
-    for ms in [5, 20, 60, 150, 400] {
-        let a = args("2000");
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        let mut child = recount(tmp.path(), &a).spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
-    let a = args("64");
-    let a: Vec<&str> = a.iter().map(String::as_str).collect();
-    let o = recount(tmp.path(), &a).output().unwrap();
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let files = names(&dir);
-    assert!(files.iter().all(|n| !n.ends_with(".tmp")), "{files:?}");
-    // Every result there is complete: each JSON reads, each run table has its JSON.
-    for n in &files {
-        let p = dir.join(n);
-        if n.ends_with(".json") {
-            let _: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-        } else {
-            assert!(
-                p.with_extension("json").exists(),
-                "{n} without its JSON: {files:?}"
-            );
-        }
-    }
-    assert!(files.contains(&"run-5-64.json".to_string()), "{files:?}");
+    let whole = run(&["--threads", "2"]);
+    assert!(whole.status.success(), "{}", text(&whole.stderr));
+    // Trial 100 is in batch 1 (trials 64-127): on one thread, batch 0 is kept, the rest dropped.
+    let stopped = run(&["--threads", "1", "--stop-at-trial", "100"]);
+    assert_eq!(
+        stopped.status.code(),
+        Some(130),
+        "{}",
+        text(&stopped.stderr)
+    );
+    let partial = out.join("tiny/run-4-1000.partial.json");
+    let p: Value = serde_json::from_str(&std::fs::read_to_string(&partial).unwrap()).unwrap();
+    assert_eq!(p["partial"]["trials_done"], 64);
+    let resumed = run(&["--threads", "2", "--resume", partial.to_str().unwrap()]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert_eq!(text(&resumed.stdout), text(&whole.stdout));
+    assert!(!partial.exists(), "the partial result is superseded");
 }
 
 /// The memory recount estimates before a run (and refuses a run by) is within 2x of the peak
@@ -384,9 +447,10 @@ fn the_memory_estimate_is_within_twice_the_measured_peak() {
     }
 }
 
-/// Ctrl-C (SIGINT) on a country of a million precincts, in the middle of its first batches:
-/// the run stops after the trial each thread is on, exits 130 and keeps a partial result of
-/// whole batches (how fast it stops is measured by benches/limits.sh, not timed here).
+/// Ctrl-C (SIGINT) on a country of a million precincts, in the middle of its first batches
+/// (exact, two threads: a batch takes many seconds there): the run stops after the trial each
+/// thread is on, exits 130 and keeps a partial result of whole batches, fewer than the eight a
+/// stop used to wait for (how fast it stops is measured by benches/limits.sh, not timed here).
 #[cfg(unix)]
 #[test]
 fn an_interrupt_in_the_middle_of_a_batch_keeps_whole_batches() {
@@ -405,8 +469,8 @@ fn an_interrupt_in_the_middle_of_a_batch_keeps_whole_batches() {
             big.to_str().unwrap(),
             "--trials",
             "1000000",
-            "--sampler",
-            "fast",
+            "--threads",
+            "2",
             "--quiet",
             "--out",
             out.to_str().unwrap(),
@@ -422,10 +486,11 @@ fn an_interrupt_in_the_middle_of_a_batch_keeps_whole_batches() {
     assert!(killed.success());
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", text(&o.stderr));
-    let partial = out.join("big/run-1-1000000-fast.partial.json");
+    let partial = out.join("big/run-1-1000000.partial.json");
     let p: Value = serde_json::from_str(&std::fs::read_to_string(&partial).unwrap()).unwrap();
     let done = p["partial"]["trials_done"].as_u64().unwrap();
-    assert!(done.is_multiple_of(64) && done < 1_000_000, "{done}");
+    // Whole batches, and fewer than the chunk of eight batches a stop used to wait for.
+    assert!(done.is_multiple_of(64) && done < 512, "{done}");
     assert!(text(&o.stderr).contains("--resume"), "{}", text(&o.stderr));
 }
 
@@ -498,11 +563,9 @@ fn a_partial_result_that_cannot_be_written_is_kept_elsewhere() {
     let o = run(&["--stop-after", "300", "--force"]);
     let stderr = text(&o.stderr);
     assert_eq!(o.status.code(), Some(130), "{stderr}");
-    let kept = temp.join("recount/tiny/run-4-1000.partial.json");
-    assert!(
-        stderr.contains(&format!("saved to {} instead", kept.display())),
-        "{stderr}"
-    );
+    let kept = saved_to(&stderr, "saved to ");
+    assert!(kept.starts_with(&temp), "{stderr}");
+    assert!(kept.ends_with("run-4-1000.partial.json"), "{stderr}");
     let whole = run(&[]);
     let resumed = run(&["--resume", kept.to_str().unwrap()]);
     assert!(resumed.status.success(), "{}", text(&resumed.stderr));

@@ -297,6 +297,9 @@ pub struct RunArgs {
     /// Stop after this many trials as if interrupted (for testing interrupted runs).
     #[arg(long, hide = true)]
     pub stop_after: Option<u64>,
+    /// Stop as if interrupted when this trial starts, in the middle of its batch (for testing).
+    #[arg(long, hide = true)]
+    pub stop_at_trial: Option<u64>,
 }
 
 /// Flags of `recount merge`.

@@ -102,13 +102,16 @@ pub(crate) fn check(args: &CheckArgs) -> Result<()> {
     let mut text = serde_json::to_string_pretty(&file).expect("a verdict serialises");
     text.push('\n');
     // The verdict's JSON is the set's marker, written last; the same check made again replaces it.
-    let folder = Folder::open(&dir)?;
-    let mut set = folder.claim(&base, ".json", |old| {
-        args.force || holds(old, text.as_bytes())
-    })?;
-    let csv = set.path(".csv");
-    set.write(".csv", stamp.onto(&to_csv(&reps, &ids)).as_bytes())?;
-    set.finish(text.as_bytes())?;
+    let csv = {
+        let folder = Folder::open(&dir)?;
+        let mut set = folder.claim(&base, ".json", |old| {
+            args.force || holds(old, text.as_bytes())
+        })?;
+        set.write(".csv", stamp.onto(&to_csv(&reps, &ids)).as_bytes())?;
+        let csv = set.path(".csv");
+        set.finish(text.as_bytes())?;
+        csv
+    };
     let headline = headline(&names, loaded.model.threshold);
     emit(&format!(
         "{}Written to {} and .json\n",

@@ -98,13 +98,16 @@ pub fn fingerprint(args: &FingerprintArgs) -> Result<()> {
     );
     let csv = stamp.onto(&fingerprint::to_csv(&real, &sim));
     // The table is the set's marker: written last, and the same table made again replaces it.
-    let folder = Folder::open(&args.out.join(&loaded.name))?;
-    let mut set = folder.claim(&stem, ".csv", |old| {
-        args.force || holds(old, csv.as_bytes())
-    })?;
-    let svg_path = set.path(".svg");
-    set.figure(".svg", &svg)?;
-    let csv_path = set.finish(csv.as_bytes())?;
+    let (svg_path, csv_path) = {
+        let folder = Folder::open(&args.out.join(&loaded.name))?;
+        let mut set = folder.claim(&stem, ".csv", |old| {
+            args.force || holds(old, csv.as_bytes())
+        })?;
+        let svg_path = set.path(".svg");
+        set.figure(".svg", &svg)?;
+        let csv_path = set.finish(csv.as_bytes())?;
+        (svg_path, csv_path)
+    };
     let features = fingerprint::table(
         &crate::model::protocols::Features::of(stations.points(j)),
         &crate::model::protocols::Features::of(fingerprint::simulated_points(&election, j)),

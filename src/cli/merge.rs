@@ -45,6 +45,8 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         ))
     })?;
     let loaded = embedded_scenario(first)?;
+    // The folder is checked before the prior pass simulates anything.
+    crate::export::write::Folder::check_writable(&args.out.join(&loaded.name))?;
     parts.sort_by_key(|p| (p.state.first, p.state.done));
     let mut state = answer::State::new(&loaded.model, 0);
     for p in &parts {

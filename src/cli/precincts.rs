@@ -51,13 +51,16 @@ pub fn precincts(args: &PrecinctsArgs) -> Result<()> {
         crate::export::precincts::fingerprint(&loaded.model, &loaded.name, &election, args.bins)
             .map_err(|e| Error::io(dir.join(format!("{stem}.svg")), std::io::Error::other(e)))?;
     // The table is the set's marker: written last, and the same table made again replaces it.
-    let folder = Folder::open(&dir)?;
-    let mut set = folder.claim(&stem, ".csv", |old| {
-        args.force || holds(old, csv.as_bytes())
-    })?;
-    let svg_path = set.path(".svg");
-    set.figure(".svg", &svg)?;
-    let csv_path = set.finish(csv.as_bytes())?;
+    let (svg_path, csv_path) = {
+        let folder = Folder::open(&dir)?;
+        let mut set = folder.claim(&stem, ".csv", |old| {
+            args.force || holds(old, csv.as_bytes())
+        })?;
+        let svg_path = set.path(".svg");
+        set.figure(".svg", &svg)?;
+        let csv_path = set.finish(csv.as_bytes())?;
+        (svg_path, csv_path)
+    };
     let irregular = election.precincts.iter().filter(|p| p.irregular).count();
     emit(&format!(
         "{}: trial {} of seed {}: {} precincts, {irregular} with irregular counts (prevalence drawn {:.3}).\n\

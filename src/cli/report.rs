@@ -110,6 +110,8 @@ pub(crate) fn sweep_figure(dir: &Path) -> Result<Option<crate::export::html::Fig
 pub fn report(args: &ReportArgs) -> Result<()> {
     let loaded = crate::cli::options::load(&args.scenario)?;
     let dir = args.out.join(&loaded.name);
+    // A run the report makes itself is simulated only into a folder it can write.
+    Folder::check_writable(&dir)?;
     // The newest complete run of this scenario, or a fresh one: an interrupted run's
     // `.partial.json` and one shard's file hold only some of the trials.
     let runs = files(&dir, "run-", ".json").into_iter().filter(|p| {

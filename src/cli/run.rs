@@ -45,15 +45,22 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
     )?;
     // A folder the results cannot go to is refused now, not after the simulation.
     Folder::check_writable(&args.out.join(&loaded.name))?;
+    if let Some(t) = args.stop_at_trial {
+        engine::STOP_AT.store(t, std::sync::atomic::Ordering::SeqCst);
+    }
     if let Some(n) = args.stop_after {
         engine::STOP_AFTER.store(n, std::sync::atomic::Ordering::SeqCst);
     }
-    // Ctrl-C stops the run at the next chunk and keeps what it has (see `write partial` below).
+    // Ctrl-C stops the run after the trial each thread is on and keeps the whole batches done
+    // (see `save_partial` below).
     // Failing to install the handler (e.g. one is already set in tests) only loses that comfort.
     let _ = ctrlc::set_handler(|| {
         engine::STOP.store(true, std::sync::atomic::Ordering::SeqCst);
         eprintln!("\nstopping: finishing the current trials and writing a partial result...");
     });
+    let resumed = resume
+        .as_ref()
+        .map(|r| (r.path.clone(), r.checksum.clone()));
     let state = resume
         .map(|r| r.state)
         .unwrap_or_else(|| answer::State::new(&loaded.model, range.start));
@@ -86,12 +93,32 @@ pub(crate) fn run(args: &RunArgs) -> Result<()> {
         write_draws(&loaded, &job, &dir, &format!("{stem}.draws.csv"))?;
     }
     // The complete result supersedes the partial one it was resumed from.
-    if let Some(p) = &args.resume
-        && p.starts_with(&dir)
-    {
-        let _ = std::fs::remove_file(p);
+    if let Some((path, checksum)) = &resumed {
+        remove_superseded(&dir, path, checksum);
     }
     trusted(&report)
+}
+
+/// Removes the partial result at `path` that a completed run resumed from, if it lies in the
+/// result folder `dir` and still holds what was read (`checksum`), under the folder's lock: a
+/// newer partial written there meanwhile stays.
+fn remove_superseded(dir: &std::path::Path, path: &std::path::Path, checksum: &str) {
+    let (Ok(d), Ok(p)) = (std::fs::canonicalize(dir), std::fs::canonicalize(path)) else {
+        return;
+    };
+    if p.parent() != Some(d.as_path()) {
+        return;
+    }
+    let Ok(_folder) = Folder::open(dir) else {
+        return;
+    };
+    let unchanged = std::fs::read_to_string(&p)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["checksum"] == checksum);
+    if unchanged {
+        let _ = std::fs::remove_file(&p);
+    }
 }
 
 /// Exit 3 for a written inverse answer whose weights are too heavy-tailed to trust (the warning
@@ -260,7 +287,7 @@ fn save_shard(
     });
     let suffix = if stopped { ".partial" } else { "" };
     let text = saved_json(&report, state, loaded);
-    let path = save_state(
+    let (path, elsewhere) = save_state(
         dir,
         &loaded.name,
         &format!("{base}.shard-{}-of-{}{suffix}", s.index, s.count),
@@ -285,6 +312,15 @@ fn save_shard(
             resume_command(args, &report, &path)
         );
         return Err(Error::Interrupted);
+    }
+    if elsewhere {
+        return Err(Error::NotSaved(format!(
+            "shard {}/{} finished but could not be written into {}; it was saved to {} instead: move it there (or give that path to recount merge)",
+            s.index,
+            s.count,
+            dir.display(),
+            path.display()
+        )));
     }
     eprintln!(
         "Shard {}/{} (trials {} to {}) written to {}; once all {} shards are done:\n  recount merge {}",
@@ -311,7 +347,7 @@ fn save_partial(
 ) -> Result<()> {
     let trials = report.provenance.trials;
     let text = saved_json(report, state, loaded);
-    let path = save_state(
+    let (path, _) = save_state(
         dir,
         &loaded.name,
         &format!("{base}.partial"),
@@ -396,10 +432,14 @@ pub(crate) fn write_result(
     let (stem, figure) = match save_result(dir, base, report, (loaded, state), force) {
         Ok(saved) => saved,
         Err(e @ Error::Io { .. }) => {
-            print()?;
-            let kept = fallback(&loaded.name, base, &run::to_json(report, true));
+            // The copy first: a failing terminal must not cost it.
+            let kept = match keep_elsewhere(&loaded.name, base, &run::to_json(report, true)) {
+                Ok(path) => format!("its JSON was saved to {}", path.display()),
+                Err(e2) => format!("no copy could be kept elsewhere ({e2})"),
+            };
+            let _ = print();
             return Err(Error::NotSaved(format!(
-                "the run finished, but its files could not be written into {} ({e}); {kept}",
+                "the run finished, but its files could not be written into {} ({e}); the figures are printed above and {kept}",
                 dir.display()
             )));
         }
@@ -420,51 +460,50 @@ pub(crate) fn write_result(
     Ok(stem)
 }
 
-/// Keeps `text` (a result's JSON) in the system's temporary folder when its own folder cannot
-/// be written, under the same protocol; says where, for the error message.
-fn fallback(name: &str, stem: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join("recount").join(name);
-    let kept =
-        Folder::open(&dir).and_then(|f| f.claim(stem, ".json", |_| false)?.finish(text.as_bytes()));
-    match kept {
-        Ok(path) => format!(
-            "the figures are printed above and its JSON was saved to {}",
-            path.display()
-        ),
-        Err(e) => format!("the figures are printed above; no copy could be saved ({e})"),
-    }
+/// Keeps `text` (a result's JSON, or a partial result) as `<stem>.json` in a new folder of the
+/// system's temporary folder (`$TMPDIR/recount-<scenario>-XXXXXX`, made for this copy alone, so
+/// no other user can have prepared it) when its own folder cannot be written; returns its path.
+fn keep_elsewhere(name: &str, stem: &str, text: &str) -> Result<std::path::PathBuf> {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("recount-{name}-"))
+        .tempdir()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?
+        .keep();
+    let path = dir.join(format!("{stem}.json"));
+    crate::export::write::write_atomic(&path, text.as_bytes())?;
+    Ok(path)
 }
 
 /// Saves a partial result or shard, `text`, as the one-file set `stem` in `dir`, replacing only
 /// what `replaceable` allows; where `dir` cannot be written, in the system's temporary folder
-/// (the trials done are not lost), with a line saying why. Returns the path written.
+/// (`keep_elsewhere`: the trials done are not lost), with a line saying why. Returns the path
+/// written and whether it is that other place.
 fn save_state(
     dir: &std::path::Path,
     name: &str,
     stem: &str,
     text: &str,
     replaceable: impl Fn(&std::path::Path) -> bool,
-) -> Result<std::path::PathBuf> {
+) -> Result<(std::path::PathBuf, bool)> {
     let in_dir = Folder::open(dir)
         .and_then(|f| f.claim(stem, ".json", replaceable)?.finish(text.as_bytes()));
     match in_dir {
-        Ok(path) => Ok(path),
+        Ok(path) => Ok((path, false)),
         Err(e) => {
-            let other = std::env::temp_dir().join("recount").join(name);
-            let path = Folder::open(&other)
-                .and_then(|f| f.claim(stem, ".json", |_| false)?.finish(text.as_bytes()))
-                .map_err(|e2| {
-                    Error::NotSaved(format!(
-                        "{e}; and in {}: {e2}: the trials done are lost",
-                        other.display()
-                    ))
-                })?;
+            let path = keep_elsewhere(name, stem, text).map_err(|e2| {
+                Error::io(
+                    dir,
+                    std::io::Error::other(format!(
+                        "{e}; and no copy could be kept elsewhere ({e2}): the trials done are lost"
+                    )),
+                )
+            })?;
             eprintln!(
                 "could not write into {} ({e}); saved to {} instead",
                 dir.display(),
                 path.display()
             );
-            Ok(path)
+            Ok((path, true))
         }
     }
 }
@@ -535,6 +574,18 @@ pub(crate) fn save_result(
     let mut set = folder.claim(base, ".json", |old| {
         force || same_run(old, &report.provenance)
     })?;
+    set.replaces(&[
+        ".csv",
+        ".posterior.svg",
+        ".posterior.png",
+        ".posterior.csv",
+        ".profile.csv",
+        ".rests-on.svg",
+        ".rests-on.png",
+        ".unknowns.csv",
+        ".headline.csv",
+        ".draws.csv",
+    ]);
     let mut figure = String::new();
     if let Some((svg, csv)) = posterior {
         set.write(".posterior.csv", csv.as_bytes())?;
@@ -546,20 +597,14 @@ pub(crate) fn save_result(
     }
     if let Some((svg, csv)) = rests_on {
         set.write(".profile.csv", csv.as_bytes())?;
-        match svg {
-            Some(svg) => {
-                set.figure(".rests-on.svg", &svg)?;
-                figure.push_str(&format!(
-                    "What the answer rests on drawn in {} (and .png; every unknown's bins in .profile.csv)\n",
-                    set.path(".rests-on.svg").display()
-                ));
-            }
-            None => {
-                // No unknown moves the answer: a figure an earlier run of this name left is
-                // not this run's.
-                set.remove(".rests-on.svg");
-                set.remove(".rests-on.png");
-            }
+        // Where no unknown moves the answer there is no figure (one an earlier run of this name
+        // left is removed by `finish`).
+        if let Some(svg) = svg {
+            set.figure(".rests-on.svg", &svg)?;
+            figure.push_str(&format!(
+                "What the answer rests on drawn in {} (and .png; every unknown's bins in .profile.csv)\n",
+                set.path(".rests-on.svg").display()
+            ));
         }
     }
     set.write(".csv", run::to_csv(report).as_bytes())?;
@@ -641,14 +686,16 @@ pub(crate) fn check_size(
     Ok(())
 }
 
-/// Bytes a run holds at most, whatever its trial count, fitted to the peak memory measured
-/// (docs/performance.md): 8 MiB for the program and the sums, the precinct layout (12 bytes a
-/// precinct), a byte a precinct per thread, and for the inverse question 8 more a precinct (its
-/// observers) and 24 MiB (its figures, drawn as PNG). Measured from ten thousand to ten million
-/// precincts, the estimate is 0.9-1.7 times the peak (`tests/outputs.rs` holds it within 2x).
+/// Bytes a run needs, whatever its trial count: a fit to the peak memory measured by
+/// benches/limits.sh (docs/performance.md), not a bound: 8 MiB for the program and the sums, the
+/// precinct layout (12 bytes a precinct), two bytes a precinct per thread (the per-trial flags
+/// and the pooled sampler's tables), and for the inverse question 8 more a precinct (its
+/// observers) and 24 MiB (its figures, drawn as PNG). From ten thousand to ten million precincts
+/// and one to eight threads, the estimate is 0.9-1.7 times the peak (`tests/outputs.rs` holds it
+/// within 2x).
 pub(crate) fn memory_needed(precincts: u64, threads: usize, inverse: bool) -> f64 {
     let (fixed, per_precinct) = if inverse { (32.0, 20.0) } else { (8.0, 12.0) };
-    fixed * 1024.0 * 1024.0 + (per_precinct + threads as f64) * precincts as f64
+    fixed * 1024.0 * 1024.0 + (per_precinct + 2.0 * threads as f64) * precincts as f64
 }
 
 /// Bytes in MiB, as the timing block records memory.

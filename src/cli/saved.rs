@@ -21,6 +21,8 @@ pub(crate) struct Saved {
     pub(crate) name: String,
     pub(crate) scenario: Scenario,
     pub(crate) state: answer::State,
+    /// The file's checksum as read (`export::files`): whether it still holds what was read.
+    pub(crate) checksum: String,
 }
 
 impl Saved {
@@ -74,6 +76,7 @@ pub(crate) fn read_saved(path: &std::path::Path) -> Result<Saved> {
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| bad(format!("not a partial result ({e})")))?;
     crate::export::files::verify(&value).map_err(bad)?;
+    let checksum = value["checksum"].as_str().unwrap_or_default().to_string();
     let saved: SavedRun = serde_json::from_value(value)
     .map_err(|e| {
         bad(format!(
@@ -100,7 +103,7 @@ pub(crate) fn read_saved(path: &std::path::Path) -> Result<Saved> {
         Some(r) if state.first == r.start && state.first <= state.done && state.done <= r.end => {}
         _ => {
             return Err(bad(format!(
-                "it holds trials {} to {}, which are not the start of {} of a run of {} trials",
+                "it holds trials {} to {}, which are not the start of {} of a run of {} trials (a saved file's trials start its range and stay within it)",
                 state.first,
                 state.done,
                 shard.map_or("the trials".to_string(), |s| format!(
@@ -123,6 +126,7 @@ pub(crate) fn read_saved(path: &std::path::Path) -> Result<Saved> {
         threads: saved.timing.map_or(1, |t| t.threads),
         scenario: saved.scenario_content,
         state,
+        checksum,
     })
 }
 

@@ -66,7 +66,7 @@ pub fn simulate_batch_with(
 ) -> Vec<Record> {
     let mut sim = Sampler::new(model, layout, kind);
     (0..count)
-        .take_while(|_| !stopping())
+        .take_while(|i| !stopping_before(b * BATCH + i))
         .map(|i| {
             let mut rng = trial_rng(seed, b * BATCH + i);
             let draw = sim.draw(&mut rng);
@@ -80,6 +80,18 @@ pub fn simulate_batch_with(
 /// chunk and report what they have.
 pub static STOP: AtomicBool = AtomicBool::new(false);
 
+/// Stop as if interrupted when this trial starts (for testing stops in the middle of a batch;
+/// u64::MAX = never).
+pub static STOP_AT: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// `stopping()`, before simulating trial `t` (which sets `STOP` if it is `STOP_AT`).
+pub fn stopping_before(t: u64) -> bool {
+    if t == STOP_AT.load(Ordering::Relaxed) {
+        STOP.store(true, Ordering::SeqCst);
+    }
+    stopping()
+}
+
 /// Whether the run is being stopped: a batch's simulation checks it before each trial and ends
 /// short, so a stop waits for one trial per thread, not for a chunk of batches (a trial of a
 /// million precincts takes about a tenth of a second; a chunk, minutes).
@@ -89,15 +101,21 @@ pub fn stopping() -> bool {
 /// Stop once this many trials are done (for testing interrupted runs; u64::MAX = never).
 pub static STOP_AFTER: AtomicU64 = AtomicU64::new(u64::MAX);
 
+/// Precinct-trials per thread in a chunk, at most: a chunk holds four batches per thread where
+/// that is less (Kazakhstan's 9,728 precincts), one batch per thread for countries of more than
+/// about 150,000 precincts.
+const CHUNK_WORK: u64 = 10_000_000;
+
 /// Runs trials [start, end) in batches of `BATCH` on `threads` threads: `simulate(b, count)`
 /// gives the items of batch `b` in trial order (fewer than `count` only when stopping), and
-/// `fold` receives every item in trial order. `start` must be a multiple of `BATCH`, and so must
-/// `end` unless it is the run's last trial. `progress(done)` is called after each chunk. Stops
-/// early when `STOP` is set (a chunk with a batch cut short is dropped whole: the state holds
-/// whole batches) or, between chunks, once `STOP_AFTER` trials are done; returns the trials
+/// `fold` receives every item in trial order. `precincts` is a trial's size, which sets how many
+/// batches a chunk holds. `start` must be a multiple of `BATCH`, and so must `end` unless it is
+/// the run's last trial. `progress(done)` is called after each chunk. Stops early when `STOP` is
+/// set (the chunk's batches before the first one cut short are kept, the rest dropped: the state
+/// holds whole batches) or, between chunks, once `STOP_AFTER` trials are done; returns the trials
 /// done.
 pub fn run_batches<T: Send>(
-    threads: usize,
+    (threads, precincts): (usize, u64),
     start: u64,
     end: u64,
     simulate: impl Fn(u64, u64) -> Vec<T> + Sync,
@@ -110,11 +128,12 @@ pub fn run_batches<T: Send>(
         .build()
         .expect("a thread pool can be built");
     let batches = end.div_ceil(BATCH);
-    // One batch per thread per chunk at first, up to four while a chunk takes under a second:
-    // threads stay busy and progress fresh, memory is bounded by one chunk of items, and a stop
-    // drops at most a second's work, or one batch per thread for very large countries. The
-    // chunk size never changes a number (items are folded in trial order).
-    let mut chunk = threads as u64;
+    // A few batches per thread per chunk keeps threads busy and progress fresh while bounding
+    // memory to one chunk of items; large countries take one batch per thread, so that a stop
+    // drops little. The chunk depends on the country, never on the machine's speed, and never
+    // changes a number (items are folded in trial order).
+    let per_thread = (CHUNK_WORK / (BATCH * precincts.max(1))).clamp(1, 4);
+    let chunk = threads as u64 * per_thread;
     let mut done = start;
     let mut b = start / BATCH;
     while b < batches {
@@ -122,28 +141,25 @@ pub fn run_batches<T: Send>(
             break;
         }
         let last = (b + chunk).min(batches);
-        let began = std::time::Instant::now();
         let items: Vec<Vec<T>> = pool.install(|| {
             (b..last)
                 .into_par_iter()
                 .map(|k| simulate(k, BATCH.min(end - k * BATCH)))
                 .collect()
         });
-        let whole = (b..last)
-            .zip(&items)
-            .all(|(k, v)| v.len() as u64 == BATCH.min(end - k * BATCH));
-        if !whole {
-            break;
-        }
-        for item in items.into_iter().flatten() {
-            fold(item);
-            done += 1;
+        for (k, batch) in (b..last).zip(items) {
+            if batch.len() as u64 != BATCH.min(end - k * BATCH) {
+                // Cut short by a stop: this batch and the ones after it are dropped.
+                progress(done);
+                return done;
+            }
+            for item in batch {
+                fold(item);
+                done += 1;
+            }
         }
         progress(done);
         b = last;
-        if began.elapsed().as_secs_f64() < 1.0 {
-            chunk = (chunk * 2).min(threads as u64 * 4);
-        }
     }
     done
 }
@@ -167,7 +183,7 @@ pub fn run_forward(
 ) -> u64 {
     let layout = Layout::draw(model, plan.seed);
     run_batches(
-        plan.threads,
+        (plan.threads, model.n_precincts()),
         start,
         end,
         |b, count| simulate_batch_with(model, &layout, plan.seed, b, count, plan.sampler),

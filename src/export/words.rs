@@ -190,7 +190,12 @@ pub(crate) fn tail(pareto_k: Option<f64>, limit: f64) -> String {
             )
         }
         Some(k) => format!("the weights' tail: Pareto k-hat {k:.2}, reliable below {limit:.2}"),
-        None => "the weights' tail: too few weighted trials to fit".to_string(),
+        // No tail to fit: fewer than five weights stand above the rest, or the largest are all
+        // equal (a uniform kernel with the prior as proposal: the ideal case, not a failure).
+        None => {
+            "the weights' tail: not fitted (fewer than 5 weights above the rest, or the largest all equal)"
+                .to_string()
+        }
     }
 }
 

@@ -4,8 +4,9 @@
 //! figures). Whoever writes into a result folder first takes the folder's lock (`.recount.lock`,
 //! an operating-system lock the system releases when the process ends, even killed), so that
 //! choosing a free name and writing the set are one step for recounts running side by side.
-//! Every file goes to a temporary `.recount-*.tmp` beside it and is renamed into place, and the
-//! set's marker (its JSON, or the CSV of a table without JSON) is written last: a set without
+//! Every file of a set is first written to a temporary `.recount-*.tmp` beside its place; only
+//! when all are written are they renamed into place, the set's marker (its JSON, or the CSV of a
+//! table without JSON) last. Until then an older result of that name is untouched; a set without
 //! its marker is incomplete, and the next writer of that name replaces it. Temporary files found
 //! while holding the lock were left by a killed writer, and are removed.
 
@@ -50,88 +51,98 @@ const TMP: (&str, &str) = (".recount-", ".tmp");
 /// A result folder held for writing (its lock taken) until dropped.
 pub struct Folder {
     dir: PathBuf,
-    _lock: std::fs::File,
+    _lock: Option<std::fs::File>,
 }
 
 impl Folder {
     /// Creates `dir` if needed, takes its lock (waiting, with a line on stderr, while another
-    /// recount writes there) and removes the temporary files a killed writer left.
+    /// recount writes there) and removes the temporary files a killed writer left. Where the
+    /// file system has no locks (some network file systems), it says so and writes without.
     pub fn open(dir: &Path) -> Result<Folder> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let path = dir.join(LOCK);
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
+        // Read-only where it exists (a lock needs no write permission: a folder shared by a
+        // group works for all), created otherwise.
+        let lock = std::fs::File::open(&path)
+            .or_else(|_| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+            })
             .map_err(|e| Error::io(&path, e))?;
-        if lock.try_lock().is_err() {
-            eprintln!(
-                "waiting for another recount writing into {}...",
-                dir.display()
-            );
-            lock.lock().map_err(|e| Error::io(&path, e))?;
-        }
+        let held = match lock.try_lock() {
+            Ok(()) => true,
+            Err(std::fs::TryLockError::WouldBlock) => {
+                eprintln!(
+                    "waiting for another recount writing into {}...",
+                    dir.display()
+                );
+                lock.lock().map_err(|e| Error::io(&path, e))?;
+                true
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                eprintln!(
+                    "warning: {} cannot be locked ({e}); writing without the lock, so do not run another recount into this folder at the same time",
+                    dir.display()
+                );
+                false
+            }
+        };
         let folder = Folder {
             dir: dir.to_path_buf(),
-            _lock: lock,
+            _lock: held.then_some(lock),
         };
-        for entry in std::fs::read_dir(dir)
-            .map_err(|e| Error::io(dir, e))?
-            .flatten()
-        {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with(TMP.0) && name.ends_with(TMP.1) {
-                let _ = std::fs::remove_file(entry.path());
+        if held {
+            for entry in std::fs::read_dir(dir)
+                .map_err(|e| Error::io(dir, e))?
+                .flatten()
+            {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with(TMP.0) && name.ends_with(TMP.1) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
             }
         }
         Ok(folder)
     }
 
-    /// Refuses, before any simulation, a folder that cannot be created or written in: creates
-    /// `dir` and a temporary file in it, then removes both (nothing is left for a run that
-    /// goes on to fail).
+    /// Refuses, before any simulation, a folder that cannot be created, locked or written in:
+    /// opens it as a writer would and writes a temporary file there (the folder stays, empty
+    /// if it was new: removing it could pull it from under another recount starting there).
     pub fn check_writable(dir: &Path) -> Result<()> {
-        let unwritable = |e: std::io::Error| {
+        let unwritable = |e: &dyn std::fmt::Display| {
             Error::Usage(format!(
                 "{}: the results could not be written there ({e}); choose another folder with --out",
                 dir.display()
             ))
         };
-        let existing = dir.ancestors().find(|a| a.is_dir()).map(Path::to_path_buf);
-        std::fs::create_dir_all(dir).map_err(unwritable)?;
-        let tried = tempfile::Builder::new()
+        let folder = Folder::open(dir).map_err(|e| unwritable(&e))?;
+        folder.temporary().map(drop).map_err(|e| unwritable(&e))
+    }
+
+    /// A new temporary file in the folder.
+    fn temporary(&self) -> Result<tempfile::NamedTempFile> {
+        tempfile::Builder::new()
             .prefix(TMP.0)
             .suffix(TMP.1)
-            .tempfile_in(dir)
-            .map(drop);
-        for made in dir.ancestors() {
-            if Some(made) == existing.as_deref() || made.as_os_str().is_empty() {
-                break;
-            }
-            let _ = std::fs::remove_dir(made);
-        }
-        tried.map_err(unwritable)
+            .tempfile_in(&self.dir)
+            .map_err(|e| Error::io(&self.dir, e))
     }
 
     /// Writes one file `name` of this folder atomically (a file that is a set of its own, such
     /// as the report's page).
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
         let path = self.dir.join(name);
-        let tmp = tempfile::Builder::new()
-            .prefix(TMP.0)
-            .suffix(TMP.1)
-            .tempfile_in(&self.dir)
-            .map_err(|e| Error::io(&self.dir, e))?;
-        persist(tmp, &path, bytes)?;
+        persist(self.temporary()?, &path, bytes)?;
         Ok(path)
     }
 
     /// A set of files for a new result named `stem`, else `stem.2`, `stem.3`, ...: the first
     /// whose marker `<stem><marker>` is absent, or present and `replaceable` (the same result,
-    /// or `--force`). A replaceable marker is removed at once, so that the old set never looks
-    /// complete beside new files.
+    /// or `--force`).
     pub fn claim(
         &self,
         stem: &str,
@@ -141,11 +152,7 @@ impl Folder {
         let mut candidate = stem.to_string();
         for n in 2.. {
             let path = self.dir.join(format!("{candidate}{marker}"));
-            if !path.exists() {
-                break;
-            }
-            if replaceable(&path) {
-                std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            if !path.exists() || replaceable(&path) {
                 break;
             }
             candidate = format!("{stem}.{n}");
@@ -154,20 +161,21 @@ impl Folder {
             folder: self,
             stem: candidate,
             marker: marker.to_string(),
-            written: Vec::new(),
-            finished: false,
+            ready: Vec::new(),
+            stale: Vec::new(),
         })
     }
 }
 
-/// One result's files under a claimed stem. `finish` writes the marker; dropped unfinished (an
-/// error on the way), the set removes the files it wrote, so no incomplete result is left.
+/// One result's files under a claimed stem, held as temporary files until `finish` renames them
+/// into place, the marker last; dropped unfinished (an error on the way), the set removes its
+/// temporary files and leaves the folder as it was.
 pub struct Set<'a> {
     folder: &'a Folder,
     stem: String,
     marker: String,
-    written: Vec<PathBuf>,
-    finished: bool,
+    ready: Vec<(tempfile::NamedTempFile, PathBuf)>,
+    stale: Vec<String>,
 }
 
 impl Set<'_> {
@@ -180,12 +188,12 @@ impl Set<'_> {
         self.folder.dir.join(format!("{}{suffix}", self.stem))
     }
 
-    /// Writes the set's file with this suffix.
+    /// Writes the set's file with this suffix (to its temporary file until `finish`).
     pub fn write(&mut self, suffix: &str, bytes: &[u8]) -> Result<()> {
-        let path = self
-            .folder
-            .write(&format!("{}{suffix}", self.stem), bytes)?;
-        self.written.push(path);
+        let path = self.path(suffix);
+        let mut tmp = self.folder.temporary()?;
+        tmp.write_all(bytes).map_err(|e| Error::io(&path, e))?;
+        self.ready.push((tmp, path));
         Ok(())
     }
 
@@ -193,34 +201,58 @@ impl Set<'_> {
     pub fn figure(&mut self, suffix: &str, svg: &str) -> Result<()> {
         let path = self.path(suffix);
         let png = crate::export::raster::png(svg)
-            .map_err(|e| Error::io(&path, std::io::Error::other(e)))?;
+            .map_err(|e| Error::NoAnswer(format!("drawing {}: {e}", path.display())))?;
         self.write(suffix, svg.as_bytes())?;
         let png_suffix = format!("{}.png", suffix.strip_suffix(".svg").unwrap_or(suffix));
         self.write(&png_suffix, &png)
     }
 
-    /// Removes the set's file with this suffix, if there is one (a figure an earlier result of
-    /// this name had and this one does not).
-    pub fn remove(&self, suffix: &str) {
-        let _ = std::fs::remove_file(self.path(suffix));
+    /// Files of this stem that `finish` removes unless the set wrote them: the files a result
+    /// of this kind may have, so that one an earlier result of the name left (a posterior
+    /// figure beside a forward run made with `--force`, what a killed writer left) is not taken
+    /// for this one's.
+    pub fn replaces(&mut self, suffixes: &[&str]) {
+        self.stale.extend(suffixes.iter().map(|s| s.to_string()));
     }
 
-    /// Writes the marker, which makes the set complete; returns its path.
+    /// Renames every file into place, the marker last, which makes the set complete; removes
+    /// the stale files this set did not write; returns the marker's path.
     pub fn finish(mut self, bytes: &[u8]) -> Result<PathBuf> {
         let marker = self.marker.clone();
         self.write(&marker, bytes)?;
-        self.finished = true;
-        Ok(self.path(&marker))
-    }
-}
-
-impl Drop for Set<'_> {
-    fn drop(&mut self) {
-        if !self.finished {
-            for p in &self.written {
-                let _ = std::fs::remove_file(p);
+        if let Ok(ms) = std::env::var("RECOUNT_PAUSE_BEFORE_RENAMES") {
+            // For the tests that kill a writer in the middle of writing a set.
+            std::thread::sleep(std::time::Duration::from_millis(ms.parse().unwrap_or(0)));
+        }
+        let marker_path = self.path(&marker);
+        let ready = std::mem::take(&mut self.ready);
+        if ready.len() > 1 {
+            // An old marker must not stand beside the new files while they are renamed.
+            match std::fs::remove_file(&marker_path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io(&marker_path, e));
+                }
+                _ => {}
             }
         }
+        for suffix in &self.stale {
+            let path = self.path(suffix);
+            if !ready.iter().any(|(_, p)| *p == path) {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        let mut placed = Vec::new();
+        for (tmp, path) in ready {
+            if let Err(e) = persist(tmp, &path, &[]) {
+                // No half set: what was renamed goes too (the marker, last, is not among it).
+                for p in &placed {
+                    let _ = std::fs::remove_file(p);
+                }
+                return Err(e);
+            }
+            placed.push(path);
+        }
+        Ok(marker_path)
     }
 }
 

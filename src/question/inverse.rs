@@ -222,7 +222,7 @@ pub fn run_from(
         let largest = &mut inv_state.largest;
         let alternative_sums = &mut inv_state.alternatives;
         engine::run_batches(
-            plan.threads,
+            (plan.threads, model.n_precincts()),
             start,
             end,
             |b, count| ctx.batch(plan.seed, b, count),
@@ -289,7 +289,7 @@ pub fn posterior_draws(
     let mut draws = Vec::with_capacity(plan.trials as usize);
     let names = with_context(model, plan, |ctx| {
         engine::run_batches(
-            plan.threads,
+            (plan.threads, model.n_precincts()),
             0,
             plan.trials,
             |b, count| ctx.batch(plan.seed, b, count),
@@ -317,7 +317,7 @@ pub fn posterior_trial(model: &Model, plan: &Plan) -> Option<(u64, f64)> {
     let mut sums = crate::numeric::stats::Weights::default();
     with_context(model, plan, |ctx| {
         engine::run_batches(
-            plan.threads,
+            (plan.threads, model.n_precincts()),
             0,
             plan.trials,
             |b, count| {
@@ -587,7 +587,7 @@ impl Context<'_> {
         let mut sim = Sampler::new(self.model, self.layout, self.sampler);
         let mut observer = Observer::new(self.inv, self.layout);
         (0..count)
-            .take_while(|_| !engine::stopping())
+            .take_while(|i| !engine::stopping_before(b * engine::BATCH + i))
             .map(|i| {
                 let mut rng = engine::trial_rng(seed, b * engine::BATCH + i);
                 let (draw, obs, log_ratio) = self.propose(sim.simulator(), &mut rng);
