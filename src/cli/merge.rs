@@ -45,8 +45,6 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         ))
     })?;
     let loaded = embedded_scenario(first)?;
-    // The folder is checked before the prior pass simulates anything.
-    crate::export::write::Folder::check_writable(&args.out.join(&loaded.name))?;
     parts.sort_by_key(|p| (p.state.first, p.state.done));
     let mut state = answer::State::new(&loaded.model, 0);
     for p in &parts {
@@ -80,6 +78,8 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         threads: crate::cli::options::threads(None)?,
         sampler,
     };
+    // The files make one run: the folder is checked before the prior pass simulates anything.
+    crate::export::write::Folder::check_writable(&args.out.join(&loaded.name))?;
     crate::cli::run::add_odds(&loaded, &plan, false, &mut report);
     // As if the shards ran at the same time: the longest shard's time, all their threads.
     let elapsed = parts.iter().map(|p| p.elapsed).fold(0.0, f64::max);
