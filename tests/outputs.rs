@@ -22,6 +22,23 @@ fn recount(dir: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// `recount run <scenario> --trials 1000 --seed 4 --quiet --out <out>` and `extra`, from `dir`.
+fn run_1000(dir: &Path, scenario: &Path, out: &Path, extra: &[&str]) -> Command {
+    let mut args = vec![
+        "run",
+        scenario.to_str().unwrap(),
+        "--trials",
+        "1000",
+        "--seed",
+        "4",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    recount(dir, &args)
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -45,6 +62,24 @@ fn written(out: &Output) -> PathBuf {
         .find_map(|l| l.strip_prefix("Results written to "))
         .unwrap_or_else(|| panic!("no result line in: {stdout}\n{}", text(&out.stderr)));
     PathBuf::from(line.split(" and .csv").next().unwrap())
+}
+
+/// A temporary folder with `tiny.json` (every mechanism on) and the path of its `out/`.
+fn tiny() -> (TempDir, PathBuf, PathBuf) {
+    let tmp = TempDir::new().unwrap();
+    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
+    let out = tmp.path().join("out");
+    (tmp, path, out)
+}
+
+/// A country of a million precincts, every mechanism on, written as `<dir>/big.json`.
+fn million(dir: &Path) -> PathBuf {
+    let mut v = common::all_mechanisms();
+    v["regions"] = serde_json::json!([
+        common::region("North", 600_000, 420_000_000, 0.5, 2, 0.6),
+        common::region("South", 400_000, 280_000_000, 0.0, 0, 0.7),
+    ]);
+    common::write(dir, "big", &v)
 }
 
 /// The path a message gives after `lead` (up to the next space).
@@ -167,9 +202,7 @@ fn a_folder_that_cannot_be_written_is_refused_before_simulating() {
 
 #[test]
 fn a_write_that_fails_at_the_end_still_prints_the_figures_and_keeps_a_copy() {
-    let tmp = TempDir::new().unwrap();
-    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
-    let out = tmp.path().join("out");
+    let (tmp, path, out) = tiny();
     // A folder where the run's CSV goes: the folder is writable, the CSV cannot be renamed there.
     std::fs::create_dir_all(out.join("tiny/run-3-64.csv")).unwrap();
     let temp = tmp.path().join("temp");
@@ -211,25 +244,11 @@ fn a_write_that_fails_at_the_end_still_prints_the_figures_and_keeps_a_copy() {
 
 #[test]
 fn an_interrupted_run_never_replaces_another_runs_partial_result() {
-    let tmp = TempDir::new().unwrap();
-    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
-    let out = tmp.path().join("out");
+    let (tmp, path, out) = tiny();
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "run",
-            path.to_str().unwrap(),
-            "--trials",
-            "1000",
-            "--seed",
-            "4",
-            "--threads",
-            "1",
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ];
+        let mut args = vec!["--threads", "1"];
         args.extend_from_slice(extra);
-        recount(tmp.path(), &args).output().unwrap()
+        run_1000(tmp.path(), &path, &out, &args).output().unwrap()
     };
     let dir = out.join("tiny");
     let first = run(&["--stop-after", "300"]);
@@ -261,9 +280,7 @@ fn an_interrupted_run_never_replaces_another_runs_partial_result() {
 
 #[test]
 fn a_sweep_made_differently_goes_beside_the_first_and_the_same_sweep_replaces_itself() {
-    let tmp = TempDir::new().unwrap();
-    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
-    let out = tmp.path().join("out");
+    let (tmp, path, out) = tiny();
     let sweep = |seed: &str| {
         let o = recount(
             tmp.path(),
@@ -304,9 +321,7 @@ fn a_sweep_made_differently_goes_beside_the_first_and_the_same_sweep_replaces_it
 
 #[test]
 fn writers_killed_midway_leave_nothing_a_later_run_does_not_clean_up() {
-    let tmp = TempDir::new().unwrap();
-    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
-    let out = tmp.path().join("out");
+    let (tmp, path, out) = tiny();
     let dir = out.join("tiny");
     let args = [
         "run",
@@ -366,24 +381,11 @@ fn writers_killed_midway_leave_nothing_a_later_run_does_not_clean_up() {
 /// there (on another thread count) gives the uninterrupted run's output byte for byte.
 #[test]
 fn a_stop_in_the_middle_of_a_batch_resumes_to_the_uninterrupted_result() {
-    let tmp = TempDir::new().unwrap();
-    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
-    let out = tmp.path().join("out");
+    let (tmp, path, out) = tiny();
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "run",
-            path.to_str().unwrap(),
-            "--trials",
-            "1000",
-            "--seed",
-            "4",
-            "--quiet",
-            "--json",
-            "--out",
-            out.to_str().unwrap(),
-        ];
+        let mut args = vec!["--json"];
         args.extend_from_slice(extra);
-        recount(tmp.path(), &args).output().unwrap()
+        run_1000(tmp.path(), &path, &out, &args).output().unwrap()
     };
     let whole = run(&["--threads", "2"]);
     assert!(whole.status.success(), "{}", text(&whole.stderr));
@@ -411,12 +413,7 @@ fn a_stop_in_the_middle_of_a_batch_resumes_to_the_uninterrupted_result() {
 #[test]
 fn the_memory_estimate_is_within_twice_the_measured_peak() {
     let tmp = TempDir::new().unwrap();
-    let mut v = common::all_mechanisms();
-    v["regions"] = serde_json::json!([
-        common::region("North", 600_000, 420_000_000, 0.5, 2, 0.6),
-        common::region("South", 400_000, 280_000_000, 0.0, 0, 0.7),
-    ]);
-    let big = common::write(tmp.path(), "big", &v);
+    let big = million(tmp.path());
     let out = tmp.path().join("out");
     for (scenario, trials) in [(big.to_str().unwrap(), "64"), ("inverse-odihr", "640")] {
         let o = recount(
@@ -455,12 +452,7 @@ fn the_memory_estimate_is_within_twice_the_measured_peak() {
 #[test]
 fn an_interrupt_in_the_middle_of_a_batch_keeps_whole_batches() {
     let tmp = TempDir::new().unwrap();
-    let mut v = common::all_mechanisms();
-    v["regions"] = serde_json::json!([
-        common::region("North", 600_000, 420_000_000, 0.5, 2, 0.6),
-        common::region("South", 400_000, 280_000_000, 0.0, 0, 0.7),
-    ]);
-    let big = common::write(tmp.path(), "big", &v);
+    let big = million(tmp.path());
     let out = tmp.path().join("out");
     let child = recount(
         tmp.path(),
@@ -534,28 +526,15 @@ fn a_precinct_table_of_other_content_goes_beside_the_first() {
 /// system's temporary folder, says where, and can be resumed from there.
 #[test]
 fn a_partial_result_that_cannot_be_written_is_kept_elsewhere() {
-    let tmp = TempDir::new().unwrap();
-    let path = common::write(tmp.path(), "tiny", &common::all_mechanisms());
-    let out = tmp.path().join("out");
+    let (tmp, path, out) = tiny();
     // A folder in the partial result's place, which --force then fails to replace.
     std::fs::create_dir_all(out.join("tiny/run-4-1000.partial.json")).unwrap();
     let temp = tmp.path().join("temp");
     std::fs::create_dir_all(&temp).unwrap();
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "run",
-            path.to_str().unwrap(),
-            "--trials",
-            "1000",
-            "--seed",
-            "4",
-            "--quiet",
-            "--json",
-            "--out",
-            out.to_str().unwrap(),
-        ];
+        let mut args = vec!["--json"];
         args.extend_from_slice(extra);
-        recount(tmp.path(), &args)
+        run_1000(tmp.path(), &path, &out, &args)
             .env("TMPDIR", &temp)
             .output()
             .unwrap()

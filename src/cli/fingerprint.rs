@@ -4,7 +4,6 @@ use crate::cli::args::FingerprintArgs;
 use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
 use crate::export::fingerprint;
-use crate::export::write::{Folder, holds};
 
 use crate::sample::kind::SamplerKind;
 
@@ -97,17 +96,12 @@ pub fn fingerprint(args: &FingerprintArgs) -> Result<()> {
         SamplerKind::Fast.name(),
     );
     let csv = stamp.onto(&fingerprint::to_csv(&real, &sim));
-    // The table is the set's marker: written last, and the same table made again replaces it.
-    let (svg_path, csv_path) = {
-        let folder = Folder::open(&args.out.join(&loaded.name))?;
-        let mut set = folder.claim(&stem, ".csv", |old| {
-            args.force || holds(old, csv.as_bytes())
-        })?;
-        let svg_path = set.path(".svg");
-        set.figure(".svg", &svg)?;
-        let csv_path = set.finish(csv.as_bytes())?;
-        (svg_path, csv_path)
-    };
+    let (svg_path, csv_path) = crate::export::write::table_with_figure(
+        &args.out.join(&loaded.name),
+        &stem,
+        (&csv, &svg),
+        args.force,
+    )?;
     let features = fingerprint::table(
         &crate::model::protocols::Features::of(stations.points(j)),
         &crate::model::protocols::Features::of(fingerprint::simulated_points(&election, j)),

@@ -3,7 +3,6 @@
 use crate::cli::args::PrecinctsArgs;
 use crate::cli::terminal::emit;
 use crate::error::{Error, Result};
-use crate::export::write::{Folder, holds};
 
 /// `recount precincts`.
 pub fn precincts(args: &PrecinctsArgs) -> Result<()> {
@@ -50,17 +49,8 @@ pub fn precincts(args: &PrecinctsArgs) -> Result<()> {
     let svg =
         crate::export::precincts::fingerprint(&loaded.model, &loaded.name, &election, args.bins)
             .map_err(|e| Error::io(dir.join(format!("{stem}.svg")), std::io::Error::other(e)))?;
-    // The table is the set's marker: written last, and the same table made again replaces it.
-    let (svg_path, csv_path) = {
-        let folder = Folder::open(&dir)?;
-        let mut set = folder.claim(&stem, ".csv", |old| {
-            args.force || holds(old, csv.as_bytes())
-        })?;
-        let svg_path = set.path(".svg");
-        set.figure(".svg", &svg)?;
-        let csv_path = set.finish(csv.as_bytes())?;
-        (svg_path, csv_path)
-    };
+    let (svg_path, csv_path) =
+        crate::export::write::table_with_figure(&dir, &stem, (&csv, &svg), args.force)?;
     let irregular = election.precincts.iter().filter(|p| p.irregular).count();
     emit(&format!(
         "{}: trial {} of seed {}: {} precincts, {irregular} with irregular counts (prevalence drawn {:.3}).\n\

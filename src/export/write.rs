@@ -256,6 +256,23 @@ impl Set<'_> {
     }
 }
 
+/// A table and its figure as one set in `dir` (a precinct table, a fingerprint): the SVG and PNG,
+/// then the CSV, the marker; the same table made again replaces itself, another goes to
+/// `stem.2`, ... unless `force`. Returns the SVG's and the CSV's paths.
+pub fn table_with_figure(
+    dir: &Path,
+    stem: &str,
+    (csv, svg): (&str, &str),
+    force: bool,
+) -> Result<(PathBuf, PathBuf)> {
+    let folder = Folder::open(dir)?;
+    let mut set = folder.claim(stem, ".csv", |old| force || holds(old, csv.as_bytes()))?;
+    let svg_path = set.path(".svg");
+    set.figure(".svg", svg)?;
+    let csv_path = set.finish(csv.as_bytes())?;
+    Ok((svg_path, csv_path))
+}
+
 /// Whether the file at `path` holds exactly `bytes`: a result made again the same, which may
 /// replace itself.
 pub fn holds(path: &Path, bytes: &[u8]) -> bool {
