@@ -93,7 +93,7 @@ pub(crate) fn sweep_figure(dir: &Path) -> Result<Option<crate::export::html::Fig
             }
         }
     }
-    caption.push_str(&format!(" ({}).", dir.display()));
+    caption.push_str(&format!(" ({}).", json_path.display()));
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
