@@ -193,7 +193,10 @@ pub fn rules(mapping: &Mapping) -> Vec<String> {
         Some(t) if !(0.0..1.0).contains(&t) => p.push(if (1.0..100.0).contains(&t) {
             format!("field `threshold`: {t} is outside [0, 1); shares are fractions: {}?", t / 100.0)
         } else {
-            format!("field `threshold`: {t} is outside [0, 1)")
+            format!(
+                "field `threshold`: {} is outside [0, 1)",
+                crate::model::prior::show(t)
+            )
         }),
         _ => {}
     }
