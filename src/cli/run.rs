@@ -409,7 +409,7 @@ pub(crate) fn result_base(seed: u64, trials: u64, sampler: SamplerKind) -> Strin
 /// Writes a complete result (JSON with timing, and CSV) under `dir`, never silently replacing a
 /// different result, and prints it (table, or JSON without timing). Where the files cannot be
 /// written, the figures are printed all the same and the JSON is kept in the system's temporary
-/// folder (`fallback`); the error says where (exit 4).
+/// folder (`keep_elsewhere`); the error says where (exit 4).
 pub(crate) fn write_result(
     dir: &std::path::Path,
     base: &str,
@@ -431,8 +431,9 @@ pub(crate) fn write_result(
     };
     let (stem, figure) = match save_result(dir, base, report, (loaded, state), force) {
         Ok(saved) => saved,
-        Err(e @ Error::Io { .. }) => {
-            // The copy first: a failing terminal must not cost it.
+        Err(e) => {
+            // Whatever failed (a file, a figure), the copy first: a failing terminal must not
+            // cost it.
             let kept = match keep_elsewhere(&loaded.name, base, &run::to_json(report, true)) {
                 Ok(path) => format!("its JSON was saved to {}", path.display()),
                 Err(e2) => format!("no copy could be kept elsewhere ({e2})"),
@@ -443,7 +444,6 @@ pub(crate) fn write_result(
                 dir.display()
             )));
         }
-        Err(e) => return Err(e),
     };
     print()?;
     if !json {

@@ -101,9 +101,9 @@ pub fn stopping() -> bool {
 /// Stop once this many trials are done (for testing interrupted runs; u64::MAX = never).
 pub static STOP_AFTER: AtomicU64 = AtomicU64::new(u64::MAX);
 
-/// Precinct-trials per thread in a chunk, at most: a chunk holds four batches per thread where
-/// that is less (Kazakhstan's 9,728 precincts), one batch per thread for countries of more than
-/// about 150,000 precincts.
+/// Precinct-trials per thread in a chunk: a chunk holds four batches per thread where that is
+/// less (Kazakhstan's 9,728 precincts), one batch per thread (whatever its size) for countries of
+/// more than about 80,000 precincts.
 const CHUNK_WORK: u64 = 10_000_000;
 
 /// Runs trials [start, end) in batches of `BATCH` on `threads` threads: `simulate(b, count)`
@@ -140,7 +140,10 @@ pub fn run_batches<T: Send>(
         if stopping() || done >= STOP_AFTER.load(Ordering::SeqCst) {
             break;
         }
-        let last = (b + chunk).min(batches);
+        // A chunk ends where `--stop-after` stops, so a stopped run holds the same trials on
+        // any thread count.
+        let stop_batch = STOP_AFTER.load(Ordering::SeqCst).div_ceil(BATCH).max(b + 1);
+        let last = (b + chunk).min(batches).min(stop_batch);
         let items: Vec<Vec<T>> = pool.install(|| {
             (b..last)
                 .into_par_iter()

@@ -28,6 +28,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Fills `tmp` with `bytes`, makes it readable by others and renames it to `path`.
 fn persist(mut tmp: tempfile::NamedTempFile, path: &Path, bytes: &[u8]) -> Result<()> {
+    fill(&mut tmp, path, bytes)?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Writes `bytes` into `tmp`, the future `path`, makes it readable by others and flushes it to
+/// the disk (where a full disk or a quota shows), so that only a rename is left to do.
+fn fill(tmp: &mut tempfile::NamedTempFile, path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
     // Temporary files are created private (0600); results are ordinary files others may read.
     #[cfg(unix)]
@@ -38,9 +46,7 @@ fn persist(mut tmp: tempfile::NamedTempFile, path: &Path, bytes: &[u8]) -> Resul
             .set_permissions(perms)
             .map_err(|e| Error::io(path, e))?;
     }
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))
 }
 
 /// The lock file of a result folder; it stays (empty) between runs.
@@ -61,15 +67,18 @@ impl Folder {
     pub fn open(dir: &Path) -> Result<Folder> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let path = dir.join(LOCK);
-        // Read-only where it exists (a lock needs no write permission: a folder shared by a
-        // group works for all), created otherwise.
-        let lock = std::fs::File::open(&path)
-            .or_else(|_| {
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(&path)
+        // Opened for writing (NFS emulates the lock with one that needs it), read-only where
+        // that is not allowed (a lock file another user of a shared folder made).
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .or_else(|e| match e.kind() {
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                    std::fs::File::open(&path)
+                }
+                _ => Err(e),
             })
             .map_err(|e| Error::io(&path, e))?;
         let held = match lock.try_lock() {
@@ -192,7 +201,7 @@ impl Set<'_> {
     pub fn write(&mut self, suffix: &str, bytes: &[u8]) -> Result<()> {
         let path = self.path(suffix);
         let mut tmp = self.folder.temporary()?;
-        tmp.write_all(bytes).map_err(|e| Error::io(&path, e))?;
+        fill(&mut tmp, &path, bytes)?;
         self.ready.push((tmp, path));
         Ok(())
     }
@@ -243,7 +252,7 @@ impl Set<'_> {
         }
         let mut placed = Vec::new();
         for (tmp, path) in ready {
-            if let Err(e) = persist(tmp, &path, &[]) {
+            if let Err(e) = tmp.persist(&path).map_err(|e| Error::io(&path, e.error)) {
                 // No half set: what was renamed goes too (the marker, last, is not among it).
                 for p in &placed {
                     let _ = std::fs::remove_file(p);
