@@ -461,7 +461,7 @@ pub(crate) fn write_result(
 }
 
 /// Keeps `text` (a result's JSON, or a partial result) as `<stem>.json` in a new folder of the
-/// system's temporary folder (`$TMPDIR/recount-<scenario>-XXXXXX`, made for this copy alone, so
+/// system's temporary folder (`$TMPDIR/recount-<scenario>-<random suffix>`, made for this copy alone, so
 /// no other user can have prepared it) when its own folder cannot be written; returns its path.
 fn keep_elsewhere(name: &str, stem: &str, text: &str) -> Result<std::path::PathBuf> {
     let dir = tempfile::Builder::new()

@@ -122,14 +122,19 @@ impl Folder {
     /// opens it as a writer would and writes a temporary file there (the folder stays, empty
     /// if it was new: removing it could pull it from under another recount starting there).
     pub fn check_writable(dir: &Path) -> Result<()> {
-        let unwritable = |e: &dyn std::fmt::Display| {
+        // The system's reason alone: the folder is named once, first.
+        let unwritable = |e: Error| {
+            let why = match e {
+                Error::Io { source, .. } => source.to_string(),
+                other => other.to_string(),
+            };
             Error::Usage(format!(
-                "{}: the results could not be written there ({e}); choose another folder with --out",
+                "{}: the results could not be written there ({why}); choose another folder with --out",
                 dir.display()
             ))
         };
-        let folder = Folder::open(dir).map_err(|e| unwritable(&e))?;
-        folder.temporary().map(drop).map_err(|e| unwritable(&e))
+        let folder = Folder::open(dir).map_err(unwritable)?;
+        folder.temporary().map(drop).map_err(unwritable)
     }
 
     /// A new temporary file in the folder.
